@@ -1,0 +1,110 @@
+"""The normalized event: one per EVTX record, whichever engine read it.
+
+Columns (declared once in `COLUMNS`, with their pandas dtypes):
+
+==================  ====================  ==============================================
+column              dtype                 meaning
+==================  ====================  ==============================================
+file                string                the input the record came from
+event_record_id     Int64                 ``<EventRecordID>`` from the event XML (not the
+                                          record-header number, which can differ)
+time_created        datetime64[us, UTC]   ``TimeCreated/@SystemTime``, truncated from the
+                                          FILETIME's 100 ns ticks to whole microseconds
+provider            string                ``Provider/@Name``
+event_id            Int64                 ``EventID`` element text
+qualifiers          Int64                 ``EventID/@Qualifiers`` (null when absent)
+level               Int64                 ``Level`` (2 error, 3 warning, 4 information)
+task                Int64                 ``Task``
+keywords            UInt64                ``Keywords`` as an integer
+channel             string                ``Channel``
+computer            string                ``Computer``
+data                object (list[str])    every ``<EventData><Data>`` value, in document order;
+                                          a classic event's string array gives one value each
+fields              object (dict)         ``Data/@Name`` -> value; empty for classic events
+==================  ====================  ==============================================
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import pandas as pd
+
+COLUMNS: dict[str, str] = {
+    "file": "string",
+    "event_record_id": "Int64",
+    "time_created": "datetime64[us, UTC]",
+    "provider": "string",
+    "event_id": "Int64",
+    "qualifiers": "Int64",
+    "level": "Int64",
+    "task": "Int64",
+    "keywords": "UInt64",
+    "channel": "string",
+    "computer": "string",
+    "data": "object",
+    "fields": "object",
+}
+
+FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    file: str
+    event_record_id: int | None
+    time_created: datetime
+    provider: str
+    event_id: int
+    qualifiers: int | None
+    level: int | None
+    task: int | None
+    keywords: int | None
+    channel: str | None
+    computer: str | None
+    data: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> str:
+        """One JSON object with exactly the model's keys (time as ISO 8601 UTC with µs and Z)."""
+        row: dict[str, Any] = {name: getattr(self, name) for name in COLUMNS}
+        row["time_created"] = iso_utc(self.time_created)
+        return json.dumps(row, ensure_ascii=False)
+
+
+def filetime_to_datetime(ticks: int) -> datetime:
+    """FILETIME (100 ns since 1601) -> aware UTC datetime, truncated to microseconds."""
+    return FILETIME_EPOCH + timedelta(microseconds=ticks // 10)
+
+
+def datetime_to_filetime(moment: datetime) -> int:
+    delta = moment - FILETIME_EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 10_000_000 + delta.microseconds * 10
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def to_dataframe(events: Iterable[Event]) -> pd.DataFrame:
+    """Events -> DataFrame with the declared columns and dtypes."""
+    import pandas as pd
+
+    rows = [[getattr(e, name) for name in COLUMNS] for e in events]
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    return frame.astype(COLUMNS)
+
+
+def validate_events(frame: pd.DataFrame) -> None:
+    """Raise ValueError if `frame` does not follow the column contract."""
+    if list(frame.columns) != list(COLUMNS):
+        raise ValueError(f"columns {list(frame.columns)} != {list(COLUMNS)}")
+    wrong = {c: str(frame[c].dtype) for c in COLUMNS if str(frame[c].dtype) != COLUMNS[c]}
+    if wrong:
+        raise ValueError(f"wrong dtypes: {wrong}")
