@@ -1,0 +1,138 @@
+"""EVTX file and chunk headers, read without any parser: the basis for counting records.
+
+Every engine walks the chunks found here (all of them, not the header's
+possibly stale chunk count), and each chunk header's first/last record numbers
+say how many records it holds, so what a parser failed to return can be counted.
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+import zlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from analyzer.errors import InputError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+FILE_MAGIC = b"ElfFile\0"
+CHUNK_MAGIC = b"ElfChnk\0"
+FILE_HEADER_SIZE = 0x1000
+CHUNK_SIZE = 0x10000
+CHUNK_HEADER_SIZE = 0x200
+
+
+@dataclass
+class Chunk:
+    index: int
+    offset: int
+    first: int = 0  # first record number (record header numbering)
+    last: int = -1
+    free_offset: int = 0
+    problem: str | None = None  # why the chunk is damaged, if it is
+    readable: bool = True  # False: no engine reads it (bad magic, truncated)
+
+    @property
+    def expected(self) -> int:
+        return max(self.last - self.first + 1, 0)
+
+
+@dataclass
+class Layout:
+    path: str
+    size: int
+    version: str
+    header_problem: str | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+
+    @property
+    def expected(self) -> int:
+        return sum(c.expected for c in self.chunks)
+
+    def problems(self) -> list[str]:
+        found = [self.header_problem] if self.header_problem else []
+        return found + [f"chunk {c.index}: {c.problem}" for c in self.chunks if c.problem]
+
+
+def _walk_records(buf: mmap.mmap, offset: int) -> list[int]:
+    """Record numbers found by following record headers from the chunk's first record."""
+    numbers, pos, end = [], offset + CHUNK_HEADER_SIZE, min(offset + CHUNK_SIZE, len(buf))
+    while pos + 28 <= end:
+        magic, size, number = struct.unpack_from("<IIQ", buf, pos)
+        if magic != 0x2A2A or size < 28 or pos + size > end:
+            break
+        numbers.append(number)
+        pos += size
+    return numbers
+
+
+def _chunk(buf: mmap.mmap, index: int, offset: int) -> Chunk | None:
+    """Header of the chunk at `offset`; None for an unused (all-zero) chunk."""
+    chunk = Chunk(index, offset)
+    head = buf[offset : offset + CHUNK_HEADER_SIZE]
+    if len(head) < CHUNK_HEADER_SIZE:
+        if head.strip(b"\0"):
+            chunk.problem, chunk.readable = "truncated chunk header", False
+            return chunk
+        return None
+    magic = head[:8]
+    if magic != CHUNK_MAGIC:
+        if not buf[offset : offset + CHUNK_SIZE].strip(b"\0"):
+            return None
+        chunk.problem, chunk.readable = "bad chunk signature", False
+        numbers = _walk_records(buf, offset)
+        if numbers:
+            chunk.first, chunk.last = min(numbers), max(numbers)
+        return chunk
+    first, last, _, _, _, _, free = struct.unpack_from("<QQQQIII", head, 8)
+    chunk.first, chunk.last, chunk.free_offset = first, last, free
+    if last < first or last - first > CHUNK_SIZE // 24:
+        chunk.problem, chunk.readable = f"implausible record numbers {first}-{last}", False
+        chunk.first, chunk.last = 0, -1
+        return chunk
+    end = offset + CHUNK_SIZE
+    if end > len(buf):
+        chunk.problem, chunk.readable = f"truncated: {len(buf) - offset} of {CHUNK_SIZE} bytes", False
+        return chunk
+    header_crc = zlib.crc32(head[:0x78] + head[0x80:CHUNK_HEADER_SIZE])
+    if header_crc != struct.unpack_from("<I", head, 0x7C)[0]:
+        chunk.problem = "chunk header checksum mismatch"
+    elif CHUNK_HEADER_SIZE <= free <= CHUNK_SIZE:
+        data_crc = zlib.crc32(buf[offset + CHUNK_HEADER_SIZE : offset + free])
+        if data_crc != struct.unpack_from("<I", head, 0x34)[0]:
+            chunk.problem = "record data checksum mismatch"
+    else:
+        chunk.problem = f"bad free-space offset {free}"
+    return chunk
+
+
+def scan(path: Path) -> Layout:
+    """Read the file header and every chunk header; raise InputError if it is not EVTX at all."""
+    with path.open("rb") as fh:
+        size = path.stat().st_size
+        if size == 0:
+            raise InputError(path, "empty file")
+        if size < 0x80:
+            raise InputError(path, f"not an EVTX file ({size} bytes, too short for a header)")
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            if buf[:8] != FILE_MAGIC:
+                raise InputError(path, "not an EVTX file (no ElfFile signature)")
+            minor, major, header_block = struct.unpack_from("<HHH", buf, 0x24)
+            layout = Layout(str(path), size, f"{major}.{minor}")
+            if major != 3 or minor not in (1, 2):
+                raise InputError(path, f"unsupported EVTX format version {major}.{minor}")
+            if zlib.crc32(buf[:0x78]) != struct.unpack_from("<I", buf, 0x7C)[0]:
+                layout.header_problem = "file header checksum mismatch"
+            if header_block != FILE_HEADER_SIZE:
+                layout.header_problem = f"unexpected header size {header_block}"
+            offset, index = FILE_HEADER_SIZE, 0
+            while offset < size:
+                chunk = _chunk(buf, index, offset)
+                if chunk is not None:
+                    layout.chunks.append(chunk)
+                offset += CHUNK_SIZE
+                index += 1
+            return layout

@@ -1,0 +1,99 @@
+"""A minimal element tree both engines build, and the one function that turns it into an Event.
+
+The rust engine fills it from the record XML (parsed with a locked-down lxml
+parser); the python engine fills it straight from BinXml values. Sharing
+`to_event` means both engines apply exactly the same normalization rules.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from analyzer.errors import RecordError
+from analyzer.events import Event
+
+
+class El:
+    __slots__ = ("attrs", "children", "name")
+
+    def __init__(self, name: str, attrs: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.attrs: dict[str, str] = attrs if attrs is not None else {}
+        self.children: list[El | str] = []
+
+    def child(self, name: str) -> El | None:
+        for c in self.children:
+            if isinstance(c, El) and c.name == name:
+                return c
+        return None
+
+    def text(self) -> str:
+        return "".join(c for c in self.children if isinstance(c, str))
+
+
+_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?")
+
+
+def parse_time(text: str) -> datetime:
+    m = _TIME.match(text)
+    if not m:
+        raise RecordError("unparseable TimeCreated")
+    fraction = (m.group(7) or "0").ljust(6, "0")[:6]
+    y, mo, d, h, mi, s = (int(g) for g in m.groups()[:6])
+    return datetime(y, mo, d, h, mi, s, int(fraction), tzinfo=UTC)
+
+
+def _int(text: str | None) -> int | None:
+    if text is None or text == "":
+        return None
+    try:
+        return int(text, 16) if text[:2] in ("0x", "0X") else int(text)
+    except ValueError:
+        return None
+
+
+def _system_text(system: El, name: str) -> str | None:
+    element = system.child(name)
+    return element.text() if element is not None else None
+
+
+def to_event(root: El, file: str) -> Event:
+    """Normalize one record's tree; raise RecordError if it lacks what every event has."""
+    system = root.child("System")
+    if system is None:
+        raise RecordError("record has no System element")
+    provider = system.child("Provider")
+    name = provider.attrs.get("Name") if provider is not None else None
+    event_id_el = system.child("EventID")
+    event_id = _int(event_id_el.text()) if event_id_el is not None else None
+    created = system.child("TimeCreated")
+    stamp = created.attrs.get("SystemTime") if created is not None else None
+    record_id = _int(_system_text(system, "EventRecordID"))
+    if not name or event_id is None or not stamp or record_id is None:
+        raise RecordError("record lacks Provider, EventID, TimeCreated or EventRecordID")
+    data: list[str] = []
+    fields: dict[str, str] = {}
+    event_data = root.child("EventData")
+    if event_data is not None:
+        for item in event_data.children:
+            if isinstance(item, El) and item.name == "Data":
+                value = item.text()
+                data.append(value)
+                if "Name" in item.attrs:
+                    fields[item.attrs["Name"]] = value
+    return Event(
+        file=file,
+        event_record_id=record_id,
+        time_created=parse_time(stamp),
+        provider=name,
+        event_id=event_id,
+        qualifiers=_int(event_id_el.attrs.get("Qualifiers")) if event_id_el is not None else None,
+        level=_int(_system_text(system, "Level")),
+        task=_int(_system_text(system, "Task")),
+        keywords=_int(_system_text(system, "Keywords")),
+        channel=_system_text(system, "Channel"),
+        computer=_system_text(system, "Computer"),
+        data=data,
+        fields=fields,
+    )
