@@ -82,12 +82,15 @@ def _chunk(buf: mmap.mmap, index: int, offset: int) -> Chunk | None:
     if magic != CHUNK_MAGIC:
         if not buf[offset : offset + CHUNK_SIZE].strip(b"\0"):
             return None
-        chunk.problem, chunk.readable = "bad chunk signature", False
         numbers = _walk_records(buf, offset)
-        if numbers:
-            chunk.first, chunk.last = min(numbers), max(numbers)
+        if not numbers:
+            return None  # slack space, not a chunk
+        chunk.problem, chunk.readable = "bad chunk signature", False
+        chunk.first, chunk.last = min(numbers), max(numbers)
         return chunk
-    first, last, _, _, _, _, free = struct.unpack_from("<QQQQIII", head, 8)
+    # Record headers carry the "record identifiers" (offsets 24/32), not the numbers at 8/16.
+    first, last = struct.unpack_from("<QQ", head, 24)
+    free = struct.unpack_from("<I", head, 48)[0]
     chunk.first, chunk.last, chunk.free_offset = first, last, free
     if last < first or last - first > CHUNK_SIZE // 24:
         chunk.problem, chunk.readable = f"implausible record numbers {first}-{last}", False

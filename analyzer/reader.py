@@ -1,0 +1,167 @@
+"""Read inputs with an engine: events streamed record by record, plus an account of each file.
+
+For every file, records in chunks = events + unreadable: the chunk headers say
+how many records each chunk holds, so records an engine skipped, could not
+parse, or lost with a damaged chunk are all counted.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from analyzer.errors import AnalyzerError, InputError, RecordError
+from analyzer.sources import layout as layout_mod
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from datetime import datetime
+
+    from analyzer.events import Event
+
+ENGINES = ("auto", "rust", "python")
+
+
+def resolve_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise AnalyzerError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+    if engine != "auto":
+        return engine
+    try:
+        import evtx  # noqa: F401
+    except ImportError:
+        return "python"
+    return "rust"
+
+
+@dataclass
+class FileReport:
+    """What reading one input produced; `wba files` prints one row per report."""
+
+    path: str
+    engine: str
+    size: int = 0
+    chunks: int = 0
+    expected: int = 0  # records the chunk headers declare
+    events: int = 0
+    unreadable: int = 0
+    first_event: datetime | None = None
+    last_event: datetime | None = None
+    computers: Counter[str] = field(default_factory=Counter)
+    channels: Counter[str] = field(default_factory=Counter)
+    providers: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "failed"
+        if self.unreadable:
+            return "partial"
+        return "damaged" if self.problems else "ok"
+
+    def message(self) -> str | None:
+        """The one stderr line for this input, or None when it was read cleanly."""
+        if self.error:
+            return f"error: {self.path}: {self.error}"
+        if not self.problems and not self.unreadable:
+            return None
+        what = "; ".join(self.problems[:3]) + (f"; +{len(self.problems) - 3} more" if len(self.problems) > 3 else "")
+        return f"warning: {self.path}: {self.unreadable} of {self.expected} records unreadable ({what})"
+
+    def observe(self, event: Event) -> None:
+        self.events += 1
+        moment = event.time_created
+        if self.first_event is None or moment < self.first_event:
+            self.first_event = moment
+        if self.last_event is None or moment > self.last_event:
+            self.last_event = moment
+        self.computers[event.computer or ""] += 1
+        self.channels[event.channel or ""] += 1
+        self.providers[event.provider] += 1
+
+
+class _Ledger:
+    """Per-chunk counts of what the engine returned, keyed by record-header number."""
+
+    def __init__(self, layout: layout_mod.Layout) -> None:
+        ranked = sorted((c.first, c.last, i) for i, c in enumerate(layout.chunks) if c.expected)
+        self.firsts = [r[0] for r in ranked]
+        self.ranges = ranked
+        self.layout = layout
+        self.returned = Counter[int]()
+        self.rejected = Counter[str]()
+
+    def chunk_of(self, number: int) -> int | None:
+        i = bisect.bisect_right(self.firsts, number) - 1
+        if i >= 0 and self.ranges[i][0] <= number <= self.ranges[i][1]:
+            return self.ranges[i][2]
+        return None
+
+    def unreadable(self) -> int:
+        missing = sum(
+            max(c.expected - self.returned[i], 0) for i, c in enumerate(self.layout.chunks)
+        )
+        return missing + sum(self.rejected.values())
+
+
+def read_file(path: Path, engine: str, report: FileReport) -> Iterator[Event]:
+    """Stream the events of one EVTX file; fill `report` as a side effect (complete when exhausted)."""
+    try:
+        layout = layout_mod.scan(path)
+    except InputError as exc:
+        report.error = exc.problem
+        return
+    except OSError as exc:
+        report.error = f"cannot read: {exc.strerror or type(exc).__name__}"
+        return
+    report.size, report.chunks, report.expected = layout.size, len(layout.chunks), layout.expected
+    report.problems = layout.problems()
+    ledger = _Ledger(layout)
+    engine_errors: list[str] = []
+    file = str(path)
+    if engine == "rust":
+        from analyzer.sources import evtx_rust
+
+        records = evtx_rust.read(path, file, engine_errors)
+    else:
+        from analyzer.sources import evtx_python
+
+        records = evtx_python.read(path, file, layout)
+    for number, item in records:
+        chunk = ledger.chunk_of(number)
+        if chunk is not None and not layout.chunks[chunk].readable:
+            continue  # a chunk cut short is not read by either engine; its records count as unreadable
+        if chunk is not None:
+            ledger.returned[chunk] += 1
+        if isinstance(item, RecordError):
+            ledger.rejected[str(item)] += 1
+            continue
+        report.observe(item)
+        yield item
+    report.unreadable = ledger.unreadable()
+    for reason, count in sorted(ledger.rejected.items()):
+        report.problems.append(f"{count} record(s): {reason}")
+    if report.unreadable and not report.problems:
+        report.problems.append("records missing from chunks without a parse error")
+
+
+def expand(paths: Iterable[Path]) -> tuple[list[Path], list[FileReport]]:
+    """Files named or found under directories (recursive *.evtx), sorted; reports for bad paths."""
+    files: set[Path] = set()
+    missing: list[FileReport] = []
+    for path in paths:
+        if path.is_dir():
+            found = [p for p in path.rglob("*") if p.suffix.lower() == ".evtx" and p.is_file()]
+            if not found:
+                missing.append(FileReport(str(path), "", error="no .evtx files in this directory"))
+            files.update(found)
+        elif path.exists():
+            files.add(path)
+        else:
+            missing.append(FileReport(str(path), "", error="no such file or directory"))
+    return sorted(files, key=str), missing
