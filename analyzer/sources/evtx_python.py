@@ -211,10 +211,8 @@ class _ChunkReader:
         buf, start = self.buf, pos
         if buf[pos] & 0x0F == 0x0F:
             pos += 4
-        if buf[pos] & 0x0F != 0x0C:  # plain BinXml (e.g. forwarded events): no template, no values
-            out: list[El | str] = []
-            self._render(_compile(Nodes.RootNode(buf, start, self.header, self.header)), [], out, depth)
-            return out
+        if buf[pos] & 0x0F != 0x0C:  # plain BinXml (forwarded events): python-evtx misreads it
+            return _PlainFragment(buf, self.offset, end).parse(pos)
         template_offset = struct.unpack_from("<I", buf, pos + 6)[0]
         pos += 10
         if template_offset == pos - self.offset:  # definition follows inline: skip it
@@ -278,6 +276,91 @@ class _ChunkReader:
         out.append(element)
 
 
+class _PlainFragment:
+    """Element tokens without a template, as WEC-forwarded records carry them.
+
+    python-evtx reads a 2-byte dependency id in every element header; outside a
+    template definition that field is absent, so python-evtx misparses these
+    records (its issue #40 family). This reader handles the few token kinds
+    such a fragment holds; values are decoded like template values.
+    """
+
+    def __init__(self, buf: mmap.mmap, chunk: int, end: int) -> None:
+        self.buf, self.chunk, self.end = buf, chunk, end
+
+    def _u(self, fmt: str, pos: int) -> int:
+        if pos + struct.calcsize(fmt) > self.end:
+            raise RecordError("plain BinXml overruns the record")
+        return struct.unpack_from(fmt, self.buf, pos)[0]
+
+    def _name(self, pos: int) -> tuple[str, int]:
+        """Name at the offset stored at `pos`; returns it and the position after any inline copy."""
+        offset = self._u("<I", pos)
+        pos += 4
+        absolute = self.chunk + offset
+        count = struct.unpack_from("<H", self.buf, absolute + 6)[0]
+        name = _utf16(bytes(self.buf[absolute + 8 : absolute + 8 + 2 * count]))
+        if absolute == pos:  # defined inline: skip the definition
+            pos += 8 + 2 * count + 2
+        return name, pos
+
+    def _value(self, pos: int) -> tuple[str, int]:
+        type_ = self._u("<B", pos + 1)
+        if type_ not in (0x01, 0x02):
+            raise RecordError(f"plain BinXml value of type 0x{type_:02x}")
+        count = self._u("<H", pos + 2)
+        width = 2 if type_ == 0x01 else 1
+        raw = bytes(self.buf[pos + 4 : pos + 4 + width * count])
+        return format_value(type_, raw) or "", pos + 4 + width * count
+
+    def _text(self, pos: int, out: list[El | str]) -> int:
+        """A value, character reference or entity reference token; returns the next position."""
+        kind = self._u("<B", pos) & 0x0F
+        if kind == 0x05:
+            value, pos = self._value(pos)
+            out.append(value)
+            return pos
+        if kind == 0x08:
+            out.append(chr(self._u("<H", pos + 1)))
+            return pos + 3
+        name, pos = self._name(pos + 1)
+        out.append(_ENTITIES.get(name, ""))
+        return pos
+
+    def parse(self, pos: int) -> list[El | str]:
+        stack: list[El] = [El("")]
+        while pos < self.end:
+            token = self._u("<B", pos)
+            kind = token & 0x0F
+            if kind == 0x00:
+                break
+            if kind == 0x01:
+                name, pos = self._name(pos + 5)
+                element = El(name)
+                stack[-1].children.append(element)
+                stack.append(element)
+                if token & 0x40:
+                    pos += 4  # attribute list size
+            elif kind == 0x06:
+                name, pos = self._name(pos + 1)
+                pieces: list[El | str] = []
+                while self._u("<B", pos) & 0x0F in (0x05, 0x08, 0x09):  # value, char or entity refs
+                    pos = self._text(pos, pieces)
+                stack[-1].attrs[name] = "".join(p for p in pieces if isinstance(p, str))
+            elif kind in (0x05, 0x08, 0x09):
+                pos = self._text(pos, stack[-1].children)
+            elif kind == 0x02:
+                pos += 1
+            elif kind in (0x03, 0x04):
+                if len(stack) == 1:
+                    raise RecordError("plain BinXml closes more elements than it opens")
+                stack.pop()
+                pos += 1
+            else:
+                raise RecordError(f"unexpected plain BinXml token 0x{token:02x}")
+        return stack[0].children
+
+
 def read(path: Path, file: str, layout: Layout) -> Iterator[tuple[int, Event | RecordError]]:
     """Yield (record-header number, event or the reason it could not be read), chunk by chunk."""
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
@@ -291,8 +374,6 @@ def read(path: Path, file: str, layout: Layout) -> Iterator[tuple[int, Event | R
             while pos + 28 <= end:
                 magic, size, number = struct.unpack_from("<IIQ", buf, pos)
                 if magic != 0x2A2A or size < 28 or pos + size > chunk_end:
-                    break
-                if struct.unpack_from("<I", buf, pos + size - 4)[0] != size:
                     break
                 try:
                     elements = reader.fragment(pos + 24, pos + size - 4)
