@@ -56,7 +56,10 @@ class Sort(str, Enum):
 
 PathsArg = Annotated[list[Path], typer.Argument(help="EVTX files or directories (searched for *.evtx).")]
 EngineOpt = Annotated[
-    Engine, typer.Option("--engine", help="Parser: rust (pyevtx-rs), python (python-evtx); auto = rust if installed.")
+    Engine,
+    typer.Option(
+        "--engine", help="Parser: rust (pyevtx-rs), python (python-evtx); auto = rust if installed."
+    ),
 ]
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")]  # noqa: UP045
 
@@ -104,8 +107,13 @@ def events(
     paths: PathsArg,
     fmt: Annotated[EventFormat, typer.Option("--format", "-f", help="Output format.")] = EventFormat.table,
     engine: EngineOpt = Engine.auto,
-    sort: Annotated[Sort, typer.Option("--sort", help="file: inputs in path order, records in file order; "
-                                       "time: by (time, file, record id).")] = Sort.file,  # fmt: skip
+    sort: Annotated[
+        Sort,
+        typer.Option(
+            "--sort",
+            help="file: inputs in path order, records in file order; time: by (time, file, record id).",
+        ),
+    ] = Sort.file,
     output: OutputOpt = None,
 ) -> None:
     """Every record of every input as a normalized event."""
@@ -165,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         if _state["debug"]:
             traceback.print_exc()
         else:
-            sys.stderr.write(f"error: internal error ({type(exc).__name__}); run with --debug for a traceback\n")
+            sys.stderr.write(
+                f"error: internal error ({type(exc).__name__}); run with --debug for a traceback\n"
+            )
         return ExitStatus.ERROR
     return code if isinstance(code, int) else ExitStatus.OK
 

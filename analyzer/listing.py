@@ -17,8 +17,20 @@ if TYPE_CHECKING:
 
 EVENT_FORMATS = ("table", "jsonl", "csv")
 FILE_FORMATS = ("table", "json", "csv")
-FILE_COLUMNS = ["path", "status", "engine", "chunks", "records", "unreadable", "first_event", "last_event",
-                "computers", "channels", "top_providers", "error"]  # fmt: skip
+FILE_COLUMNS = [
+    "path",
+    "status",
+    "engine",
+    "chunks",
+    "records",
+    "unreadable",
+    "first_event",
+    "last_event",
+    "computers",
+    "channels",
+    "top_providers",
+    "error",
+]
 _TABLE = "{:<27} {:<24} {:<28} {:>6} {:>5} {:>10}  {}"
 _LEVELS = {1: "crit", 2: "error", 3: "warn", 4: "info", 5: "verbose", 0: "info"}
 
@@ -49,10 +61,14 @@ def write_events(events: Iterable[Event], fmt: str, out: TextIO) -> int:
             level = _LEVELS.get(event.level or 0, str(event.level))
             out.write(
                 _TABLE.format(
-                    iso_utc(event.time_created), _one_line(event.computer or "", 24),
-                    _one_line(event.provider, 28), event.event_id, level, event.event_record_id,
+                    iso_utc(event.time_created),
+                    _one_line(event.computer or "", 24),
+                    _one_line(event.provider, 28),
+                    event.event_id,
+                    level,
+                    event.event_record_id,
                     _one_line(" | ".join(event.data), 100),
-                )  # fmt: skip
+                )
                 + "\n"
             )
     return count

@@ -70,7 +70,9 @@ class FileReport:
             return f"error: {self.path}: {self.error}"
         if not self.problems and not self.unreadable:
             return None
-        what = "; ".join(self.problems[:3]) + (f"; +{len(self.problems) - 3} more" if len(self.problems) > 3 else "")
+        what = "; ".join(self.problems[:3]) + (
+            f"; +{len(self.problems) - 3} more" if len(self.problems) > 3 else ""
+        )
         return f"warning: {self.path}: {self.unreadable} of {self.expected} records unreadable ({what})"
 
     def observe(self, event: Event) -> None:
@@ -103,9 +105,7 @@ class _Ledger:
         return None
 
     def unreadable(self) -> int:
-        missing = sum(
-            max(c.expected - self.returned[i], 0) for i, c in enumerate(self.layout.chunks)
-        )
+        missing = sum(max(c.expected - self.returned[i], 0) for i, c in enumerate(self.layout.chunks))
         return missing + sum(self.rejected.values())
 
 

@@ -1,7 +1,7 @@
 """Build samples/*.evtx from the scenarios with the project's EVTX writer, and samples/README.md.
 
-    python samples/build.py            # (re)write the samples and the README
-    python samples/build.py --check    # fail if a rebuild would change any byte
+python samples/build.py            # (re)write the samples and the README
+python samples/build.py --check    # fail if a rebuild would change any byte
 """
 
 from __future__ import annotations
@@ -41,8 +41,10 @@ def build() -> dict[str, tuple[bytes, int, str]]:
 
 def main(argv: list[str]) -> int:
     built = build()
-    rows = [f"| `{file}` | {count} | {finding} | `{hashlib.sha256(data).hexdigest()}` |"
-            for file, (data, count, finding) in built.items()]  # fmt: skip
+    rows = [
+        f"| `{file}` | {count} | {finding} | `{hashlib.sha256(data).hexdigest()}` |"
+        for file, (data, count, finding) in built.items()
+    ]
     readme = HEAD + "\n".join(rows) + "\n"
     if "--check" in argv:
         stale = [f for f, (data, _, _) in built.items() if (HERE / f).read_bytes() != data]

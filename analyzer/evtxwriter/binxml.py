@@ -180,6 +180,8 @@ class ChunkEncoder:
             payload = value.payload
             if isinstance(payload, Instance):
                 payload = self.fragment(payload, position)
+            if len(payload) > 0xFFFF:
+                raise ValueError("a substitution value larger than 64 KiB is larger than a chunk")
             payloads.append(payload)
             position += len(payload)
         out += struct.pack("<I", len(payloads))

@@ -27,12 +27,27 @@ DIRSYNC = "Directory Synchronization"
 INFO, WARNING, ERROR = 4, 3, 2
 VERSION_LINE = "Microsoft Entra Connect Sync 2.4.27.0"
 USERS = [
-    "alex.wong", "maria.garcia", "li.na", "samir.haddad", "olga.petrova", "james.obrien",
-    "chen.wei", "fatima.zahra", "lukas.becker", "priya.nair", "tom.hughes", "ana.souza",
-    "kenji.sato", "emma.dubois", "noah.kim", "sofia.rossi",
-]  # fmt: skip
-DENIED = ("hr=80230626, message=The password could not be updated because the management agent "
-          "credentials were denied access.")  # fmt: skip
+    "alex.wong",
+    "maria.garcia",
+    "li.na",
+    "samir.haddad",
+    "olga.petrova",
+    "james.obrien",
+    "chen.wei",
+    "fatima.zahra",
+    "lukas.becker",
+    "priya.nair",
+    "tom.hughes",
+    "ana.souza",
+    "kenji.sato",
+    "emma.dubois",
+    "noah.kim",
+    "sofia.rossi",
+]
+DENIED = (
+    "hr=80230626, message=The password could not be updated because the management agent "
+    "credentials were denied access."
+)
 POLICY = "hr=80230619, message=A restriction prevents the password from being changed to the current one specified."
 STACK = (
     "\r\n   at AADPasswordReset.SynchronizationEngineManagedHandle.ThrowSyncEngineError(Int32 hr)"
@@ -68,8 +83,15 @@ class Server:
         self.end = self.start + timedelta(hours=self.hours)
         self.anchors: dict[str, tuple[str, str]] = {}
 
-    def add(self, at: datetime, provider: str, event_id: int, level: int,
-            strings: list[str] | dict[str, str], qualifiers: int = 0) -> None:  # fmt: skip
+    def add(
+        self,
+        at: datetime,
+        provider: str,
+        event_id: int,
+        level: int,
+        strings: list[str] | dict[str, str],
+        qualifiers: int = 0,
+    ) -> None:
         self.rows.append((at, provider, event_id, level, qualifiers, strings))
 
     def guid(self) -> str:
@@ -87,7 +109,9 @@ class Server:
 
     def context(self, name: str) -> str:
         cloud, source = self.anchor(name)
-        return f"Context: cloudAnchor: {cloud}, SourceAnchorValue: {source}, UserPrincipalName: {self.upn(name)}"
+        return (
+            f"Context: cloudAnchor: {cloud}, SourceAnchorValue: {source}, UserPrincipalName: {self.upn(name)}"
+        )
 
     def jitter(self, at: datetime, seconds: float) -> datetime:
         return at + timedelta(microseconds=self.rng.randrange(int(seconds * 1_000_000)))
@@ -95,10 +119,21 @@ class Server:
     def events(self) -> list[Event]:
         ordered = sorted(self.rows, key=lambda r: r[0])
         return [
-            Event("", self.first_record_id + i, at, provider, eid, q, level, 0, 0x80000000000000,
-                  "Application", self.computer,
-                  list(strings) if isinstance(strings, list) else list(strings.values()),
-                  {} if isinstance(strings, list) else dict(strings))  # fmt: skip
+            Event(
+                "",
+                self.first_record_id + i,
+                at,
+                provider,
+                eid,
+                q,
+                level,
+                0,
+                0x80000000000000,
+                "Application",
+                self.computer,
+                list(strings) if isinstance(strings, list) else list(strings.values()),
+                {} if isinstance(strings, list) else dict(strings),
+            )
             for i, (at, provider, eid, level, q, strings) in enumerate(ordered)
         ]
 
@@ -109,23 +144,32 @@ class Server:
     def heartbeats(self, start: datetime, end: datetime, every_minutes: int = 30) -> None:
         at = start
         while at < end:
-            self.service(self.jitter(at, 20), 31019, "ServiceBusHeartBeat",
-                         details=f"Service bus endpoint: sb://{self.namespace}.servicebus.windows.net/, Status: Success")  # fmt: skip
+            self.service(
+                self.jitter(at, 20),
+                31019,
+                "ServiceBusHeartBeat",
+                details=f"Service bus endpoint: sb://{self.namespace}.servicebus.windows.net/, Status: Success",
+            )
             at += timedelta(minutes=every_minutes)
 
-    def operation(self, at: datetime, kind: str, name: str, outcome: str = "success",
-                  admin: str = "helpdesk.admin") -> None:  # fmt: skip
+    def operation(
+        self, at: datetime, kind: str, name: str, outcome: str = "success", admin: str = "helpdesk.admin"
+    ) -> None:
         """One writeback operation: the start event and, unless unfinished, its outcome."""
         start_id, start_token, ok_id, ok_token, _ = KINDS[kind]
         tracking = self.guid()
-        self.add(at, PRS, start_id, INFO, [f"TrackingId: {tracking}, {start_token}, Details: {self.upn(name)}"])
+        self.add(
+            at, PRS, start_id, INFO, [f"TrackingId: {tracking}, {start_token}, Details: {self.upn(name)}"]
+        )
         done = at + timedelta(milliseconds=self.rng.randrange(300, 2500))
         if outcome == "success":
             if kind == "admin_reset":
                 cloud, source = self.anchor(name)
-                text = (f"TrackingId: {tracking}, {ok_token}, Details: Context: cloudAnchor: {cloud}, "
-                        f"SourceAnchorValue: {source}, AdminUpn: {self.upn(admin)}, UserPrincipalName "
-                        f"{self.upn(name)}, ForcePasswordChange: False")  # fmt: skip
+                text = (
+                    f"TrackingId: {tracking}, {ok_token}, Details: Context: cloudAnchor: {cloud}, "
+                    f"SourceAnchorValue: {source}, AdminUpn: {self.upn(admin)}, UserPrincipalName "
+                    f"{self.upn(name)}, ForcePasswordChange: False"
+                )
             else:
                 text = f"TrackingId: {tracking}, {ok_token}, Details: {self.context(name)}"
             self.add(done, PRS, ok_id, INFO, [text])
@@ -134,31 +178,59 @@ class Server:
             code, hr, mms = (33004, DENIED, 5716) if outcome == "denied" else (33008, POLICY, 4924)
             op = "ChangePassword" if kind == "change" else "SetPassword"
             message = hr.split(", message=")[1]
-            text = (f"TrackingId: {tracking}, Reason: Synchronization Engine returned an error {hr}, "
-                    f"{self.context(name)}, Details: Microsoft.CredentialManagement.OnPremisesPasswordReset."
-                    f"Shared.PasswordResetException: Synchronization Engine returned an error {hr}"
-                    + STACK.format(op=op))  # fmt: skip
-            bail = (f"An unexpected error has occurred during a password set operation. \r\n "
-                    f"\"BAIL: MMS({mms}): ..\\server.cpp(11139): 0x{hr[3:11].lower()} ({message})\"")  # fmt: skip
+            text = (
+                f"TrackingId: {tracking}, Reason: Synchronization Engine returned an error {hr}, "
+                f"{self.context(name)}, Details: Microsoft.CredentialManagement.OnPremisesPasswordReset."
+                f"Shared.PasswordResetException: Synchronization Engine returned an error {hr}"
+                + STACK.format(op=op)
+            )
+            bail = (
+                f"An unexpected error has occurred during a password set operation. \r\n "
+                f'"BAIL: MMS({mms}): ..\\server.cpp(11139): 0x{hr[3:11].lower()} ({message})"'
+            )
             # The 6329 sometimes lands a moment before the 33xxx: logs are not strictly ordered.
-            self.add(done - timedelta(milliseconds=self.rng.randrange(0, 900)), ADSYNC, 6329, ERROR,
-                     [bail, VERSION_LINE])  # fmt: skip
+            self.add(
+                done - timedelta(milliseconds=self.rng.randrange(0, 900)),
+                ADSYNC,
+                6329,
+                ERROR,
+                [bail, VERSION_LINE],
+            )
             self.add(done, PRS, code, ERROR, [text])
         elif outcome == "decrypt":
-            self.add(done, PRS, 32004, ERROR, [
-                f"TrackingId: {tracking}, DecryptionError, Details: System.Security.Cryptography."
-                f"CryptographicException: Bad Data.\r\n   at System.Security.Cryptography.RSACryptoServiceProvider"
-                f".DecryptKey(SafeKeyHandle pKeyContext, Byte[] pbEncryptedKey, Int32 cbEncryptedKey), "
-                f"{self.context(name)}"])  # fmt: skip
+            self.add(
+                done,
+                PRS,
+                32004,
+                ERROR,
+                [
+                    f"TrackingId: {tracking}, DecryptionError, Details: System.Security.Cryptography."
+                    f"CryptographicException: Bad Data.\r\n   at System.Security.Cryptography.RSACryptoServiceProvider"
+                    f".DecryptKey(SafeKeyHandle pKeyContext, Byte[] pbEncryptedKey, Int32 cbEncryptedKey), "
+                    f"{self.context(name)}"
+                ],
+            )
 
     def phs(self, at: datetime, name: str) -> None:
         """Password hash sync pushes the new hash back to the cloud after a writeback."""
         _, source = self.anchor(name)
         dn = f"CN={name.replace('.', ' ').title()},OU=Staff,DC={self.domain.split('.')[0]},DC=com"
-        self.add(at, DIRSYNC, 656, INFO, [
-            f"Password Change Request - Anchor : {source}, Dn : {dn}, Change Date : {at:%m/%d/%Y %H:%M:%S}"])
-        self.add(at + timedelta(seconds=2), DIRSYNC, 657, INFO, [
-            f"Password Change Result - Anchor : {source}, Dn : {dn}, PwdChangeOnLogon=False, Result : Success."])
+        self.add(
+            at,
+            DIRSYNC,
+            656,
+            INFO,
+            [f"Password Change Request - Anchor : {source}, Dn : {dn}, Change Date : {at:%m/%d/%Y %H:%M:%S}"],
+        )
+        self.add(
+            at + timedelta(seconds=2),
+            DIRSYNC,
+            657,
+            INFO,
+            [
+                f"Password Change Result - Anchor : {source}, Dn : {dn}, PwdChangeOnLogon=False, Result : Success."
+            ],
+        )
 
     # --- noise ---------------------------------------------------------------------------------
     def noise(self) -> None:
@@ -167,13 +239,30 @@ class Server:
         while at < self.end:
             cycle = self.jitter(at, 30)
             for i, stage in enumerate(("a Delta Import", "a Delta Synchronization", "an Export")):
-                self.add(cycle + timedelta(seconds=20 * i), ADSYNC, 904, INFO,
-                         [f"Scheduler::SchedulerThreadMain : Started {stage} cycle on connector "
-                          f"{self.domain}.", ""])  # fmt: skip
-            self.add(cycle + timedelta(seconds=75), ADSYNC, 904, INFO,
-                     ["Scheduler::SchedulerThreadMain : Completed configured scheduler operations.", ""])
-            self.add(cycle + timedelta(seconds=80), DIRSYNC, 654,  INFO,
-                     [f"Provision credentials ping time: {cycle:%m/%d/%Y %H:%M:%S}"])  # fmt: skip
+                self.add(
+                    cycle + timedelta(seconds=20 * i),
+                    ADSYNC,
+                    904,
+                    INFO,
+                    [
+                        f"Scheduler::SchedulerThreadMain : Started {stage} cycle on connector {self.domain}.",
+                        "",
+                    ],
+                )
+            self.add(
+                cycle + timedelta(seconds=75),
+                ADSYNC,
+                904,
+                INFO,
+                ["Scheduler::SchedulerThreadMain : Completed configured scheduler operations.", ""],
+            )
+            self.add(
+                cycle + timedelta(seconds=80),
+                DIRSYNC,
+                654,
+                INFO,
+                [f"Provision credentials ping time: {cycle:%m/%d/%Y %H:%M:%S}"],
+            )
             at += timedelta(minutes=30)
         for hour in range(0, self.hours, 6):
             moment = self.jitter(self.start + timedelta(hours=hour), 3600)
@@ -181,26 +270,80 @@ class Server:
                 text = f"已成功计划软件保护服务在 {moment + timedelta(days=3):%Y-%m-%dT%H:%M:%SZ} 重新启动。原因: RulesEngine。"
                 self.add(moment, "Microsoft-Windows-Security-SPP", 16384, INFO, [text], qualifiers=16384)
             else:
-                text = (f"Successfully scheduled Software Protection service for re-start at "
-                        f"{moment + timedelta(days=3):%Y-%m-%dT%H:%M:%SZ}. Reason: RulesEngine.")  # fmt: skip
+                text = (
+                    f"Successfully scheduled Software Protection service for re-start at "
+                    f"{moment + timedelta(days=3):%Y-%m-%dT%H:%M:%SZ}. Reason: RulesEngine."
+                )
                 self.add(moment, "Microsoft-Windows-Security-SPP", 16384, INFO, [text], qualifiers=16384)
-            self.add(moment + timedelta(minutes=2), "Microsoft-Windows-RestartManager", 10000, INFO,
-                     {"RmSessionId": "0", "UTCStartTime": f"{moment:%Y-%m-%dT%H:%M:%S.%f}0Z"})  # fmt: skip
-            self.add(moment + timedelta(minutes=3), "Microsoft-Windows-RestartManager", 10001, INFO,
-                     {"RmSessionId": "0", "UTCStartTime": f"{moment:%Y-%m-%dT%H:%M:%S.%f}0Z"})  # fmt: skip
+            self.add(
+                moment + timedelta(minutes=2),
+                "Microsoft-Windows-RestartManager",
+                10000,
+                INFO,
+                {"RmSessionId": "0", "UTCStartTime": f"{moment:%Y-%m-%dT%H:%M:%S.%f}0Z"},
+            )
+            self.add(
+                moment + timedelta(minutes=3),
+                "Microsoft-Windows-RestartManager",
+                10001,
+                INFO,
+                {"RmSessionId": "0", "UTCStartTime": f"{moment:%Y-%m-%dT%H:%M:%S.%f}0Z"},
+            )
         crash = self.jitter(self.start + timedelta(hours=self.hours // 2), 3600)
         # Windows Error Reporting strings start with an empty bucket id when none was assigned.
-        self.add(crash, "Windows Error Reporting", 1001, INFO,
-                 ["", "0", "APPCRASH", "Not available", "0", "miiserver.exe", "2.4.27.0", "", "", "", "", "",
-                  "C:\\ProgramData\\Microsoft\\Windows\\WER\\ReportArchive", "", "0", "4f1a-一Ā-😀", "0"])  # fmt: skip
-        self.add(self.jitter(self.start, 600), "ESENT", 326, INFO,
-                 ["svchost", "3392", "", "1", "C:\\Windows\\system32\\LogFiles\\Sum\\Svc.mdb", "0",
-                  "[1] 0.000, [2] 0.000, [3] 0.000.", "1 0"], qualifiers=0)  # fmt: skip
-        self.add(self.jitter(self.start, 600), "VSS", 8224, INFO,
-                 ["The VSS service is shutting down due to idle timeout. ", "\r\n"])  # fmt: skip
+        self.add(
+            crash,
+            "Windows Error Reporting",
+            1001,
+            INFO,
+            [
+                "",
+                "0",
+                "APPCRASH",
+                "Not available",
+                "0",
+                "miiserver.exe",
+                "2.4.27.0",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "C:\\ProgramData\\Microsoft\\Windows\\WER\\ReportArchive",
+                "",
+                "0",
+                "4f1a-一Ā-😀",
+                "0",
+            ],
+        )
+        self.add(
+            self.jitter(self.start, 600),
+            "ESENT",
+            326,
+            INFO,
+            [
+                "svchost",
+                "3392",
+                "",
+                "1",
+                "C:\\Windows\\system32\\LogFiles\\Sum\\Svc.mdb",
+                "0",
+                "[1] 0.000, [2] 0.000, [3] 0.000.",
+                "1 0",
+            ],
+            qualifiers=0,
+        )
+        self.add(
+            self.jitter(self.start, 600),
+            "VSS",
+            8224,
+            INFO,
+            ["The VSS service is shutting down due to idle timeout. ", "\r\n"],
+        )
 
-    def day_of_operations(self, start: datetime, end: datetime, count: int,
-                          outcome_for: Callable[[str, str], str]) -> None:  # fmt: skip
+    def day_of_operations(
+        self, start: datetime, end: datetime, count: int, outcome_for: Callable[[str, str], str]
+    ) -> None:
         """`count` operations spread over [start, end); outcome_for(kind, user) picks each outcome."""
         span = (end - start).total_seconds()
         for _ in range(count):
@@ -225,8 +368,15 @@ def healthy() -> list[Event]:
 
 def permissions() -> list[Event]:
     """The AD DS connector account lost its reset-password rights: every operation is denied."""
-    s = Server("AADC02.corp.fabrikam.com", "fabrikam.com", seed=2, start=_clock(18), hours=36,
-               namespace="ssprdedicatedsbprodneu-4", first_record_id=90_412)  # fmt: skip
+    s = Server(
+        "AADC02.corp.fabrikam.com",
+        "fabrikam.com",
+        seed=2,
+        start=_clock(18),
+        hours=36,
+        namespace="ssprdedicatedsbprodneu-4",
+        first_record_id=90_412,
+    )
     s.noise()
     s.heartbeats(s.start, s.end)
     rights_removed = s.start + timedelta(hours=8)
@@ -237,8 +387,15 @@ def permissions() -> list[Event]:
 
 def password_policy() -> list[Event]:
     """Users change their password again within the domain's minimum password age (1 day)."""
-    s = Server("ENTRACONNECT01.contoso.com", "contoso.com", seed=3, start=_clock(19), hours=30,
-               namespace="ssprdedicatedsbprodscu-2", first_record_id=512_007)  # fmt: skip
+    s = Server(
+        "ENTRACONNECT01.contoso.com",
+        "contoso.com",
+        seed=3,
+        start=_clock(19),
+        hours=30,
+        namespace="ssprdedicatedsbprodscu-2",
+        first_record_id=512_007,
+    )
     s.noise()
     s.heartbeats(s.start, s.end)
     seen: set[str] = set()
@@ -254,8 +411,16 @@ def password_policy() -> list[Event]:
 
 def connectivity_outage() -> list[Event]:
     """A zh-CN server loses Service Bus: proxy 407, then TLS inspection breaks certificates; recovery."""
-    s = Server("AADC-SH01.contoso.cn", "contoso.cn", seed=4, start=_clock(20), hours=30,
-               namespace="ssprdedicatedsbmcprodcne", first_record_id=23_551, zh_cn=True)  # fmt: skip
+    s = Server(
+        "AADC-SH01.contoso.cn",
+        "contoso.cn",
+        seed=4,
+        start=_clock(20),
+        hours=30,
+        namespace="ssprdedicatedsbmcprodcne",
+        first_record_id=23_551,
+        zh_cn=True,
+    )
     s.noise()
     outage, fixed = s.start + timedelta(hours=9), s.start + timedelta(hours=17, minutes=40)
     s.heartbeats(s.start, outage)
@@ -264,67 +429,139 @@ def connectivity_outage() -> list[Event]:
     at = outage
     while at < fixed:
         proxy = at < outage + timedelta(hours=4)
-        cause = ("System.Net.WebException: The remote server returned an error: (407) Proxy Authentication "
-                 "Required.\r\n   at System.Net.HttpWebRequest.GetResponse()") if proxy else (
-                 "System.Security.Authentication.AuthenticationException: The remote certificate is invalid "
-                 "according to the validation procedure.")  # fmt: skip
-        s.service(s.jitter(at, 30), 32002, "Error Connecting to ServiceBus. The token provider was unable to "
-                  f"provide a security token.", ERROR, f"Endpoint: sb://{ns}/, {cause}")  # fmt: skip
+        cause = (
+            (
+                "System.Net.WebException: The remote server returned an error: (407) Proxy Authentication "
+                "Required.\r\n   at System.Net.HttpWebRequest.GetResponse()"
+            )
+            if proxy
+            else (
+                "System.Security.Authentication.AuthenticationException: The remote certificate is invalid "
+                "according to the validation procedure."
+            )
+        )
+        s.service(
+            s.jitter(at, 30),
+            32002,
+            "Error Connecting to ServiceBus. The token provider was unable to provide a security token.",
+            ERROR,
+            f"Endpoint: sb://{ns}/, {cause}",
+        )
         if not proxy:
-            s.service(s.jitter(at + timedelta(minutes=1), 30), 31034, "ServiceBusListenerError", ERROR,
-                      f"Namespace: {ns}, {cause}")  # fmt: skip
-        s.service(s.jitter(at + timedelta(minutes=2), 30), 32014, "ServiceBusWarning", WARNING,
-                  f"Retrying connection to sb://{ns}/, attempt {s.rng.randrange(2, 6)}.")  # fmt: skip
+            s.service(
+                s.jitter(at + timedelta(minutes=1), 30),
+                31034,
+                "ServiceBusListenerError",
+                ERROR,
+                f"Namespace: {ns}, {cause}",
+            )
+        s.service(
+            s.jitter(at + timedelta(minutes=2), 30),
+            32014,
+            "ServiceBusWarning",
+            WARNING,
+            f"Retrying connection to sb://{ns}/, attempt {s.rng.randrange(2, 6)}.",
+        )
         at += timedelta(minutes=20)
-    s.add(outage + timedelta(minutes=25), PRS, 31044, ERROR, [
-        f"TrackingId: {s.guid()} , Password writeback service is not in a healthy state. No serviceHost for "
-        "service bus endpoints are in running state. Please refer aka.ms/ssprtroubleshoot, Details: Version: "
-        "5.0.0.686"])  # fmt: skip
-    s.add(outage + timedelta(minutes=26), ADSYNC, 6800, ERROR, [
-        "The password management extension encountered an error. The stack trace is: "
-        "\"Couldn't connect to any service bus endpoint(s)\""])  # fmt: skip
+    s.add(
+        outage + timedelta(minutes=25),
+        PRS,
+        31044,
+        ERROR,
+        [
+            f"TrackingId: {s.guid()} , Password writeback service is not in a healthy state. No serviceHost for "
+            "service bus endpoints are in running state. Please refer aka.ms/ssprtroubleshoot, Details: Version: "
+            "5.0.0.686"
+        ],
+    )
+    s.add(
+        outage + timedelta(minutes=26),
+        ADSYNC,
+        6800,
+        ERROR,
+        [
+            "The password management extension encountered an error. The stack trace is: "
+            '"Couldn\'t connect to any service bus endpoint(s)"'
+        ],
+    )
     # Requests that arrive during the outage never get an outcome on this server.
     for _ in range(6):
         at = outage + timedelta(seconds=s.rng.uniform(600, (fixed - outage).total_seconds()))
         s.operation(at, "reset", s.rng.choice(USERS), "unfinished")
     s.service(fixed, 31015, "WriteBackServiceStarted")
     s.heartbeats(fixed + timedelta(minutes=2), s.end)
-    s.day_of_operations(fixed + timedelta(minutes=10), s.end - timedelta(minutes=30), 10, lambda k, u: "success")
+    s.day_of_operations(
+        fixed + timedelta(minutes=10), s.end - timedelta(minutes=30), 10, lambda k, u: "success"
+    )
     return s.events()
 
 
 def disable_reenable() -> list[Event]:
     """Keys out of step (32004 on every request) until an admin disables and re-enables writeback."""
-    s = Server("AADC03.contoso.com", "contoso.com", seed=5, start=_clock(21), hours=24,
-               namespace="ssprdedicatedsbprodweu-7", first_record_id=7_760)  # fmt: skip
+    s = Server(
+        "AADC03.contoso.com",
+        "contoso.com",
+        seed=5,
+        start=_clock(21),
+        hours=24,
+        namespace="ssprdedicatedsbprodweu-7",
+        first_record_id=7_760,
+    )
     s.noise()
     fix = s.start + timedelta(hours=10)
     s.heartbeats(s.start, fix)
     s.day_of_operations(s.start + timedelta(hours=1), fix - timedelta(minutes=20), 14, lambda k, u: "decrypt")
-    steps = [(31012, "OffboardingEventStart"), (31017, "AuthTokenSuccess"), (31013, "OffboardingEventSuccess"),
-             (31016, "WriteBackServiceStopped"), (31004, "OnboardingEventStart"), (31017, "AuthTokenSuccess"),
-             (31018, "KeyPairCreationSuccess"), (31005, "OnboardingEventSuccess"),
-             (31015, "WriteBackServiceStarted")]  # fmt: skip
+    steps = [
+        (31012, "OffboardingEventStart"),
+        (31017, "AuthTokenSuccess"),
+        (31013, "OffboardingEventSuccess"),
+        (31016, "WriteBackServiceStopped"),
+        (31004, "OnboardingEventStart"),
+        (31017, "AuthTokenSuccess"),
+        (31018, "KeyPairCreationSuccess"),
+        (31005, "OnboardingEventSuccess"),
+        (31015, "WriteBackServiceStarted"),
+    ]
     for i, (event_id, token) in enumerate(steps):
         s.service(fix + timedelta(seconds=40 * i), event_id, token)
-    s.add(fix + timedelta(seconds=130), ADSYNC, 2002, INFO, ["The Microsoft Azure AD Sync service stopped.", ""])
-    s.add(fix + timedelta(seconds=170), ADSYNC, 2001, INFO, ["The Microsoft Azure AD Sync service started.", ""])
+    s.add(
+        fix + timedelta(seconds=130), ADSYNC, 2002, INFO, ["The Microsoft Azure AD Sync service stopped.", ""]
+    )
+    s.add(
+        fix + timedelta(seconds=170), ADSYNC, 2001, INFO, ["The Microsoft Azure AD Sync service started.", ""]
+    )
     # Enabling writeback the first time triggers a PHS batch with no real change.
     s.phs(fix + timedelta(minutes=8), s.rng.choice(USERS))
     s.heartbeats(fix + timedelta(minutes=10), s.end)
-    s.day_of_operations(fix + timedelta(minutes=30), s.end - timedelta(minutes=30), 16, lambda k, u: "success")
+    s.day_of_operations(
+        fix + timedelta(minutes=30), s.end - timedelta(minutes=30), 16, lambda k, u: "success"
+    )
     return s.events()
 
 
 SCENARIOS: dict[str, tuple[Callable[[], list[Event]], str]] = {
-    "healthy": (healthy, "healthy server: every reset, change and admin reset succeeds; heartbeats throughout"),
-    "ad-permissions": (permissions, "failing: from hour 8 every operation fails with 33004 + ADSync 6329 "
-                                    "0x80230626 (connector account denied access); fix = writeback permissions"),
-    "password-policy": (password_policy, "degraded: 33008 + 6329 0x80230619 when users change again within "
-                                         "the minimum password age"),
-    "connectivity-outage": (connectivity_outage, "degraded: Service Bus outage (32002 proxy 407, then 31034 "
-                                                 "certificate invalid, 32014 retries, 31044, 6800), unfinished "
-                                                 "resets during it, then recovery; zh-CN server"),
-    "disable-reenable": (disable_reenable, "degraded: 32004 decryption errors until writeback is disabled "
-                                           "(31012/31013) and re-enabled (31004/31017/31018/31005), then success"),
-}  # fmt: skip
+    "healthy": (
+        healthy,
+        "healthy server: every reset, change and admin reset succeeds; heartbeats throughout",
+    ),
+    "ad-permissions": (
+        permissions,
+        "failing: from hour 8 every operation fails with 33004 + ADSync 6329 "
+        "0x80230626 (connector account denied access); fix = writeback permissions",
+    ),
+    "password-policy": (
+        password_policy,
+        "degraded: 33008 + 6329 0x80230619 when users change again within the minimum password age",
+    ),
+    "connectivity-outage": (
+        connectivity_outage,
+        "degraded: Service Bus outage (32002 proxy 407, then 31034 "
+        "certificate invalid, 32014 retries, 31044, 6800), unfinished "
+        "resets during it, then recovery; zh-CN server",
+    ),
+    "disable-reenable": (
+        disable_reenable,
+        "degraded: 32004 decryption errors until writeback is disabled "
+        "(31012/31013) and re-enabled (31004/31017/31018/31005), then success",
+    ),
+}

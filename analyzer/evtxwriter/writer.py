@@ -84,8 +84,7 @@ def _template(event: Event) -> Template:
         return Template(Element("Event", (("xmlns", EVENT_NS),), (system, Sub(19, bx.BINXML))))
     provider = (("Name", event.provider), ("Guid", provider_guid(event.provider)))
     data = tuple(
-        Element("Data", (("Name", name),), (Sub(20 + i, bx.WSTRING),))
-        for i, name in enumerate(event.fields)
+        Element("Data", (("Name", name),), (Sub(20 + i, bx.WSTRING),)) for i, name in enumerate(event.fields)
     )
     body = (_system(provider, channel, computer), Element("EventData", children=data))
     return Template(Element("Event", (("xmlns", EVENT_NS),), body))
@@ -138,12 +137,24 @@ class _Chunk:
         for target, value in self.encoder.patches:
             struct.pack_into("<I", chunk, target, value)
         for bucket, offset, is_template in self.encoder.heads:
-            struct.pack_into("<I", chunk, (0x180 + bucket * 4) if is_template else (0x80 + bucket * 4), offset)
+            struct.pack_into(
+                "<I", chunk, (0x180 + bucket * 4) if is_template else (0x80 + bucket * 4), offset
+            )
         last = self.first_number + self.count - 1
         struct.pack_into(
-            "<8sQQQQIIII", chunk, 0, b"ElfChnk\0", self.first_number, last, self.first_number, last,
-            0x80, self.last_offset, free, zlib.crc32(chunk[CHUNK_HEADER_SIZE:free]),
-        )  # fmt: skip
+            "<8sQQQQIIII",
+            chunk,
+            0,
+            b"ElfChnk\0",
+            self.first_number,
+            last,
+            self.first_number,
+            last,
+            0x80,
+            self.last_offset,
+            free,
+            zlib.crc32(chunk[CHUNK_HEADER_SIZE:free]),
+        )
         header_crc = zlib.crc32(bytes(chunk[:0x78]) + bytes(chunk[0x80:CHUNK_HEADER_SIZE]))
         struct.pack_into("<I", chunk, 0x7C, header_crc)
         return bytes(chunk)
@@ -152,9 +163,19 @@ class _Chunk:
 def file_header(chunk_count: int, next_record: int, minor_version: int = 1) -> bytes:
     head = bytearray(FILE_HEADER_SIZE)
     struct.pack_into(
-        "<8sQQQIHHHH", head, 0, b"ElfFile\0", 0, max(chunk_count - 1, 0), next_record,
-        0x80, minor_version, 3, FILE_HEADER_SIZE, chunk_count,
-    )  # fmt: skip
+        "<8sQQQIHHHH",
+        head,
+        0,
+        b"ElfFile\0",
+        0,
+        max(chunk_count - 1, 0),
+        next_record,
+        0x80,
+        minor_version,
+        3,
+        FILE_HEADER_SIZE,
+        chunk_count,
+    )
     struct.pack_into("<I", head, 0x7C, zlib.crc32(bytes(head[:0x78])))
     return bytes(head)
 

@@ -41,9 +41,34 @@ Nodes.NullTypeNode.find_end_of_stream = lambda self: None  # type: ignore[attr-d
 
 MAX_NESTING = 8
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
-_INT_FORMATS = {0x03: "<b", 0x04: "<B", 0x05: "<h", 0x06: "<H", 0x07: "<i", 0x08: "<I", 0x09: "<q", 0x0A: "<Q"}
-_ITEM_SIZES = {0x03: 1, 0x04: 1, 0x05: 2, 0x06: 2, 0x07: 4, 0x08: 4, 0x09: 8, 0x0A: 8, 0x0B: 4, 0x0C: 8,
-               0x0D: 4, 0x0F: 16, 0x11: 8, 0x12: 16, 0x14: 4, 0x15: 8}  # fmt: skip
+_INT_FORMATS = {
+    0x03: "<b",
+    0x04: "<B",
+    0x05: "<h",
+    0x06: "<H",
+    0x07: "<i",
+    0x08: "<I",
+    0x09: "<q",
+    0x0A: "<Q",
+}
+_ITEM_SIZES = {
+    0x03: 1,
+    0x04: 1,
+    0x05: 2,
+    0x06: 2,
+    0x07: 4,
+    0x08: 4,
+    0x09: 8,
+    0x0A: 8,
+    0x0B: 4,
+    0x0C: 8,
+    0x0D: 4,
+    0x0F: 16,
+    0x11: 8,
+    0x12: 16,
+    0x14: 4,
+    0x15: 8,
+}
 STRING_ARRAY = 0x81
 BINXML = 0x21
 
@@ -208,7 +233,7 @@ class _ChunkReader:
         """Render the BinXml fragment at absolute `pos` (a template instance and its values)."""
         if depth > MAX_NESTING:
             raise RecordError("BinXml nested too deeply")
-        buf, start = self.buf, pos
+        buf = self.buf
         if buf[pos] & 0x0F == 0x0F:
             pos += 4
         if buf[pos] & 0x0F != 0x0C:  # plain BinXml (forwarded events): python-evtx misreads it
@@ -234,7 +259,9 @@ class _ChunkReader:
         self._render(self._plan(template_offset), values, rendered, depth)
         return rendered
 
-    def _render(self, parts: list[Part], values: list[tuple[int, int, int]], out: list[Any], depth: int) -> None:
+    def _render(
+        self, parts: list[Part], values: list[tuple[int, int, int]], out: list[Any], depth: int
+    ) -> None:
         for part in parts:
             if isinstance(part, str):
                 out.append(part)

@@ -30,21 +30,39 @@ PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
 )
 MAX_CONSECUTIVE_ERRORS = 10_000
-# Characters XML 1.0 forbids or normalizes away; mapped into plane 16 and back.
+# Characters XML 1.0 forbids or normalizes away (CR): mapped to unused private-use code points
+# for parsing, and back afterwards.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
-_SHIELD = 0x100000
+_SPAN = 0x22
 
 
-def _shield(match: re.Match[str]) -> str:
-    return chr(_SHIELD + ord(match.group()))
+def _slot(char: str) -> int:
+    code = ord(char)
+    return code if code < 0x20 else 0x20 + code - 0xFFFE
 
 
-def _unshield(text: str) -> str:
-    return "".join(chr(ord(c) - _SHIELD) if ord(c) >= _SHIELD else c for c in text)
+def _unslot(slot: int) -> str:
+    return chr(slot if slot < 0x20 else 0xFFFE + slot - 0x20)
 
 
-def _tree(element: etree._Element, shielded: bool) -> El:
-    fix = _unshield if shielded else str
+class _Shield:
+    def __init__(self, xml: str) -> None:
+        used = {ord(c) for c in xml if ord(c) >= 0x100000}
+        base = 0x100000
+        while any(base + i in used for i in range(_SPAN)):
+            base += _SPAN
+        self.base = base
+
+    def hide(self, xml: str) -> str:
+        return _UNSAFE.sub(lambda m: chr(self.base + _slot(m.group())), xml)
+
+    def restore(self, text: str) -> str:
+        base = self.base
+        return "".join(_unslot(ord(c) - base) if base <= ord(c) < base + _SPAN else c for c in text)
+
+
+def _tree(element: etree._Element, shield: _Shield | None) -> El:
+    fix = shield.restore if shield else str
     tag = element.tag
     name = tag[len(NS) :] if tag.startswith(NS) else tag
     node = El(name, {k: fix(v) for k, v in element.attrib.items()})
@@ -52,22 +70,22 @@ def _tree(element: etree._Element, shielded: bool) -> El:
         node.children.append(fix(element.text))
     for child in element:
         if isinstance(child.tag, str):
-            node.children.append(_tree(child, shielded))
+            node.children.append(_tree(child, shield))
         if child.tail:
             node.children.append(fix(child.tail))
     return node
 
 
 def xml_to_tree(xml: str) -> El:
-    shielded = _UNSAFE.search(xml) is not None
-    if shielded:
-        xml = _UNSAFE.sub(_shield, xml)
+    shield = _Shield(xml) if _UNSAFE.search(xml) else None
+    if shield:
+        xml = shield.hide(xml)
     start = xml.find("<Event")
     try:
         root = etree.fromstring(xml[start:].encode("utf-8", "surrogatepass"), PARSER)
     except etree.XMLSyntaxError as exc:
         raise RecordError("record XML does not parse") from exc
-    return _tree(root, shielded)
+    return _tree(root, shield)
 
 
 def read(path: Path, file: str, errors: list[str]) -> Iterator[tuple[int, Event | RecordError]]:
