@@ -122,12 +122,11 @@ def read_file(path: Path, engine: str, report: FileReport) -> Iterator[Event]:
     report.size, report.chunks, report.expected = layout.size, len(layout.chunks), layout.expected
     report.problems = layout.problems()
     ledger = _Ledger(layout)
-    engine_errors: list[str] = []
     file = str(path)
     if engine == "rust":
         from analyzer.sources import evtx_rust
 
-        records = evtx_rust.read(path, file, engine_errors)
+        records = evtx_rust.read(path, file)
     else:
         from analyzer.sources import evtx_python
 

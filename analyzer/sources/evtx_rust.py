@@ -11,6 +11,7 @@ Known behaviour handled here (see ../shared/reference/parsers.md):
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
     from analyzer.events import Event
 
+log = logging.getLogger(__name__)
 NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
 PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
@@ -88,8 +90,12 @@ def xml_to_tree(xml: str) -> El:
     return _tree(root, shield)
 
 
-def read(path: Path, file: str, errors: list[str]) -> Iterator[tuple[int, Event | RecordError]]:
-    """Yield (record-header number, event or the reason it could not be read)."""
+def read(path: Path, file: str) -> Iterator[tuple[int, Event | RecordError]]:
+    """Yield (record-header number, event or the reason it could not be read).
+
+    Records pyevtx-rs skips (inside a damaged chunk, or silently within one) are not
+    yielded at all; the reader counts them from the chunk headers.
+    """
     from evtx import PyEvtxParser
 
     records = PyEvtxParser(str(path), number_of_threads=1, indent=False).records()
@@ -99,8 +105,8 @@ def read(path: Path, file: str, errors: list[str]) -> Iterator[tuple[int, Event 
             record = next(records)
         except StopIteration:
             return
-        except RuntimeError as exc:
-            errors.append(type(exc).__name__)
+        except RuntimeError:
+            log.debug("%s: pyevtx-rs skipped a damaged place", file)
             consecutive += 1
             if consecutive >= MAX_CONSECUTIVE_ERRORS:
                 return
