@@ -1,0 +1,329 @@
+"""Read and validate the catalogue: codes/ shipped in the package, plus any `--codes DIR` overrides.
+
+Every problem is collected as `file: key: problem` and raised together in one CatalogueError.
+Files in an override directory replace shipped files with the same id (entries, signatures,
+causes) and add new ones.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from analyzer.catalogue import model as m
+from analyzer.errors import AnalyzerError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from importlib.resources.abc import Traversable
+
+    from analyzer.events import Event
+
+
+class CatalogueError(AnalyzerError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid catalogue:\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+ENTRY_KEYS = {
+    "id": str, "provider": str, "event_id": int, "channel": str, "name": str, "aliases": list, "documented": bool,
+    "level": str, "category": str, "role": str, "operation": str, "title": dict, "meaning": dict, "causes": list,
+    "references": list, "examples": list, "signature": dict,
+}  # fmt: skip
+CAUSE_KEYS = {
+    "id": str, "title": dict, "severity": str, "category": str, "checklist": str, "explanation": dict,
+    "fixes": list, "references": list,
+}  # fmt: skip
+ENTRY_REQUIRED = {"id", "name", "title", "meaning", "references", "examples"}
+EVENT_REQUIRED = {"provider", "event_id", "level", "category", "role"}
+CAUSE_REQUIRED = set(CAUSE_KEYS) - {"checklist"}
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def index_key(provider: str, event_id: int) -> tuple[str, int]:
+    """The one key entries are stored, looked up and checked for duplicates by."""
+    return provider.casefold(), event_id
+
+
+@dataclass
+class Catalogue:
+    entries: dict[tuple[str, int], m.Entry] = field(default_factory=dict)
+    signatures: list[m.Entry] = field(default_factory=list)
+    causes: dict[str, m.Cause] = field(default_factory=dict)
+    providers: dict[str, str] = field(default_factory=dict)  # provider -> report|ignore
+
+    def entry_for(self, provider: str, event_id: int) -> m.Entry | None:
+        return self.entries.get(index_key(provider, event_id))
+
+    def all_entries(self) -> list[m.Entry]:
+        return sorted(self.entries.values(), key=lambda e: (e.provider or "", e.event_id or 0)) + self.signatures
+
+    def find(self, code: str) -> list[m.Entry]:
+        """Entries whose id, event id or HRESULT is `code`."""
+        wanted = code.casefold().removeprefix("0x")
+        return [e for e in self.all_entries() if wanted in (e.id.casefold(), e.code.casefold())]
+
+    def search(self, words: str) -> list[m.Entry]:
+        needle = words.casefold()
+
+        def text(e: m.Entry) -> str:
+            parts = [e.id, e.name, *e.aliases, e.title.en, e.title.zh_cn, e.meaning.en, e.meaning.zh_cn]
+            for rule in e.rules:
+                cause = self.causes.get(rule.cause)
+                parts += [rule.cause, *(p.pattern for p in rule.patterns)]
+                if cause:
+                    parts += [cause.title.en, cause.title.zh_cn, cause.explanation.en]
+                    parts += [f.en for f in cause.fixes]
+            return " ".join(parts).casefold()
+
+        return [e for e in self.all_entries() if needle in text(e)]
+
+    def classify(self, event: Event) -> tuple[m.Entry | None, str | None, bool]:
+        """(entry, cause id, specific): the event's entry and its most specific cause."""
+        entry = self.entry_for(event.provider, event.event_id)
+        if entry is None:
+            return None, None, False
+        return (entry, *self.cause_of(entry, "\n".join(event.data)))
+
+    def cause_of(self, entry: m.Entry, text: str) -> tuple[str | None, bool]:
+        rule = entry.specific_rule(text)
+        if rule is None and not entry.is_signature:
+            for signature in self.signatures:
+                if signature.applies(entry.category):
+                    rule = signature.specific_rule(text)
+                    if rule:
+                        break
+        if rule is not None:
+            return rule.cause, True
+        default = entry.default_rule()
+        return (default.cause if default else None), False
+
+
+# --- validation ------------------------------------------------------------------------------
+class _Checker:
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source, self.problems = source, problems
+
+    def fail(self, key: str, problem: str) -> None:
+        self.problems.append(f"{self.source}: {key}: {problem}")
+
+    def keys(self, data: dict[str, Any], allowed: dict[str, type], required: set[str], where: str = "") -> bool:
+        ok = True
+        for key in data:
+            if key not in allowed:
+                self.fail(where + key, "unknown key")
+                ok = False
+            elif not isinstance(data[key], allowed[key]) or (allowed[key] is int and isinstance(data[key], bool)):
+                self.fail(where + key, f"must be {allowed[key].__name__}, not {type(data[key]).__name__}")
+                ok = False
+        for key in sorted(required - set(data)):
+            self.fail(where + key, "missing")
+            ok = False
+        return ok
+
+    def enum(self, data: dict[str, Any], key: str, allowed: Iterable[str]) -> None:
+        if key in data and data[key] not in allowed:
+            self.fail(key, f"{data[key]!r} is not one of {', '.join(allowed)}")
+
+    def text(self, value: Any, key: str) -> m.Text:
+        if not isinstance(value, dict) or set(value) != set(m.LANGS) or not all(
+            isinstance(v, str) and v.strip() for v in value.values()
+        ):
+            self.fail(key, f"needs exactly these languages, non-empty: {', '.join(m.LANGS)}")
+            return m.Text("", "")
+        return m.Text(value["en"], value["zh-CN"])
+
+    def strings(self, value: Any, key: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(key, "must be a list of strings")
+            return ()
+        return tuple(value)
+
+    def regex(self, pattern: Any, key: str) -> re.Pattern[str] | None:
+        if not isinstance(pattern, str):
+            self.fail(key, "must be a string")
+            return None
+        try:
+            return re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            self.fail(key, f"invalid regex: {exc}")
+            return None
+
+
+def _cause(data: dict[str, Any], check: _Checker) -> m.Cause | None:
+    if not check.keys(data, CAUSE_KEYS, CAUSE_REQUIRED):
+        return None
+    check.enum(data, "severity", m.SEVERITIES)
+    check.enum(data, "category", m.CAUSE_CATEGORIES)
+    check.enum(data, "checklist", m.CHECKLIST)
+    if not SLUG.match(data["id"]):
+        check.fail("id", "must be a lower-case slug")
+    fixes = tuple(check.text(f, f"fixes[{i}]") for i, f in enumerate(data["fixes"]))
+    if not fixes:
+        check.fail("fixes", "needs at least one step")
+    return m.Cause(
+        id=data["id"], title=check.text(data["title"], "title"), severity=data["severity"],
+        category=data["category"], explanation=check.text(data["explanation"], "explanation"), fixes=fixes,
+        references=check.strings(data["references"], "references"), checklist=data.get("checklist"),
+        source=check.source,
+    )  # fmt: skip
+
+
+def _rules(data: list[Any], check: _Checker) -> tuple[m.Rule, ...]:
+    rules = []
+    for i, item in enumerate(data):
+        where = f"causes[{i}]."
+        if not isinstance(item, dict) or not check.keys(item, {"cause": str, "patterns": list}, {"cause"}, where):
+            continue
+        compiled = [check.regex(p, f"{where}patterns[{j}]") for j, p in enumerate(item.get("patterns", []))]
+        rules.append(m.Rule(item["cause"], tuple(p for p in compiled if p)))
+    if sum(1 for r in rules if not r.patterns) > 1:
+        check.fail("causes", "more than one default cause (a cause without patterns)")
+    return tuple(rules)
+
+
+def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
+    signature = data.get("signature")
+    required = ENTRY_REQUIRED | ({"causes"} if signature is not None else EVENT_REQUIRED)
+    if not check.keys(data, ENTRY_KEYS, required):
+        return None
+    for key, allowed in (("level", m.LEVELS), ("category", m.ENTRY_CATEGORIES), ("role", m.ROLES),
+                         ("operation", m.OPERATIONS)):  # fmt: skip
+        check.enum(data, key, allowed)
+    if not SLUG.match(data["id"]):
+        check.fail("id", "must be a lower-case slug")
+    if data.get("role") in ("start", "success") and "operation" not in data:
+        check.fail("operation", f"required for role {data['role']}")
+    hresult, applies = None, ()
+    if signature is not None:
+        if signature.get("hresult") is not None:
+            hresult = str(signature["hresult"])
+        applies = check.strings(signature.get("applies_to", ["all"]), "signature.applies_to")
+        for category in applies:
+            if category != "all" and category not in m.ENTRY_CATEGORIES:
+                check.fail("signature.applies_to", f"{category!r} is not an entry category")
+        if set(signature) - {"hresult", "applies_to"}:
+            check.fail("signature", "unknown key")
+    examples = []
+    for i, item in enumerate(data["examples"]):
+        where = f"examples[{i}]."
+        if isinstance(item, dict) and check.keys(item, {"text": str, "matches": bool, "cause": str},
+                                                 {"text", "matches"}, where):  # fmt: skip
+            examples.append(m.Example(item["text"], item["matches"], item.get("cause")))
+    if not any(e.matches for e in examples) or all(e.matches for e in examples):
+        check.fail("examples", "needs at least one matching and one non-matching example")
+    name = data["name"]
+    aliases = check.strings(data.get("aliases", []), "aliases")
+    tokens = tuple(re.compile(rf"(?<![\w]){re.escape(t)}(?![\w])", re.IGNORECASE) for t in (name, *aliases))
+    return m.Entry(
+        id=data["id"], name=name, title=check.text(data["title"], "title"),
+        meaning=check.text(data["meaning"], "meaning"), rules=_rules(data.get("causes", []), check),
+        references=check.strings(data["references"], "references"), examples=tuple(examples),
+        provider=data.get("provider"), event_id=data.get("event_id"), channel=data.get("channel", "Application"),
+        aliases=aliases, documented=data.get("documented", True), level=data.get("level", "error"),
+        category=data.get("category", "service"), role=data.get("role", "info"), operation=data.get("operation"),
+        hresult=hresult, applies_to=applies, source=check.source, _tokens=tokens,
+    )  # fmt: skip
+
+
+def _documents(root: Traversable | Path, problems: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every YAML mapping under root's causes/, events/, signatures/ (keyed by id), and providers."""
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def walk(node: Traversable | Path, prefix: str) -> None:
+        for child in sorted(node.iterdir(), key=lambda c: c.name):
+            name = f"{prefix}/{child.name}" if prefix else child.name
+            if child.is_dir():
+                walk(child, name)
+            elif child.name.endswith((".yaml", ".yml")) and not child.name.startswith("_"):
+                try:
+                    data = yaml.safe_load(child.read_text(encoding="utf-8"))
+                except yaml.YAMLError as exc:
+                    problems.append(f"{name}: -: not valid YAML ({type(exc).__name__})")
+                    continue
+                if not isinstance(data, dict):
+                    problems.append(f"{name}: -: must be a mapping")
+                    continue
+                kind = name.split("/", 1)[0]
+                key = "providers" if name == "providers.yaml" else f"{kind}:{data.get('id')}"
+                found[key] = (name, data)
+
+    walk(root, "")
+    return found
+
+
+def load(extra: Path | None = None, shipped: bool = True) -> Catalogue:
+    """The shipped catalogue, overlaid with `extra` (a directory laid out like codes/)."""
+    problems: list[str] = []
+    documents: dict[str, tuple[str, dict[str, Any]]] = {}
+    if shipped:
+        documents.update(_documents(files("analyzer.codes"), problems))
+    if extra is not None:
+        if not extra.is_dir():
+            raise CatalogueError([f"{extra}: -: not a directory"])
+        documents.update({k: (str(extra / n), d) for k, (n, d) in _documents(extra, problems).items()})
+    catalogue = Catalogue()
+    entries: list[m.Entry] = []
+    for key, (source, data) in sorted(documents.items()):
+        check = _Checker(source, problems)
+        if key == "providers":
+            for provider, spec in (data.get("providers") or {}).items():
+                policy = spec.get("unknown") if isinstance(spec, dict) else None
+                if policy not in ("report", "ignore"):
+                    check.fail(f"providers.{provider}.unknown", "must be report or ignore")
+                catalogue.providers[provider] = policy or "ignore"
+        elif key.startswith("causes:"):
+            cause = _cause(data, check)
+            if cause:
+                catalogue.causes[cause.id] = cause
+        elif key.startswith(("events:", "signatures:")):
+            entry = _entry(data, check)
+            if entry:
+                entries.append(entry)
+        else:
+            check.fail("-", "outside causes/, events/ and signatures/")
+    _index(catalogue, entries, problems)
+    if problems:
+        raise CatalogueError(problems)
+    return catalogue
+
+
+def _index(catalogue: Catalogue, entries: list[m.Entry], problems: list[str]) -> None:
+    seen_ids: dict[str, str] = {}
+    for entry in sorted(entries, key=lambda e: e.id):
+        if entry.id in seen_ids:
+            problems.append(f"{entry.source}: id: duplicate of {seen_ids[entry.id]}")
+            continue
+        seen_ids[entry.id] = entry.source
+        for i, rule in enumerate(entry.rules):
+            if rule.cause not in catalogue.causes:
+                problems.append(f"{entry.source}: causes[{i}].cause: unknown cause {rule.cause!r}")
+        if entry.is_signature:
+            catalogue.signatures.append(entry)
+            continue
+        key = index_key(entry.provider or "", entry.event_id or 0)
+        if key in catalogue.entries:
+            problems.append(f"{entry.source}: event_id: {entry.provider} {entry.event_id} is also "
+                            f"{catalogue.entries[key].source}")  # fmt: skip
+            continue
+        catalogue.entries[key] = entry
+
+
+def example_problems(catalogue: Catalogue) -> list[str]:
+    """Run every entry's examples: recognition and the cause picked must be as the entry says."""
+    problems = []
+    for entry in catalogue.all_entries():
+        for i, example in enumerate(entry.examples):
+            where = f"{entry.source}: examples[{i}]"
+            if entry.recognizes(example.text) != example.matches:
+                problems.append(f"{where}: expected matches={example.matches}")
+            cause, _ = catalogue.cause_of(entry, example.text)
+            if cause != example.cause:
+                problems.append(f"{where}: picked cause {cause!r}, expected {example.cause!r}")
+    return problems

@@ -1,0 +1,1 @@
+"""The event-code catalogue (YAML data), shipped in the wheel as `analyzer.codes`."""
