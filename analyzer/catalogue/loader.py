@@ -62,7 +62,9 @@ class Catalogue:
         return self.entries.get(index_key(provider, event_id))
 
     def all_entries(self) -> list[m.Entry]:
-        return sorted(self.entries.values(), key=lambda e: (e.provider or "", e.event_id or 0)) + self.signatures
+        return (
+            sorted(self.entries.values(), key=lambda e: (e.provider or "", e.event_id or 0)) + self.signatures
+        )
 
     def find(self, code: str) -> list[m.Entry]:
         """Entries whose id, event id or HRESULT is `code`."""
@@ -113,13 +115,17 @@ class _Checker:
     def fail(self, key: str, problem: str) -> None:
         self.problems.append(f"{self.source}: {key}: {problem}")
 
-    def keys(self, data: dict[str, Any], allowed: dict[str, type], required: set[str], where: str = "") -> bool:
+    def keys(
+        self, data: dict[str, Any], allowed: dict[str, type], required: set[str], where: str = ""
+    ) -> bool:
         ok = True
         for key in data:
             if key not in allowed:
                 self.fail(where + key, "unknown key")
                 ok = False
-            elif not isinstance(data[key], allowed[key]) or (allowed[key] is int and isinstance(data[key], bool)):
+            elif not isinstance(data[key], allowed[key]) or (
+                allowed[key] is int and isinstance(data[key], bool)
+            ):
                 self.fail(where + key, f"must be {allowed[key].__name__}, not {type(data[key]).__name__}")
                 ok = False
         for key in sorted(required - set(data)):
@@ -132,8 +138,10 @@ class _Checker:
             self.fail(key, f"{data[key]!r} is not one of {', '.join(allowed)}")
 
     def text(self, value: Any, key: str) -> m.Text:
-        if not isinstance(value, dict) or set(value) != set(m.LANGS) or not all(
-            isinstance(v, str) and v.strip() for v in value.values()
+        if (
+            not isinstance(value, dict)
+            or set(value) != set(m.LANGS)
+            or not all(isinstance(v, str) and v.strip() for v in value.values())
         ):
             self.fail(key, f"needs exactly these languages, non-empty: {', '.join(m.LANGS)}")
             return m.Text("", "")
@@ -179,7 +187,9 @@ def _rules(data: list[Any], check: _Checker) -> tuple[m.Rule, ...]:
     rules = []
     for i, item in enumerate(data):
         where = f"causes[{i}]."
-        if not isinstance(item, dict) or not check.keys(item, {"cause": str, "patterns": list}, {"cause"}, where):
+        if not isinstance(item, dict) or not check.keys(
+            item, {"cause": str, "patterns": list}, {"cause"}, where
+        ):
             continue
         compiled = [check.regex(p, f"{where}patterns[{j}]") for j, p in enumerate(item.get("patterns", []))]
         rules.append(m.Rule(item["cause"], tuple(p for p in compiled if p)))

@@ -1,0 +1,189 @@
+"""Events + catalogue -> one diagnosis per server: operations, ranked root causes, health, status.
+
+`Collector` takes events one at a time (so inputs stream) and keeps only what the
+diagnosis needs: each server's coverage window and its writeback events.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from analyzer.catalogue.model import SEVERITY_RANK
+from analyzer.fields import extract
+from analyzer.operations import OUTAGE_GAP, Evidence, Operation, Outage, outages, stitch
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from analyzer.catalogue.loader import Catalogue
+    from analyzer.events import Event
+
+KINDS = ("reset", "change", "admin_reset")
+FAILING_SEVERITY = SEVERITY_RANK["high"]  # a failure this severe at the end means writeback is down
+WRITEBACK_ROLES = ("companion", "connectivity-error")
+
+
+@dataclass
+class CauseSummary:
+    id: str
+    events: int = 0
+    operations: int = 0
+    users: set[str] = field(default_factory=set)
+    event_ids: set[int] = field(default_factory=set)
+    tracking_ids: list[str] = field(default_factory=list)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+    def saw(self, moment: datetime, event_id: int | None = None) -> None:
+        self.first_seen = moment if self.first_seen is None else min(self.first_seen, moment)
+        self.last_seen = moment if self.last_seen is None else max(self.last_seen, moment)
+        if event_id is not None:
+            self.event_ids.add(event_id)
+
+
+@dataclass
+class ServerDiagnosis:
+    computer: str
+    first_event: datetime | None
+    last_event: datetime | None
+    evidence: list[Evidence]
+    operations: list[Operation]
+    outages: list[Outage]
+    causes: list[CauseSummary]
+    status: str
+
+    def counts(self, kind: str) -> dict[str, int]:
+        ops = [op for op in self.operations if op.kind == kind]
+        outcome = Counter(op.outcome for op in ops)
+        return {"started": len(ops), "succeeded": outcome["succeeded"], "failed": outcome["failed"],
+                "unfinished": outcome["unfinished"]}  # fmt: skip
+
+    def of_role(self, *roles: str) -> list[Evidence]:
+        return [e for e in self.evidence if e.role in roles]
+
+    @property
+    def heartbeats(self) -> list[datetime]:
+        return [e.time for e in self.of_role("heartbeat")]
+
+    def longest_heartbeat_gap(self) -> tuple[datetime, datetime] | None:
+        beats = self.heartbeats
+        gaps = [(b - a, a, b) for a, b in zip(beats, beats[1:], strict=False)]
+        if not gaps:
+            return None
+        _, start, end = max(gaps)
+        return start, end
+
+
+class Collector:
+    """Feed events one by one, then `diagnose()`."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.coverage: dict[str, list[datetime]] = {}
+        self.evidence: dict[str, list[Evidence]] = defaultdict(list)
+        self.unknown: Counter[tuple[str, int]] = Counter()
+
+    def add(self, event: Event) -> None:
+        computer = event.computer or ""
+        span = self.coverage.get(computer)
+        if span is None:
+            self.coverage[computer] = [event.time_created, event.time_created]
+        else:
+            span[0], span[1] = min(span[0], event.time_created), max(span[1], event.time_created)
+        policy = self.catalogue.providers.get(event.provider)
+        if policy is None:
+            return
+        entry, cause, specific = self.catalogue.classify(event)
+        if entry is None:
+            if policy == "report":
+                self.unknown[(event.provider, event.event_id)] += 1
+            return
+        evidence = Evidence(event, entry, cause, specific, extract("\n".join(event.data)))
+        self.evidence[computer].append(evidence)
+
+    def diagnose(self) -> list[ServerDiagnosis]:
+        return [self._server(computer) for computer in sorted(self.coverage)]
+
+    def _server(self, computer: str) -> ServerDiagnosis:
+        evidence = sorted(
+            self.evidence.get(computer, []), key=lambda e: (e.time, e.event.event_record_id or 0)
+        )
+        ops = stitch(evidence, self.catalogue)
+        windows = outages(evidence)
+        # An unfinished operation that started during an outage is attributed to the outage's cause.
+        spans = []
+        for i, window in enumerate(windows):
+            bounds = [
+                t for t in (window.recovered, windows[i + 1].start if i + 1 < len(windows) else None) if t
+            ]
+            spans.append((window.start, min(bounds) if bounds else window.end + OUTAGE_GAP, window.cause))
+        for op in ops:
+            if op.outcome == "unfinished" and op.start is not None:
+                op.cause = next((cause for start, until, cause in spans if start <= op.start < until), None)
+        first, last = self.coverage[computer]
+        causes = _rank(evidence, ops, self.catalogue)
+        return ServerDiagnosis(computer, first, last, evidence, ops, windows, causes,
+                               _status(evidence, ops, windows, self.catalogue))  # fmt: skip
+
+
+def _rank(evidence: list[Evidence], ops: list[Operation], catalogue: Catalogue) -> list[CauseSummary]:
+    """Root causes by impact: failed operations, then distinct users, then events."""
+    summaries: dict[str, CauseSummary] = {}
+
+    def summary(cause: str) -> CauseSummary:
+        return summaries.setdefault(cause, CauseSummary(cause))
+
+    owner: dict[int, Operation] = {}
+    for op in ops:
+        if op.outcome == "succeeded" or op.cause is None:
+            continue
+        for item in op.evidence:
+            owner[id(item)] = op
+        found = summary(op.cause)
+        found.operations += 1
+        if op.user:
+            found.users.add(op.user)
+        found.saw(op.start or op.first_seen)
+        if op.tracking_id and len(found.tracking_ids) < 3:
+            found.tracking_ids.append(op.tracking_id)
+    for item in evidence:
+        op = owner.get(id(item))
+        cause = op.cause if op is not None and item.role in ("failure", "companion") else item.cause
+        if cause is None or (op is None and item.role in ("start", "success")):
+            continue
+        found = summary(cause)
+        found.events += 1
+        found.saw(item.time, item.event.event_id)
+        if (
+            item.fields.tracking_id
+            and len(found.tracking_ids) < 3
+            and item.fields.tracking_id not in found.tracking_ids
+        ):
+            found.tracking_ids.append(item.fields.tracking_id)
+    ranked = sorted(summaries.values(), key=lambda s: (-s.operations, -len(s.users), -s.events, s.id))
+    return [s for s in ranked if s.id in catalogue.causes]
+
+
+def _status(
+    evidence: list[Evidence], ops: list[Operation], windows: list[Outage], catalogue: Catalogue
+) -> str:
+    if not any(e.event.provider == "PasswordResetService" or e.role in WRITEBACK_ROLES for e in evidence):
+        return "no-data"
+    done = [op for op in ops if op.outcome != "unfinished" and op.end is not None]
+    last = max(done, key=lambda op: op.end) if done else None  # type: ignore[arg-type, return-value]
+    service = [e for e in evidence if e.role in ("service-started", "service-stopped")]
+    down = (
+        last is not None
+        and last.outcome == "failed"
+        and last.cause is not None
+        and (SEVERITY_RANK[catalogue.causes[last.cause].severity] >= FAILING_SEVERITY)
+    )
+    stopped = bool(service) and service[-1].role == "service-stopped"
+    disconnected = bool(windows) and windows[-1].recovered is None
+    if down or stopped or disconnected:
+        return "failing"
+    if windows or any(op.outcome != "succeeded" for op in ops):
+        return "degraded"
+    return "healthy"
