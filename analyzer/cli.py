@@ -57,9 +57,7 @@ class Sort(str, Enum):
 PathsArg = Annotated[list[Path], typer.Argument(help="EVTX files or directories (searched for *.evtx).")]
 EngineOpt = Annotated[
     Engine,
-    typer.Option(
-        "--engine", help="Parser: rust (pyevtx-rs), python (python-evtx); auto = rust if installed."
-    ),
+    typer.Option("--engine", help="Parser: rust (pyevtx-rs), python (python-evtx); auto = rust if installed."),
 ]
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")]  # noqa: UP045
 
@@ -173,9 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         if _state["debug"]:
             traceback.print_exc()
         else:
-            sys.stderr.write(
-                f"error: internal error ({type(exc).__name__}); run with --debug for a traceback\n"
-            )
+            sys.stderr.write(f"error: internal error ({type(exc).__name__}); run with --debug for a traceback\n")
         return ExitStatus.ERROR
     return code if isinstance(code, int) else ExitStatus.OK
 

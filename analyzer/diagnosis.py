@@ -6,6 +6,7 @@ diagnosis needs: each server's coverage window and its writeback events.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -57,8 +58,12 @@ class ServerDiagnosis:
     def counts(self, kind: str) -> dict[str, int]:
         ops = [op for op in self.operations if op.kind == kind]
         outcome = Counter(op.outcome for op in ops)
-        return {"started": len(ops), "succeeded": outcome["succeeded"], "failed": outcome["failed"],
-                "unfinished": outcome["unfinished"]}  # fmt: skip
+        return {
+            "started": len(ops),
+            "succeeded": outcome["succeeded"],
+            "failed": outcome["failed"],
+            "unfinished": outcome["unfinished"],
+        }
 
     def of_role(self, *roles: str) -> list[Evidence]:
         return [e for e in self.evidence if e.role in roles]
@@ -69,7 +74,7 @@ class ServerDiagnosis:
 
     def longest_heartbeat_gap(self) -> tuple[datetime, datetime] | None:
         beats = self.heartbeats
-        gaps = [(b - a, a, b) for a, b in zip(beats, beats[1:], strict=False)]
+        gaps = [(b - a, a, b) for a, b in itertools.pairwise(beats)]
         if not gaps:
             return None
         _, start, end = max(gaps)
@@ -107,25 +112,22 @@ class Collector:
         return [self._server(computer) for computer in sorted(self.coverage)]
 
     def _server(self, computer: str) -> ServerDiagnosis:
-        evidence = sorted(
-            self.evidence.get(computer, []), key=lambda e: (e.time, e.event.event_record_id or 0)
-        )
+        evidence = sorted(self.evidence.get(computer, []), key=lambda e: (e.time, e.event.event_record_id or 0))
         ops = stitch(evidence, self.catalogue)
         windows = outages(evidence)
         # An unfinished operation that started during an outage is attributed to the outage's cause.
         spans = []
         for i, window in enumerate(windows):
-            bounds = [
-                t for t in (window.recovered, windows[i + 1].start if i + 1 < len(windows) else None) if t
-            ]
+            bounds = [t for t in (window.recovered, windows[i + 1].start if i + 1 < len(windows) else None) if t]
             spans.append((window.start, min(bounds) if bounds else window.end + OUTAGE_GAP, window.cause))
         for op in ops:
             if op.outcome == "unfinished" and op.start is not None:
                 op.cause = next((cause for start, until, cause in spans if start <= op.start < until), None)
         first, last = self.coverage[computer]
         causes = _rank(evidence, ops, self.catalogue)
-        return ServerDiagnosis(computer, first, last, evidence, ops, windows, causes,
-                               _status(evidence, ops, windows, self.catalogue))  # fmt: skip
+        return ServerDiagnosis(
+            computer, first, last, evidence, ops, windows, causes, _status(evidence, ops, windows, self.catalogue)
+        )
 
 
 def _rank(evidence: list[Evidence], ops: list[Operation], catalogue: Catalogue) -> list[CauseSummary]:
@@ -166,9 +168,7 @@ def _rank(evidence: list[Evidence], ops: list[Operation], catalogue: Catalogue) 
     return [s for s in ranked if s.id in catalogue.causes]
 
 
-def _status(
-    evidence: list[Evidence], ops: list[Operation], windows: list[Outage], catalogue: Catalogue
-) -> str:
+def _status(evidence: list[Evidence], ops: list[Operation], windows: list[Outage], catalogue: Catalogue) -> str:
     if not any(e.event.provider == "PasswordResetService" or e.role in WRITEBACK_ROLES for e in evidence):
         return "no-data"
     done = [op for op in ops if op.outcome != "unfinished" and op.end is not None]

@@ -18,8 +18,9 @@ _DETAILS_UPN = re.compile(r"Details:\s*([^\s,:]+@[^\s,]+)")
 _ADMIN = re.compile(r"AdminUpn:\s*([^\s,]+@[^\s,]+)")
 _CLOUD_ANCHOR = re.compile(r"cloudAnchor:\s*(User_[0-9A-Fa-f-]+)")
 _SOURCE_ANCHOR = re.compile(r"(?:SourceAnchorValue|Anchor)\s?:\s*([A-Za-z0-9+/=]{8,})")
-_NAMESPACE = re.compile(r"([a-z0-9][a-z0-9-]*)\.servicebus\.(?:windows\.net|usgovcloudapi\.net|chinacloudapi\.cn)",
-                        re.IGNORECASE)  # fmt: skip
+_NAMESPACE = re.compile(
+    r"([a-z0-9][a-z0-9-]*)\.servicebus\.(?:windows\.net|usgovcloudapi\.net|chinacloudapi\.cn)", re.IGNORECASE
+)
 _VERSION = re.compile(
     r"(?:Details: Version:|Azure AD Sync|Entra Connect Sync|Azure AD Connect)\s*([0-9]+(?:\.[0-9]+){2,3})"
 )

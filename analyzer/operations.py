@@ -87,11 +87,21 @@ def _by_user(ops: list[Operation], evidence: Evidence) -> Operation | None:
     if user is None:
         return None
     near = [
-        op for op in ops
-        if op.user == user and op.start is not None and op.start - SKEW <= at <= op.start + OUTCOME_WINDOW
-        and (op.outcome == "unfinished" or (evidence.role == "failure" and op.outcome == "failed"
-                                            and op.end is not None and abs(at - op.end) <= SKEW))
-    ]  # fmt: skip
+        op
+        for op in ops
+        if op.user == user
+        and op.start is not None
+        and op.start - SKEW <= at <= op.start + OUTCOME_WINDOW
+        and (
+            op.outcome == "unfinished"
+            or (
+                evidence.role == "failure"
+                and op.outcome == "failed"
+                and op.end is not None
+                and abs(at - op.end) <= SKEW
+            )
+        )
+    ]
     if evidence.entry.operation:
         near = [op for op in near if op.kind == evidence.entry.operation] or near
     return max(near, key=lambda op: (op.outcome == "unfinished", op.start)) if near else None
@@ -104,9 +114,7 @@ def stitch(evidence: list[Evidence], catalogue: Catalogue) -> list[Operation]:
     by_tracking: dict[str, Operation] = {}
     for item in ordered:
         if item.role == "start":
-            op = Operation(
-                item.entry.operation or "reset", item.fields.user, item.fields.tracking_id, item.time
-            )
+            op = Operation(item.entry.operation or "reset", item.fields.user, item.fields.tracking_id, item.time)
             op.evidence.append(item)
             ops.append(op)
             if op.tracking_id:
@@ -161,8 +169,12 @@ def outages(evidence: list[Evidence]) -> list[Outage]:
     healthy = sorted(e.time for e in evidence if e.role in ("heartbeat", "service-started", "success"))
     found: list[Outage] = []
     for item in errors:
-        if (not found or item.time - found[-1].end > OUTAGE_GAP or _between(healthy, found[-1].end, item.time)
-                or (item.specific and found[-1].specific_cause not in (None, item.cause))):  # fmt: skip
+        if (
+            not found
+            or item.time - found[-1].end > OUTAGE_GAP
+            or _between(healthy, found[-1].end, item.time)
+            or (item.specific and found[-1].specific_cause not in (None, item.cause))
+        ):
             found.append(Outage(item.time, item.time))
         window = found[-1]
         window.end = item.time

@@ -70,9 +70,7 @@ class FileReport:
             return f"error: {self.path}: {self.error}"
         if not self.problems and not self.unreadable:
             return None
-        what = "; ".join(self.problems[:3]) + (
-            f"; +{len(self.problems) - 3} more" if len(self.problems) > 3 else ""
-        )
+        what = "; ".join(self.problems[:3]) + (f"; +{len(self.problems) - 3} more" if len(self.problems) > 3 else "")
         return f"warning: {self.path}: {self.unreadable} of {self.expected} records unreadable ({what})"
 
     def observe(self, event: Event) -> None:

@@ -117,8 +117,7 @@ def test_corrupt_record_loses_only_the_rest_of_its_chunk(tmp_path: Path, engine:
     lost = chunk.expected - 10
     assert code == 4
     assert err.splitlines() == [
-        f"warning: {path}: {lost} of {scan.expected} records unreadable "
-        f"(chunk 1: record data checksum mismatch)"
+        f"warning: {path}: {lost} of {scan.expected} records unreadable (chunk 1: record data checksum mismatch)"
     ]
     assert len(_jsonl(out)) == scan.expected - lost
 

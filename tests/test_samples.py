@@ -45,9 +45,7 @@ def test_scenarios_hold_their_evidence() -> None:
         "No serviceHost for service bus endpoints",
     ):
         assert fragment in joined
-    steps = [
-        e.event_id for e in _events("disable-reenable.evtx") if e.event_id in (31012, 31013, 31004, 31005)
-    ]
+    steps = [e.event_id for e in _events("disable-reenable.evtx") if e.event_id in (31012, 31013, 31004, 31005)]
     assert steps == [31012, 31013, 31004, 31005]
     healthy = Counter(e.event_id for e in _events("healthy.evtx") if e.provider == "PasswordResetService")
     assert healthy[31001] == healthy[31002] and not any(33000 <= k < 34000 for k in healthy)

@@ -21,7 +21,5 @@ def test_ruff_check() -> None:
 
 
 def test_ruff_format() -> None:
-    result = subprocess.run(
-        [_ruff(), "format", "--check", "."], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([_ruff(), "format", "--check", "."], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout

@@ -32,14 +32,34 @@ class CatalogueError(AnalyzerError):
 
 
 ENTRY_KEYS = {
-    "id": str, "provider": str, "event_id": int, "channel": str, "name": str, "aliases": list, "documented": bool,
-    "level": str, "category": str, "role": str, "operation": str, "title": dict, "meaning": dict, "causes": list,
-    "references": list, "examples": list, "signature": dict,
-}  # fmt: skip
+    "id": str,
+    "provider": str,
+    "event_id": int,
+    "channel": str,
+    "name": str,
+    "aliases": list,
+    "documented": bool,
+    "level": str,
+    "category": str,
+    "role": str,
+    "operation": str,
+    "title": dict,
+    "meaning": dict,
+    "causes": list,
+    "references": list,
+    "examples": list,
+    "signature": dict,
+}
 CAUSE_KEYS = {
-    "id": str, "title": dict, "severity": str, "category": str, "checklist": str, "explanation": dict,
-    "fixes": list, "references": list,
-}  # fmt: skip
+    "id": str,
+    "title": dict,
+    "severity": str,
+    "category": str,
+    "checklist": str,
+    "explanation": dict,
+    "fixes": list,
+    "references": list,
+}
 ENTRY_REQUIRED = {"id", "name", "title", "meaning", "references", "examples"}
 EVENT_REQUIRED = {"provider", "event_id", "level", "category", "role"}
 CAUSE_REQUIRED = set(CAUSE_KEYS) - {"checklist"}
@@ -62,9 +82,7 @@ class Catalogue:
         return self.entries.get(index_key(provider, event_id))
 
     def all_entries(self) -> list[m.Entry]:
-        return (
-            sorted(self.entries.values(), key=lambda e: (e.provider or "", e.event_id or 0)) + self.signatures
-        )
+        return sorted(self.entries.values(), key=lambda e: (e.provider or "", e.event_id or 0)) + self.signatures
 
     def find(self, code: str) -> list[m.Entry]:
         """Entries whose id, event id or HRESULT is `code`."""
@@ -115,17 +133,13 @@ class _Checker:
     def fail(self, key: str, problem: str) -> None:
         self.problems.append(f"{self.source}: {key}: {problem}")
 
-    def keys(
-        self, data: dict[str, Any], allowed: dict[str, type], required: set[str], where: str = ""
-    ) -> bool:
+    def keys(self, data: dict[str, Any], allowed: dict[str, type], required: set[str], where: str = "") -> bool:
         ok = True
         for key in data:
             if key not in allowed:
                 self.fail(where + key, "unknown key")
                 ok = False
-            elif not isinstance(data[key], allowed[key]) or (
-                allowed[key] is int and isinstance(data[key], bool)
-            ):
+            elif not isinstance(data[key], allowed[key]) or (allowed[key] is int and isinstance(data[key], bool)):
                 self.fail(where + key, f"must be {allowed[key].__name__}, not {type(data[key]).__name__}")
                 ok = False
         for key in sorted(required - set(data)):
@@ -176,20 +190,23 @@ def _cause(data: dict[str, Any], check: _Checker) -> m.Cause | None:
     if not fixes:
         check.fail("fixes", "needs at least one step")
     return m.Cause(
-        id=data["id"], title=check.text(data["title"], "title"), severity=data["severity"],
-        category=data["category"], explanation=check.text(data["explanation"], "explanation"), fixes=fixes,
-        references=check.strings(data["references"], "references"), checklist=data.get("checklist"),
+        id=data["id"],
+        title=check.text(data["title"], "title"),
+        severity=data["severity"],
+        category=data["category"],
+        explanation=check.text(data["explanation"], "explanation"),
+        fixes=fixes,
+        references=check.strings(data["references"], "references"),
+        checklist=data.get("checklist"),
         source=check.source,
-    )  # fmt: skip
+    )
 
 
 def _rules(data: list[Any], check: _Checker) -> tuple[m.Rule, ...]:
     rules = []
     for i, item in enumerate(data):
         where = f"causes[{i}]."
-        if not isinstance(item, dict) or not check.keys(
-            item, {"cause": str, "patterns": list}, {"cause"}, where
-        ):
+        if not isinstance(item, dict) or not check.keys(item, {"cause": str, "patterns": list}, {"cause"}, where):
             continue
         compiled = [check.regex(p, f"{where}patterns[{j}]") for j, p in enumerate(item.get("patterns", []))]
         rules.append(m.Rule(item["cause"], tuple(p for p in compiled if p)))
@@ -203,8 +220,12 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
     required = ENTRY_REQUIRED | ({"causes"} if signature is not None else EVENT_REQUIRED)
     if not check.keys(data, ENTRY_KEYS, required):
         return None
-    for key, allowed in (("level", m.LEVELS), ("category", m.ENTRY_CATEGORIES), ("role", m.ROLES),
-                         ("operation", m.OPERATIONS)):  # fmt: skip
+    for key, allowed in (
+        ("level", m.LEVELS),
+        ("category", m.ENTRY_CATEGORIES),
+        ("role", m.ROLES),
+        ("operation", m.OPERATIONS),
+    ):
         check.enum(data, key, allowed)
     if not SLUG.match(data["id"]):
         check.fail("id", "must be a lower-case slug")
@@ -223,8 +244,9 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
     examples = []
     for i, item in enumerate(data["examples"]):
         where = f"examples[{i}]."
-        if isinstance(item, dict) and check.keys(item, {"text": str, "matches": bool, "cause": str},
-                                                 {"text", "matches"}, where):  # fmt: skip
+        if isinstance(item, dict) and check.keys(
+            item, {"text": str, "matches": bool, "cause": str}, {"text", "matches"}, where
+        ):
             examples.append(m.Example(item["text"], item["matches"], item.get("cause")))
     if not any(e.matches for e in examples) or all(e.matches for e in examples):
         check.fail("examples", "needs at least one matching and one non-matching example")
@@ -232,14 +254,27 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
     aliases = check.strings(data.get("aliases", []), "aliases")
     tokens = tuple(re.compile(rf"(?<![\w]){re.escape(t)}(?![\w])", re.IGNORECASE) for t in (name, *aliases))
     return m.Entry(
-        id=data["id"], name=name, title=check.text(data["title"], "title"),
-        meaning=check.text(data["meaning"], "meaning"), rules=_rules(data.get("causes", []), check),
-        references=check.strings(data["references"], "references"), examples=tuple(examples),
-        provider=data.get("provider"), event_id=data.get("event_id"), channel=data.get("channel", "Application"),
-        aliases=aliases, documented=data.get("documented", True), level=data.get("level", "error"),
-        category=data.get("category", "service"), role=data.get("role", "info"), operation=data.get("operation"),
-        hresult=hresult, applies_to=applies, source=check.source, _tokens=tokens,
-    )  # fmt: skip
+        id=data["id"],
+        name=name,
+        title=check.text(data["title"], "title"),
+        meaning=check.text(data["meaning"], "meaning"),
+        rules=_rules(data.get("causes", []), check),
+        references=check.strings(data["references"], "references"),
+        examples=tuple(examples),
+        provider=data.get("provider"),
+        event_id=data.get("event_id"),
+        channel=data.get("channel", "Application"),
+        aliases=aliases,
+        documented=data.get("documented", True),
+        level=data.get("level", "error"),
+        category=data.get("category", "service"),
+        role=data.get("role", "info"),
+        operation=data.get("operation"),
+        hresult=hresult,
+        applies_to=applies,
+        source=check.source,
+        _tokens=tokens,
+    )
 
 
 def _documents(root: Traversable | Path, problems: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -319,8 +354,9 @@ def _index(catalogue: Catalogue, entries: list[m.Entry], problems: list[str]) ->
             continue
         key = index_key(entry.provider or "", entry.event_id or 0)
         if key in catalogue.entries:
-            problems.append(f"{entry.source}: event_id: {entry.provider} {entry.event_id} is also "
-                            f"{catalogue.entries[key].source}")  # fmt: skip
+            problems.append(
+                f"{entry.source}: event_id: {entry.provider} {entry.event_id} is also {catalogue.entries[key].source}"
+            )
             continue
         catalogue.entries[key] = entry
 

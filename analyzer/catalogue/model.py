@@ -17,17 +17,44 @@ LANGS = ("en", "zh-CN")
 LEVELS = ("info", "warning", "error")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 ENTRY_CATEGORIES = (
-    "operation", "configuration", "service", "heartbeat", "connectivity", "crypto", "ad", "sync-engine",
+    "operation",
+    "configuration",
+    "service",
+    "heartbeat",
+    "connectivity",
+    "crypto",
+    "ad",
+    "sync-engine",
     "password-hash-sync",
-)  # fmt: skip
+)
 CAUSE_CATEGORIES = (
-    "ad-permissions", "ad-password-policy", "ad-configuration", "ad-connectivity", "ad-account", "ad",
-    "configuration", "sync-engine", "connectivity", "crypto", "service", "password-hash-sync",
-)  # fmt: skip
+    "ad-permissions",
+    "ad-password-policy",
+    "ad-configuration",
+    "ad-connectivity",
+    "ad-account",
+    "ad",
+    "configuration",
+    "sync-engine",
+    "connectivity",
+    "crypto",
+    "service",
+    "password-hash-sync",
+)
 ROLES = (
-    "start", "success", "failure", "companion", "heartbeat", "service-started", "service-stopped",
-    "connectivity-error", "connectivity-warning", "configuration", "configuration-error", "info",
-)  # fmt: skip
+    "start",
+    "success",
+    "failure",
+    "companion",
+    "heartbeat",
+    "service-started",
+    "service-stopped",
+    "connectivity-error",
+    "connectivity-warning",
+    "configuration",
+    "configuration-error",
+    "info",
+)
 OPERATIONS = ("reset", "change", "admin_reset")
 # Items of Microsoft's prerequisites checklist that a cause's evidence points at.
 CHECKLIST = {

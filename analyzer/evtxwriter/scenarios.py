@@ -109,9 +109,7 @@ class Server:
 
     def context(self, name: str) -> str:
         cloud, source = self.anchor(name)
-        return (
-            f"Context: cloudAnchor: {cloud}, SourceAnchorValue: {source}, UserPrincipalName: {self.upn(name)}"
-        )
+        return f"Context: cloudAnchor: {cloud}, SourceAnchorValue: {source}, UserPrincipalName: {self.upn(name)}"
 
     def jitter(self, at: datetime, seconds: float) -> datetime:
         return at + timedelta(microseconds=self.rng.randrange(int(seconds * 1_000_000)))
@@ -158,9 +156,7 @@ class Server:
         """One writeback operation: the start event and, unless unfinished, its outcome."""
         start_id, start_token, ok_id, ok_token, _ = KINDS[kind]
         tracking = self.guid()
-        self.add(
-            at, PRS, start_id, INFO, [f"TrackingId: {tracking}, {start_token}, Details: {self.upn(name)}"]
-        )
+        self.add(at, PRS, start_id, INFO, [f"TrackingId: {tracking}, {start_token}, Details: {self.upn(name)}"])
         done = at + timedelta(milliseconds=self.rng.randrange(300, 2500))
         if outcome == "success":
             if kind == "admin_reset":
@@ -181,8 +177,7 @@ class Server:
             text = (
                 f"TrackingId: {tracking}, Reason: Synchronization Engine returned an error {hr}, "
                 f"{self.context(name)}, Details: Microsoft.CredentialManagement.OnPremisesPasswordReset."
-                f"Shared.PasswordResetException: Synchronization Engine returned an error {hr}"
-                + STACK.format(op=op)
+                f"Shared.PasswordResetException: Synchronization Engine returned an error {hr}" + STACK.format(op=op)
             )
             bail = (
                 f"An unexpected error has occurred during a password set operation. \r\n "
@@ -227,9 +222,7 @@ class Server:
             DIRSYNC,
             657,
             INFO,
-            [
-                f"Password Change Result - Anchor : {source}, Dn : {dn}, PwdChangeOnLogon=False, Result : Success."
-            ],
+            [f"Password Change Result - Anchor : {source}, Dn : {dn}, PwdChangeOnLogon=False, Result : Success."],
         )
 
     # --- noise ---------------------------------------------------------------------------------
@@ -490,9 +483,7 @@ def connectivity_outage() -> list[Event]:
         s.operation(at, "reset", s.rng.choice(USERS), "unfinished")
     s.service(fixed, 31015, "WriteBackServiceStarted")
     s.heartbeats(fixed + timedelta(minutes=2), s.end)
-    s.day_of_operations(
-        fixed + timedelta(minutes=10), s.end - timedelta(minutes=30), 10, lambda k, u: "success"
-    )
+    s.day_of_operations(fixed + timedelta(minutes=10), s.end - timedelta(minutes=30), 10, lambda k, u: "success")
     return s.events()
 
 
@@ -524,18 +515,12 @@ def disable_reenable() -> list[Event]:
     ]
     for i, (event_id, token) in enumerate(steps):
         s.service(fix + timedelta(seconds=40 * i), event_id, token)
-    s.add(
-        fix + timedelta(seconds=130), ADSYNC, 2002, INFO, ["The Microsoft Azure AD Sync service stopped.", ""]
-    )
-    s.add(
-        fix + timedelta(seconds=170), ADSYNC, 2001, INFO, ["The Microsoft Azure AD Sync service started.", ""]
-    )
+    s.add(fix + timedelta(seconds=130), ADSYNC, 2002, INFO, ["The Microsoft Azure AD Sync service stopped.", ""])
+    s.add(fix + timedelta(seconds=170), ADSYNC, 2001, INFO, ["The Microsoft Azure AD Sync service started.", ""])
     # Enabling writeback the first time triggers a PHS batch with no real change.
     s.phs(fix + timedelta(minutes=8), s.rng.choice(USERS))
     s.heartbeats(fix + timedelta(minutes=10), s.end)
-    s.day_of_operations(
-        fix + timedelta(minutes=30), s.end - timedelta(minutes=30), 16, lambda k, u: "success"
-    )
+    s.day_of_operations(fix + timedelta(minutes=30), s.end - timedelta(minutes=30), 16, lambda k, u: "success")
     return s.events()
 
 

@@ -83,9 +83,7 @@ def _template(event: Event) -> Template:
         system = _system((("Name", event.provider),), channel, computer)
         return Template(Element("Event", (("xmlns", EVENT_NS),), (system, Sub(19, bx.BINXML))))
     provider = (("Name", event.provider), ("Guid", provider_guid(event.provider)))
-    data = tuple(
-        Element("Data", (("Name", name),), (Sub(20 + i, bx.WSTRING),)) for i, name in enumerate(event.fields)
-    )
+    data = tuple(Element("Data", (("Name", name),), (Sub(20 + i, bx.WSTRING),)) for i, name in enumerate(event.fields))
     body = (_system(provider, channel, computer), Element("EventData", children=data))
     return Template(Element("Event", (("xmlns", EVENT_NS),), body))
 
@@ -137,9 +135,7 @@ class _Chunk:
         for target, value in self.encoder.patches:
             struct.pack_into("<I", chunk, target, value)
         for bucket, offset, is_template in self.encoder.heads:
-            struct.pack_into(
-                "<I", chunk, (0x180 + bucket * 4) if is_template else (0x80 + bucket * 4), offset
-            )
+            struct.pack_into("<I", chunk, (0x180 + bucket * 4) if is_template else (0x80 + bucket * 4), offset)
         last = self.first_number + self.count - 1
         struct.pack_into(
             "<8sQQQQIIII",

@@ -259,9 +259,7 @@ class _ChunkReader:
         self._render(self._plan(template_offset), values, rendered, depth)
         return rendered
 
-    def _render(
-        self, parts: list[Part], values: list[tuple[int, int, int]], out: list[Any], depth: int
-    ) -> None:
+    def _render(self, parts: list[Part], values: list[tuple[int, int, int]], out: list[Any], depth: int) -> None:
         for part in parts:
             if isinstance(part, str):
                 out.append(part)

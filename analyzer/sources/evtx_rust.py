@@ -28,9 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
-PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
-)
+PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
 MAX_CONSECUTIVE_ERRORS = 10_000
 # Characters XML 1.0 forbids or normalizes away (CR): mapped to unused private-use code points
 # for parsing, and back afterwards.
