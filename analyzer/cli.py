@@ -18,6 +18,7 @@ from analyzer.status import ExitStatus
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from analyzer.catalogue.loader import Catalogue
     from analyzer.events import Event
     from analyzer.reader import FileReport
 
@@ -78,21 +79,14 @@ def _root(
     _state["debug"] = debug
 
 
-def _read_all(paths: list[Path], engine: str, reports: list[FileReport]) -> Iterator[Event]:
-    """Events of every input in sorted path order; one stderr line per problem input."""
-    from analyzer.reader import FileReport, expand, read_file
+def _warn(line: str) -> None:
+    typer.echo(line, err=True)
 
-    files, bad = expand(paths)
-    for report in bad:
-        reports.append(report)
-        typer.echo(report.message(), err=True)
-    for path in files:
-        report = FileReport(str(path), engine)
-        reports.append(report)
-        yield from read_file(path, engine, report)
-        message = report.message()
-        if message:
-            typer.echo(message, err=True)
+
+def _read_all(paths: list[Path], engine: str, reports: list[FileReport]) -> Iterator[Event]:
+    from analyzer.reader import read_inputs
+
+    return read_inputs(paths, engine, reports, _warn)
 
 
 def _exit_for(reports: list[FileReport]) -> None:
@@ -148,17 +142,152 @@ def files(
     _exit_for(reports)
 
 
+class ReportFormat(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+
+
+class TimelineFormat(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+class Lang(str, Enum):
+    en = "en"
+    zh_cn = "zh-CN"
+
+
+CodesOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--codes", help="A catalogue directory (laid out like codes/) that adds or overrides entries."),
+]
+
+
+def _catalogue(codes: Path | None) -> Catalogue:
+    from analyzer.catalogue.loader import load
+
+    return load(codes)
+
+
+@app.command()
+def report(
+    paths: PathsArg,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.table,
+    engine: EngineOpt = Engine.auto,
+    codes: CodesOpt = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of catalogue titles, causes and fixes.")] = Lang.en,
+    output: OutputOpt = None,
+) -> None:
+    """Per server: coverage, operations, root causes ranked by impact with fixes, service health, status."""
+    from analyzer.output import open_output
+    from analyzer.pipeline import analyze
+    from analyzer.reader import resolve_engine
+    from analyzer.reports import RENDERERS
+
+    analysis = analyze(paths, resolve_engine(engine.value), _catalogue(codes), _warn)
+    text = RENDERERS[fmt.value](analysis.report(lang.value))
+    with open_output(output) as out:
+        out.write(text)
+    _exit_for(analysis.inputs)
+
+
+@app.command()
+def timeline(
+    paths: PathsArg,
+    fmt: Annotated[TimelineFormat, typer.Option("--format", "-f", help="Output format.")] = TimelineFormat.table,
+    engine: EngineOpt = Engine.auto,
+    codes: CodesOpt = None,
+    operations: Annotated[bool, typer.Option("--operations", help="One row per stitched operation.")] = False,
+    since: Annotated[Optional[str], typer.Option(help="ISO time, or 24h/7d/30m before the newest event.")] = None,  # noqa: UP045
+    until: Annotated[Optional[str], typer.Option(help="ISO time, or relative like --since.")] = None,  # noqa: UP045
+    code: Annotated[Optional[str], typer.Option("--code", help="Event ids and ranges: 31001,32000-32015.")] = None,  # noqa: UP045
+    level: Annotated[Optional[list[str]], typer.Option("--level", help="info, warning or error (repeatable).")] = None,  # noqa: UP045
+    computer: Annotated[Optional[list[str]], typer.Option("--computer", help="Server name (repeatable).")] = None,  # noqa: UP045
+    user: Annotated[Optional[list[str]], typer.Option("--user", help="Part of a user's UPN (repeatable).")] = None,  # noqa: UP045
+    tracking_id: Annotated[list[str] | None, typer.Option("--tracking-id", help="A TrackingId (repeatable).")] = None,
+    output: OutputOpt = None,
+) -> None:
+    """Writeback events in time order (time, server, code, name, level, user, tracking id, meaning)."""
+    from analyzer.output import open_output
+    from analyzer.pipeline import analyze
+    from analyzer.reader import resolve_engine
+    from analyzer.timeline import FilterError, Filters, event_rows, operation_rows, parse_codes, parse_when, render
+
+    for value in level or []:
+        if value not in ("info", "warning", "error"):
+            raise typer.BadParameter(f"{value!r} is not info, warning or error", param_hint="--level")
+    analysis = analyze(paths, resolve_engine(engine.value), _catalogue(codes), _warn)
+    times = [span[1] for span in analysis.collector.coverage.values()]
+    newest = max(times) if times else None
+    try:
+        filters = Filters(
+            since=parse_when(since, newest) if since else None,
+            until=parse_when(until, newest) if until else None,
+            codes=parse_codes(code) if code else [],
+            levels=set(level or []),
+            computers={c.casefold() for c in computer or []},
+            users=[u.casefold() for u in user or []],
+            tracking_ids={t.casefold() for t in tracking_id or []},
+        )
+    except FilterError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if operations:
+        rows = operation_rows(analysis.collector.diagnose(), filters)
+    else:
+        rows = event_rows(analysis.collector, filters)
+    with open_output(output) as out:
+        out.write(render(rows, fmt.value))
+    _exit_for(analysis.inputs)
+
+
+@app.command("codes")
+def codes_command(
+    code: Annotated[Optional[str], typer.Argument(help="An event id, HRESULT or entry id; or `check`.")] = None,  # noqa: UP045
+    directory: Annotated[Optional[Path], typer.Argument(help="With `check`: the catalogue directory.")] = None,  # noqa: UP045
+    search: Annotated[Optional[str], typer.Option("--search", help="Entries whose text mentions this.")] = None,  # noqa: UP045
+    codes: CodesOpt = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of titles, causes and fixes.")] = Lang.en,
+) -> None:
+    """The code catalogue: list it, show one entry, search it, or `wba codes check DIR` to validate one."""
+    from analyzer.catalogue import view
+    from analyzer.catalogue.loader import CatalogueError, example_problems, load
+
+    if code == "check":
+        if directory is None:
+            raise typer.BadParameter("give the catalogue directory to check", param_hint="DIR")
+        shipped = (directory / "events").is_dir() and (directory / "causes").is_dir()
+        catalogue = load(directory, shipped=not shipped)
+        problems = example_problems(catalogue)
+        if problems:
+            raise CatalogueError(problems)
+        typer.echo(
+            f"{directory}: valid, {len(catalogue.entries)} entries, {len(catalogue.signatures)} signatures, "
+            f"{len(catalogue.causes)} causes, every example as expected"
+        )
+        return
+    catalogue = _catalogue(codes)
+    if code is not None:
+        found = catalogue.find(code)
+        if not found:
+            raise typer.BadParameter(f"no catalogue entry for {code!r}", param_hint="CODE")
+        typer.echo("\n\n".join(view.entry(e, catalogue, lang.value) for e in found))
+        return
+    entries = catalogue.search(search) if search else catalogue.all_entries()
+    typer.echo(view.listing(entries, lang.value))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app and turns every outcome into an exit code."""
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="wba", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except (typer.Exit, click.exceptions.Exit) as exc:
         return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, typer.Abort, click.exceptions.Abort):
         sys.stderr.write("interrupted\n")
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:
@@ -168,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"error: {exc}\n")
         return ExitStatus.ERROR
     except Exception as exc:
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # Click's (or Typer's vendored Click's) usage errors
+            exc.show()
+            return int(exc.exit_code)
         if _state["debug"]:
             traceback.print_exc()
         else:

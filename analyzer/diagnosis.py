@@ -89,6 +89,7 @@ class Collector:
         self.coverage: dict[str, list[datetime]] = {}
         self.evidence: dict[str, list[Evidence]] = defaultdict(list)
         self.unknown: Counter[tuple[str, int]] = Counter()
+        self.unknown_events: dict[str, list[Event]] = defaultdict(list)
 
     def add(self, event: Event) -> None:
         computer = event.computer or ""
@@ -104,6 +105,7 @@ class Collector:
         if entry is None:
             if policy == "report":
                 self.unknown[(event.provider, event.event_id)] += 1
+                self.unknown_events[computer].append(event)
             return
         evidence = Evidence(event, entry, cause, specific, extract("\n".join(event.data)))
         self.evidence[computer].append(evidence)

@@ -17,7 +17,7 @@ from analyzer.errors import AnalyzerError, InputError, RecordError
 from analyzer.sources import layout as layout_mod
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from datetime import datetime
 
     from analyzer.events import Event
@@ -162,3 +162,20 @@ def expand(paths: Iterable[Path]) -> tuple[list[Path], list[FileReport]]:
         else:
             missing.append(FileReport(str(path), "", error="no such file or directory"))
     return sorted(files, key=str), missing
+
+
+def read_inputs(
+    paths: Iterable[Path], engine: str, reports: list[FileReport], warn: Callable[[str], None]
+) -> Iterator[Event]:
+    """Events of every input in sorted path order; `warn` gets one line per problem input."""
+    files, bad = expand(paths)
+    for report in bad:
+        reports.append(report)
+        warn(report.message() or "")
+    for path in files:
+        report = FileReport(str(path), engine)
+        reports.append(report)
+        yield from read_file(path, engine, report)
+        message = report.message()
+        if message:
+            warn(message)

@@ -7,6 +7,8 @@ causes) and add new ones.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -77,6 +79,7 @@ class Catalogue:
     signatures: list[m.Entry] = field(default_factory=list)
     causes: dict[str, m.Cause] = field(default_factory=dict)
     providers: dict[str, str] = field(default_factory=dict)  # provider -> report|ignore
+    version: str = ""  # content hash of every file loaded: reports name the exact catalogue
 
     def entry_for(self, provider: str, event_id: int) -> m.Entry | None:
         return self.entries.get(index_key(provider, event_id))
@@ -314,6 +317,8 @@ def load(extra: Path | None = None, shipped: bool = True) -> Catalogue:
             raise CatalogueError([f"{extra}: -: not a directory"])
         documents.update({k: (str(extra / n), d) for k, (n, d) in _documents(extra, problems).items()})
     catalogue = Catalogue()
+    digest = hashlib.sha256(json.dumps(sorted(documents.items()), sort_keys=True, default=str).encode())
+    catalogue.version = f"{len(documents)}-{digest.hexdigest()[:12]}"
     entries: list[m.Entry] = []
     for key, (source, data) in sorted(documents.items()):
         check = _Checker(source, problems)

@@ -1,0 +1,22 @@
+"""Report renderers: format name -> function(document) -> text."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from analyzer.reports import markdown, table
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+def _json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "table": table.render,
+    "markdown": markdown.render,
+    "json": _json,
+}

@@ -1,0 +1,166 @@
+"""The report as one JSON-ready document; every output format renders this same document.
+
+Contract (`schema_version` 1; other keys may be added):
+    {"schema_version", "tool": {"name", "version", "catalogue"},
+     "inputs": [{"path", "sha256", "records", "unreadable", "error"}],
+     "servers": [{"computer", "status", "first_event", "last_event",
+                  "operations": {kind: {"started", "succeeded", "failed", "unfinished", "success_rate"}},
+                  "causes": [{"id", "title", "severity", "category", "event_ids", "events", "operations",
+                              "users", "first_seen", "last_seen", "tracking_ids", "fixes", "references",
+                              "checklist"}],
+                  "health": {...}, "checklist": [...], "client_version", "namespaces"}],
+     "unknown_events": [{"provider", "event_id", "count"}]}
+Times are ISO 8601 UTC with microseconds and `Z`; nothing depends on the engine or the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from analyzer import __version__
+from analyzer.catalogue.model import CHECKLIST
+from analyzer.diagnosis import KINDS
+from analyzer.events import iso_utc
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from pathlib import Path
+
+    from analyzer.catalogue.loader import Catalogue
+    from analyzer.diagnosis import CauseSummary, ServerDiagnosis
+    from analyzer.reader import FileReport
+
+SCHEMA_VERSION = 1
+STATUS_ORDER = {"failing": 0, "degraded": 1, "no-data": 2, "healthy": 3}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _time(moment: datetime | None) -> str | None:
+    return iso_utc(moment) if moment is not None else None
+
+
+def _cause(summary: CauseSummary, catalogue: Catalogue, lang: str) -> dict[str, Any]:
+    cause = catalogue.causes[summary.id]
+    return {
+        "id": summary.id,
+        "title": cause.title.get(lang),
+        "severity": cause.severity,
+        "category": cause.category,
+        "event_ids": sorted(summary.event_ids),
+        "events": summary.events,
+        "operations": summary.operations,
+        "users": len(summary.users),
+        "first_seen": _time(summary.first_seen),
+        "last_seen": _time(summary.last_seen),
+        "tracking_ids": summary.tracking_ids,
+        "explanation": cause.explanation.get(lang),
+        "fixes": [f.get(lang) for f in cause.fixes],
+        "references": list(cause.references),
+        "checklist": cause.checklist,
+    }
+
+
+def _health(server: ServerDiagnosis, catalogue: Catalogue, lang: str) -> dict[str, Any]:
+    gap = server.longest_heartbeat_gap()
+    beats = server.heartbeats
+    return {
+        "service_events": [
+            {"time": _time(e.time), "provider": e.event.provider, "event_id": e.event.event_id, "name": e.entry.name}
+            for e in server.of_role("service-started", "service-stopped")
+        ],
+        "heartbeats": len(beats),
+        "last_heartbeat": _time(beats[-1]) if beats else None,
+        "longest_heartbeat_gap": None
+        if gap is None
+        else {
+            "start": _time(gap[0]),
+            "end": _time(gap[1]),
+            "minutes": round((gap[1] - gap[0]).total_seconds() / 60, 1),
+        },
+        "outages": [
+            {
+                "start": _time(w.start),
+                "end": _time(w.end),
+                "events": w.events,
+                "cause": w.cause,
+                "cause_title": catalogue.causes[w.cause].title.get(lang) if w.cause else None,
+                "recovered": _time(w.recovered),
+            }
+            for w in server.outages
+        ],
+    }
+
+
+def _operations(server: ServerDiagnosis) -> dict[str, dict[str, Any]]:
+    result = {}
+    for kind in KINDS:
+        counts: dict[str, Any] = server.counts(kind)
+        counts["success_rate"] = round(counts["succeeded"] / counts["started"], 3) if counts["started"] else None
+        result[kind] = counts
+    return result
+
+
+def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str) -> dict[str, Any]:
+    causes = [_cause(s, catalogue, lang) for s in server.causes]
+    checklist: list[dict[str, Any]] = []
+    for cause in causes:
+        item = cause["checklist"]
+        if item is None:
+            continue
+        found = next((c for c in checklist if c["item"] == item), None)
+        if found is None:
+            checklist.append({"item": item, "text": CHECKLIST[item], "causes": [cause["id"]]})
+        else:
+            found["causes"].append(cause["id"])
+    versions = sorted({e.fields.client_version for e in server.evidence if e.fields.client_version})
+    namespaces = sorted({e.fields.namespace for e in server.evidence if e.fields.namespace})
+    return {
+        "computer": server.computer,
+        "status": server.status,
+        "first_event": _time(server.first_event),
+        "last_event": _time(server.last_event),
+        "operations": _operations(server),
+        "causes": causes,
+        "health": _health(server, catalogue, lang),
+        "checklist": checklist,
+        "client_versions": versions,
+        "namespaces": namespaces,
+    }
+
+
+def build(
+    inputs: list[FileReport],
+    hashes: dict[str, str],
+    servers: list[ServerDiagnosis],
+    unknown: dict[tuple[str, int], int],
+    catalogue: Catalogue,
+    lang: str = "en",
+) -> dict[str, Any]:
+    ordered = sorted(servers, key=lambda s: (STATUS_ORDER[s.status], s.computer.casefold()))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "wba", "version": __version__, "catalogue": catalogue.version},
+        "inputs": [
+            {
+                "path": r.path,
+                "sha256": hashes.get(r.path),
+                "records": r.events,
+                "unreadable": r.unreadable,
+                "error": r.error or ("; ".join(r.problems) if r.problems else None),
+            }
+            for r in inputs
+        ],
+        "servers": [_server(s, catalogue, lang) for s in ordered],
+        "unknown_events": [
+            {"provider": provider, "event_id": event_id, "count": count}
+            for (provider, event_id), count in sorted(unknown.items())
+        ],
+    }

@@ -1,0 +1,64 @@
+"""Plain-text (terminal) rendering of the report document, with tabulate."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from tabulate import tabulate
+
+from analyzer.reports.markdown import KIND_NAMES, SUMMARY_HEADERS, summary_rows
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, 100, initial_indent=indent, subsequent_indent=indent + "   ")
+
+
+def render(doc: dict[str, Any]) -> str:
+    out = [tabulate(summary_rows(doc), headers=SUMMARY_HEADERS, tablefmt="simple", missingval="-"), ""]
+    for server in doc["servers"]:
+        out += [f"== {server['computer']}: {server['status']}  ({server['first_event']} -> {server['last_event']})", ""]
+        rows = [
+            [
+                KIND_NAMES[k],
+                c["started"],
+                c["succeeded"],
+                c["failed"],
+                c["unfinished"],
+                "-" if c["success_rate"] is None else f"{c['success_rate']:.0%}",
+            ]
+            for k, c in server["operations"].items()
+        ]
+        out += [tabulate(rows, headers=["operation", "started", "succeeded", "failed", "unfinished", "success"]), ""]
+        for rank, cause in enumerate(server["causes"], 1):
+            out += _wrap(
+                f"{rank}. {cause['title']} [{cause['id']}, {cause['severity']}]: {cause['operations']} "
+                f"operations, {cause['users']} users, {cause['events']} events "
+                f"({', '.join(map(str, cause['event_ids']))}), {cause['first_seen']} -> {cause['last_seen']}",
+                "",
+            )
+            for i, fix in enumerate(cause["fixes"], 1):
+                out += _wrap(f"{i}) {fix}", "     ")
+            if cause["tracking_ids"]:
+                out += _wrap("tracking ids: " + ", ".join(cause["tracking_ids"]), "     ")
+        health = server["health"]
+        gap = health["longest_heartbeat_gap"]
+        out += [
+            f"   heartbeats: {health['heartbeats']}, last {health['last_heartbeat'] or '-'}"
+            + (f", longest gap {gap['minutes']} min" if gap else "")
+        ]
+        for outage in health["outages"]:
+            out += [
+                f"   outage {outage['start']} -> {outage['end']}: {outage['events']} errors, {outage['cause']}, "
+                f"recovered {outage['recovered'] or 'not by the end of the log'}"
+            ]
+        if server["checklist"]:
+            out += ["   check: " + "; ".join(c["item"] for c in server["checklist"])]
+        out.append("")
+    if doc["unknown_events"]:
+        out += [
+            "unknown writeback events: "
+            + ", ".join(f"{u['provider']} {u['event_id']} x{u['count']}" for u in doc["unknown_events"]),
+            "",
+        ]
+    return "\n".join(out).rstrip("\n") + "\n"
