@@ -259,8 +259,8 @@ def codes_command(
     if code == "check":
         if directory is None:
             raise typer.BadParameter("give the catalogue directory to check", param_hint="DIR")
-        shipped = (directory / "events").is_dir() and (directory / "causes").is_dir()
-        catalogue = load(directory, shipped=not shipped)
+        # A whole catalogue (it has providers.yaml) is checked alone; anything else as an overlay.
+        catalogue = load(directory, shipped=not (directory / "providers.yaml").is_file())
         problems = example_problems(catalogue)
         if problems:
             raise CatalogueError(problems)

@@ -137,18 +137,22 @@ class _Checker:
         self.problems.append(f"{self.source}: {key}: {problem}")
 
     def keys(self, data: dict[str, Any], allowed: dict[str, type], required: set[str], where: str = "") -> bool:
-        ok = True
-        for key in data:
+        """Report unknown, mistyped and missing keys, dropping unusable values from `data` so that the
+        rest can still be checked. Returns whether every required key is usable."""
+        mistyped = set()
+        for key in list(data):
             if key not in allowed:
                 self.fail(where + key, "unknown key")
-                ok = False
+                del data[key]
             elif not isinstance(data[key], allowed[key]) or (allowed[key] is int and isinstance(data[key], bool)):
                 self.fail(where + key, f"must be {allowed[key].__name__}, not {type(data[key]).__name__}")
-                ok = False
-        for key in sorted(required - set(data)):
-            self.fail(where + key, "missing")
-            ok = False
-        return ok
+                mistyped.add(key)
+                del data[key]
+        missing = sorted(required - set(data))
+        for key in missing:
+            if key not in mistyped:
+                self.fail(where + key, "missing")
+        return not missing
 
     def enum(self, data: dict[str, Any], key: str, allowed: Iterable[str]) -> None:
         if key in data and data[key] not in allowed:
@@ -182,26 +186,23 @@ class _Checker:
 
 
 def _cause(data: dict[str, Any], check: _Checker) -> m.Cause | None:
-    if not check.keys(data, CAUSE_KEYS, CAUSE_REQUIRED):
-        return None
+    usable = check.keys(data, CAUSE_KEYS, CAUSE_REQUIRED)
     check.enum(data, "severity", m.SEVERITIES)
     check.enum(data, "category", m.CAUSE_CATEGORIES)
     check.enum(data, "checklist", m.CHECKLIST)
-    if not SLUG.match(data["id"]):
+    if "id" in data and not SLUG.match(data["id"]):
         check.fail("id", "must be a lower-case slug")
-    fixes = tuple(check.text(f, f"fixes[{i}]") for i, f in enumerate(data["fixes"]))
-    if not fixes:
+    title = check.text(data["title"], "title") if "title" in data else None
+    explanation = check.text(data["explanation"], "explanation") if "explanation" in data else None
+    fixes = tuple(check.text(f, f"fixes[{i}]") for i, f in enumerate(data.get("fixes", [])))
+    if "fixes" in data and not fixes:
         check.fail("fixes", "needs at least one step")
+    references = check.strings(data.get("references", []), "references")
+    if not usable or title is None or explanation is None:
+        return None
     return m.Cause(
-        id=data["id"],
-        title=check.text(data["title"], "title"),
-        severity=data["severity"],
-        category=data["category"],
-        explanation=check.text(data["explanation"], "explanation"),
-        fixes=fixes,
-        references=check.strings(data["references"], "references"),
-        checklist=data.get("checklist"),
-        source=check.source,
+        id=data["id"], title=title, severity=data["severity"], category=data["category"], explanation=explanation,
+        fixes=fixes, references=references, checklist=data.get("checklist"), source=check.source,
     )
 
 
@@ -221,8 +222,7 @@ def _rules(data: list[Any], check: _Checker) -> tuple[m.Rule, ...]:
 def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
     signature = data.get("signature")
     required = ENTRY_REQUIRED | ({"causes"} if signature is not None else EVENT_REQUIRED)
-    if not check.keys(data, ENTRY_KEYS, required):
-        return None
+    usable = check.keys(data, ENTRY_KEYS, required)
     for key, allowed in (
         ("level", m.LEVELS),
         ("category", m.ENTRY_CATEGORIES),
@@ -230,7 +230,7 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
         ("operation", m.OPERATIONS),
     ):
         check.enum(data, key, allowed)
-    if not SLUG.match(data["id"]):
+    if "id" in data and not SLUG.match(data["id"]):
         check.fail("id", "must be a lower-case slug")
     if data.get("role") in ("start", "success") and "operation" not in data:
         check.fail("operation", f"required for role {data['role']}")
@@ -245,7 +245,7 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
         if set(signature) - {"hresult", "applies_to"}:
             check.fail("signature", "unknown key")
     examples = []
-    for i, item in enumerate(data["examples"]):
+    for i, item in enumerate(data.get("examples", [])):
         where = f"examples[{i}]."
         if isinstance(item, dict) and check.keys(
             item, {"text": str, "matches": bool, "cause": str}, {"text", "matches"}, where
@@ -253,8 +253,14 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
             examples.append(m.Example(item["text"], item["matches"], item.get("cause")))
     if not any(e.matches for e in examples) or all(e.matches for e in examples):
         check.fail("examples", "needs at least one matching and one non-matching example")
-    name = data["name"]
+    rules = _rules(data.get("causes", []), check)
+    title = check.text(data["title"], "title") if "title" in data else None
+    meaning = check.text(data["meaning"], "meaning") if "meaning" in data else None
+    references = check.strings(data.get("references", []), "references")
     aliases = check.strings(data.get("aliases", []), "aliases")
+    if not usable or title is None or meaning is None:
+        return None
+    name = data["name"]
     tokens = tuple(re.compile(rf"(?<![\w]){re.escape(t)}(?![\w])", re.IGNORECASE) for t in (name, *aliases))
     return m.Entry(
         id=data["id"],
@@ -280,7 +286,7 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
     )
 
 
-def _documents(root: Traversable | Path, problems: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+def _documents(root: Traversable | Path, problems: list[str], shown: str = "") -> dict[str, tuple[str, dict[str, Any]]]:
     """Every YAML mapping under root's causes/, events/, signatures/ (keyed by id), and providers."""
     found: dict[str, tuple[str, dict[str, Any]]] = {}
 
@@ -293,10 +299,10 @@ def _documents(root: Traversable | Path, problems: list[str]) -> dict[str, tuple
                 try:
                     data = yaml.safe_load(child.read_text(encoding="utf-8"))
                 except yaml.YAMLError as exc:
-                    problems.append(f"{name}: -: not valid YAML ({type(exc).__name__})")
+                    problems.append(f"{shown}{name}: -: not valid YAML ({type(exc).__name__})")
                     continue
                 if not isinstance(data, dict):
-                    problems.append(f"{name}: -: must be a mapping")
+                    problems.append(f"{shown}{name}: -: must be a mapping")
                     continue
                 kind = name.split("/", 1)[0]
                 key = "providers" if name == "providers.yaml" else f"{kind}:{data.get('id')}"
@@ -315,7 +321,8 @@ def load(extra: Path | None = None, shipped: bool = True) -> Catalogue:
     if extra is not None:
         if not extra.is_dir():
             raise CatalogueError([f"{extra}: -: not a directory"])
-        documents.update({k: (str(extra / n), d) for k, (n, d) in _documents(extra, problems).items()})
+        found = _documents(extra, problems, f"{extra}/")
+        documents.update({k: (str(extra / n), d) for k, (n, d) in found.items()})
     catalogue = Catalogue()
     digest = hashlib.sha256(json.dumps(sorted(documents.items()), sort_keys=True, default=str).encode())
     catalogue.version = f"{len(documents)}-{digest.hexdigest()[:12]}"
@@ -360,7 +367,7 @@ def _index(catalogue: Catalogue, entries: list[m.Entry], problems: list[str]) ->
         key = index_key(entry.provider or "", entry.event_id or 0)
         if key in catalogue.entries:
             problems.append(
-                f"{entry.source}: event_id: {entry.provider} {entry.event_id} is also {catalogue.entries[key].source}"
+                f"{entry.source}: event_id: {entry.provider} {entry.event_id} is also in {catalogue.entries[key].source}"
             )
             continue
         catalogue.entries[key] = entry

@@ -1,0 +1,142 @@
+"""The catalogue: complete for the reference's codes, valid, examples as stated, overridable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from analyzer.catalogue.loader import CatalogueError, example_problems, load
+from analyzer.cli import app
+from tests.helpers import event
+
+CASES = Path(__file__).parent / "catalogue_cases"
+REQUIRED = (
+    [("PasswordResetService", i) for i in [*range(31001, 31020), 31034, 31044, *range(32000, 32016), *range(33001, 33010)]]
+    + [("ADSync", i) for i in (6329, 6800, 6306, 2001, 2002)]
+    + [("Directory Synchronization", i) for i in (611, *range(650, 658))]
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def catalogue():  # noqa: ANN201
+    return load()
+
+
+def test_every_code_of_the_reference_has_an_entry(catalogue) -> None:  # noqa: ANN001
+    missing = [key for key in REQUIRED if catalogue.entry_for(*key) is None]
+    assert missing == []
+    assert {e.hresult for e in catalogue.signatures if e.hresult} == {"80230402", "800700CE", "8023062C", "80230818",
+                                                                       "80004005"}  # fmt: skip
+    for code in (32006, 32012):
+        assert catalogue.entry_for("PasswordResetService", code).documented is False
+
+
+def test_every_example_behaves_as_its_entry_says(catalogue) -> None:  # noqa: ANN001
+    assert example_problems(catalogue) == []
+    assert sum(len(e.examples) for e in catalogue.all_entries()) >= 130
+
+
+def test_examples_through_the_event_model(catalogue) -> None:  # noqa: ANN001
+    """Each entry's examples, as real events of that code, get the cause the entry names."""
+    for entry in catalogue.all_entries():
+        if entry.is_signature:
+            continue
+        for example in entry.examples:
+            found, cause, _ = catalogue.classify(event(entry.provider, entry.event_id, example.text))
+            assert found is entry and cause == example.cause, (entry.id, example.text[:60])
+
+
+def test_every_sentence_has_both_languages(catalogue) -> None:  # noqa: ANN001
+    for cause in catalogue.causes.values():
+        assert all(t.en and t.zh_cn for t in (cause.title, cause.explanation, *cause.fixes)), cause.id
+    for entry in catalogue.all_entries():
+        assert entry.title.zh_cn and entry.meaning.zh_cn, entry.id
+
+
+def test_most_specific_cause_wins(catalogue) -> None:  # noqa: ANN001
+    entry = catalogue.entry_for("ADSync", 6329)
+    assert catalogue.cause_of(entry, "BAIL: MMS(4924): 0x80230619 (A restriction…)") == ("password-policy", True)
+    assert catalogue.cause_of(entry, "something new") == ("password-set-failed", False)
+    generic = catalogue.entry_for("PasswordResetService", 31003)
+    assert catalogue.cause_of(generic, "Reason: hr=80230818, message=x") == ("dc-unreachable", True)  # a signature
+    assert catalogue.cause_of(generic, "Reason: unknown") == ("password-set-failed", False)
+    proxy = catalogue.entry_for("PasswordResetService", 32002)
+    assert catalogue.cause_of(proxy, "(407) Proxy Authentication Required")[0] == "proxy-auth-required"
+    assert catalogue.cause_of(catalogue.entry_for("PasswordResetService", 31001), "(407)") == (None, False)
+
+
+def test_malformed_catalogue_reports_every_problem() -> None:
+    with pytest.raises(CatalogueError) as caught:
+        load(CASES / "malformed", shipped=False)
+    problems = "\n".join(caught.value.problems)
+    for expected in [
+        "causes/bad-cause.yaml: colour: unknown key",
+        "causes/bad-cause.yaml: severity: 'urgent' is not one of",
+        "causes/bad-cause.yaml: title: needs exactly these languages",
+        "causes/bad-cause.yaml: fixes: needs at least one step",
+        "events/PasswordResetService/31999.yaml: event_id: must be int, not str",
+        "events/PasswordResetService/31998.yaml: -: not valid YAML",
+    ]:
+        assert expected in problems
+    fixed = (CASES / "malformed/events/PasswordResetService/31999.yaml").read_text().replace('"31999"', "31999")
+    tmp = CASES.parent / ".tmp_case"
+    try:
+        (tmp / "events").mkdir(parents=True, exist_ok=True)
+        (tmp / "events/31999.yaml").write_text(fixed)
+        with pytest.raises(CatalogueError) as caught:
+            load(tmp, shipped=True)
+    finally:
+        for p in sorted(tmp.rglob("*"), reverse=True):
+            p.unlink() if p.is_file() else p.rmdir()
+        tmp.rmdir()
+    problems = "\n".join(caught.value.problems)
+    for expected in ["level: 'loud' is not one of", "patterns[0]: invalid regex",
+                     "causes[0].cause: unknown cause 'no-such-cause'", "operation: required for role start",
+                     "examples: needs at least one matching and one non-matching example"]:  # fmt: skip
+        assert expected in problems
+
+
+def test_duplicates_are_refused() -> None:
+    with pytest.raises(CatalogueError) as caught:
+        load(CASES / "duplicates", shipped=False)
+    assert any("event_id: passwordresetservice 31001 is also in" in p for p in caught.value.problems)
+
+
+def test_codes_directory_overrides_and_adds() -> None:
+    catalogue = load(CASES / "override")
+    entry = catalogue.entry_for("PasswordResetService", 32002)
+    assert entry.title.en.endswith("(site override)")
+    assert catalogue.causes["site-proxy"].severity == "critical"
+    assert catalogue.cause_of(entry, "anything") == ("site-proxy", False)
+    assert len(catalogue.entries) == len(load().entries)
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_codes_cli() -> None:
+    code, out, _ = _run("codes")
+    assert code == 0 and len(out.splitlines()) == 2 + 60 + 6
+    code, out, _ = _run("codes", "33004")
+    assert code == 0 and "ADPermissionsError" in out and "Set-ADSyncPasswordWritebackPermissions" in out
+    code, out, _ = _run("codes", "0x80230402")
+    assert code == 0 and "hresult-80230402" in out
+    code, out, _ = _run("codes", "--search", "proxy")
+    assert code == 0 and "32002" in out and "network-exceptions" in out and "31001" not in out
+    code, out, _ = _run("codes", "33008", "--lang", "zh-CN")
+    assert "最短密码期限" in out
+    code, _, err = _run("codes", "99999")
+    assert code == 2 and "no catalogue entry" in err
+
+
+def test_codes_check_cli(tmp_path: Path) -> None:
+    code, out, _ = _run("codes", "check", "codes")
+    assert code == 0 and "valid, 60 entries" in out
+    code, out, _ = _run("codes", "check", str(CASES / "override"))
+    assert code == 0
+    result = CliRunner().invoke(app, ["codes", "check", str(CASES / "malformed")])
+    assert result.exit_code == 1 or isinstance(result.exception, CatalogueError)
