@@ -10,33 +10,63 @@ T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 _LEVEL = {"info": 4, "warning": 3, "error": 2}
 
 
-def event(provider: str, event_id: int, text: str, seconds: float = 0, computer: str = "AADC01",
-          level: str = "info", record: int = 0) -> Event:  # fmt: skip
-    return Event("t.evtx", record or 1000 + int(seconds * 10), T0 + timedelta(seconds=seconds), provider, event_id, 0,
-                 _LEVEL[level], 0, 0x80000000000000, "Application", computer, [text], {})  # fmt: skip
+def event(
+    provider: str,
+    event_id: int,
+    text: str,
+    seconds: float = 0,
+    computer: str = "AADC01",
+    level: str = "info",
+    record: int = 0,
+) -> Event:
+    return Event(
+        "t.evtx",
+        record or 1000 + int(seconds * 10),
+        T0 + timedelta(seconds=seconds),
+        provider,
+        event_id,
+        0,
+        _LEVEL[level],
+        0,
+        0x80000000000000,
+        "Application",
+        computer,
+        [text],
+        {},
+    )
 
 
 def prs(event_id: int, text: str, seconds: float = 0, **kw: object) -> Event:
     return event("PasswordResetService", event_id, text, seconds, **kw)  # type: ignore[arg-type]
 
 
-def start(tid: str | None, user: str, seconds: float, token: str = "PasswordResetRequestStart", eid: int = 31001,
-          **kw: object) -> Event:  # fmt: skip
+def start(
+    tid: str | None, user: str, seconds: float, token: str = "PasswordResetRequestStart", eid: int = 31001, **kw: object
+) -> Event:
     head = f"TrackingId: {tid}, " if tid else ""
     return prs(eid, f"{head}{token}, Details: {user}", seconds, **kw)
 
 
 def success(tid: str | None, user: str, seconds: float, eid: int = 31002, **kw: object) -> Event:
     head = f"TrackingId: {tid}, " if tid else ""
-    return prs(eid, f"{head}PasswordResetSuccess, Details: Context: cloudAnchor: User_1, UserPrincipalName: {user}",
-               seconds, **kw)  # fmt: skip
+    return prs(
+        eid,
+        f"{head}PasswordResetSuccess, Details: Context: cloudAnchor: User_1, UserPrincipalName: {user}",
+        seconds,
+        **kw,
+    )
 
 
 def failure(tid: str | None, user: str, seconds: float, hr: str = "80230626", eid: int = 33004, **kw: object) -> Event:
     head = f"TrackingId: {tid}, " if tid else ""
-    return prs(eid, f"{head}Reason: Synchronization Engine returned an error hr={hr}, message=x, Context: "
-               f"cloudAnchor: User_1, SourceAnchorValue: abcdefgh12, UserPrincipalName: {user}, Details: y",
-               seconds, level="error", **kw)  # fmt: skip
+    return prs(
+        eid,
+        f"{head}Reason: Synchronization Engine returned an error hr={hr}, message=x, Context: "
+        f"cloudAnchor: User_1, SourceAnchorValue: abcdefgh12, UserPrincipalName: {user}, Details: y",
+        seconds,
+        level="error",
+        **kw,
+    )
 
 
 def bail(hr: str, seconds: float, **kw: object) -> Event:

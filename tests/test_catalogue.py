@@ -13,32 +13,40 @@ from tests.helpers import event
 
 CASES = Path(__file__).parent / "catalogue_cases"
 REQUIRED = (
-    [("PasswordResetService", i) for i in [*range(31001, 31020), 31034, 31044, *range(32000, 32016), *range(33001, 33010)]]
+    [
+        ("PasswordResetService", i)
+        for i in [*range(31001, 31020), 31034, 31044, *range(32000, 32016), *range(33001, 33010)]
+    ]
     + [("ADSync", i) for i in (6329, 6800, 6306, 2001, 2002)]
     + [("Directory Synchronization", i) for i in (611, *range(650, 658))]
-)  # fmt: skip
+)
 
 
 @pytest.fixture(scope="module")
-def catalogue():  # noqa: ANN201
+def catalogue():
     return load()
 
 
-def test_every_code_of_the_reference_has_an_entry(catalogue) -> None:  # noqa: ANN001
+def test_every_code_of_the_reference_has_an_entry(catalogue) -> None:
     missing = [key for key in REQUIRED if catalogue.entry_for(*key) is None]
     assert missing == []
-    assert {e.hresult for e in catalogue.signatures if e.hresult} == {"80230402", "800700CE", "8023062C", "80230818",
-                                                                       "80004005"}  # fmt: skip
+    assert {e.hresult for e in catalogue.signatures if e.hresult} == {
+        "80230402",
+        "800700CE",
+        "8023062C",
+        "80230818",
+        "80004005",
+    }
     for code in (32006, 32012):
         assert catalogue.entry_for("PasswordResetService", code).documented is False
 
 
-def test_every_example_behaves_as_its_entry_says(catalogue) -> None:  # noqa: ANN001
+def test_every_example_behaves_as_its_entry_says(catalogue) -> None:
     assert example_problems(catalogue) == []
     assert sum(len(e.examples) for e in catalogue.all_entries()) >= 130
 
 
-def test_examples_through_the_event_model(catalogue) -> None:  # noqa: ANN001
+def test_examples_through_the_event_model(catalogue) -> None:
     """Each entry's examples, as real events of that code, get the cause the entry names."""
     for entry in catalogue.all_entries():
         if entry.is_signature:
@@ -48,14 +56,14 @@ def test_examples_through_the_event_model(catalogue) -> None:  # noqa: ANN001
             assert found is entry and cause == example.cause, (entry.id, example.text[:60])
 
 
-def test_every_sentence_has_both_languages(catalogue) -> None:  # noqa: ANN001
+def test_every_sentence_has_both_languages(catalogue) -> None:
     for cause in catalogue.causes.values():
         assert all(t.en and t.zh_cn for t in (cause.title, cause.explanation, *cause.fixes)), cause.id
     for entry in catalogue.all_entries():
         assert entry.title.zh_cn and entry.meaning.zh_cn, entry.id
 
 
-def test_most_specific_cause_wins(catalogue) -> None:  # noqa: ANN001
+def test_most_specific_cause_wins(catalogue) -> None:
     entry = catalogue.entry_for("ADSync", 6329)
     assert catalogue.cause_of(entry, "BAIL: MMS(4924): 0x80230619 (A restriction…)") == ("password-policy", True)
     assert catalogue.cause_of(entry, "something new") == ("password-set-failed", False)
@@ -92,9 +100,13 @@ def test_malformed_catalogue_reports_every_problem() -> None:
             p.unlink() if p.is_file() else p.rmdir()
         tmp.rmdir()
     problems = "\n".join(caught.value.problems)
-    for expected in ["level: 'loud' is not one of", "patterns[0]: invalid regex",
-                     "causes[0].cause: unknown cause 'no-such-cause'", "operation: required for role start",
-                     "examples: needs at least one matching and one non-matching example"]:  # fmt: skip
+    for expected in [
+        "level: 'loud' is not one of",
+        "patterns[0]: invalid regex",
+        "causes[0].cause: unknown cause 'no-such-cause'",
+        "operation: required for role start",
+        "examples: needs at least one matching and one non-matching example",
+    ]:
         assert expected in problems
 
 

@@ -11,11 +11,11 @@ from tests.helpers import bail, event, failure, prs, start, success
 
 
 @pytest.fixture(scope="module")
-def catalogue():  # noqa: ANN201
+def catalogue():
     return load()
 
 
-def diagnose(catalogue, events):  # noqa: ANN001, ANN201
+def diagnose(catalogue, events):
     collector = Collector(catalogue)
     for item in events:
         collector.add(item)
@@ -24,7 +24,7 @@ def diagnose(catalogue, events):  # noqa: ANN001, ANN201
     return servers[0]
 
 
-def test_join_by_tracking_id_even_out_of_order(catalogue) -> None:  # noqa: ANN001
+def test_join_by_tracking_id_even_out_of_order(catalogue) -> None:
     # The failure is logged a second before its start (seen in the field).
     server = diagnose(catalogue, [failure("t1", "ann@c.com", 9), start("t1", "ann@c.com", 10), bail("80230626", 9.5)])
     [op] = server.operations
@@ -32,52 +32,71 @@ def test_join_by_tracking_id_even_out_of_order(catalogue) -> None:  # noqa: ANN0
     assert len(op.evidence) == 3  # start, 33004 and the companion 6329
 
 
-def test_missing_start_still_counts_as_an_operation(catalogue) -> None:  # noqa: ANN001
+def test_missing_start_still_counts_as_an_operation(catalogue) -> None:
     server = diagnose(catalogue, [success("old", "bob@c.com", 1, eid=31007)])
     [op] = server.operations
     assert (op.kind, op.start, op.outcome) == ("change", None, "succeeded")
     assert server.counts("change") == {"started": 1, "succeeded": 1, "failed": 0, "unfinished": 0}
 
 
-def test_start_without_outcome_is_unfinished(catalogue) -> None:  # noqa: ANN001
-    server = diagnose(catalogue, [start("t1", "ann@c.com", 1), start("t2", "bob@c.com", 2), success("t2", "bob@c.com", 3)])
-    assert [(op.user, op.outcome) for op in server.operations] == [("ann@c.com", "unfinished"), ("bob@c.com", "succeeded")]
+def test_start_without_outcome_is_unfinished(catalogue) -> None:
+    server = diagnose(
+        catalogue, [start("t1", "ann@c.com", 1), start("t2", "bob@c.com", 2), success("t2", "bob@c.com", 3)]
+    )
+    assert [(op.user, op.outcome) for op in server.operations] == [
+        ("ann@c.com", "unfinished"),
+        ("bob@c.com", "succeeded"),
+    ]
     assert server.status == "degraded"
 
 
-def test_two_operations_of_one_user_without_tracking_ids(catalogue) -> None:  # noqa: ANN001
-    events = [start(None, "ann@c.com", 0), failure(None, "ann@c.com", 2, hr="80230619", eid=33008),
-              start(None, "ann@c.com", 300), success(None, "ann@c.com", 302)]  # fmt: skip
+def test_two_operations_of_one_user_without_tracking_ids(catalogue) -> None:
+    events = [
+        start(None, "ann@c.com", 0),
+        failure(None, "ann@c.com", 2, hr="80230619", eid=33008),
+        start(None, "ann@c.com", 300),
+        success(None, "ann@c.com", 302),
+    ]
     server = diagnose(catalogue, events)
     assert [(op.outcome, op.cause) for op in server.operations] == [("failed", "password-policy"), ("succeeded", None)]
 
 
-def test_outcome_too_late_for_the_window_is_its_own_operation(catalogue) -> None:  # noqa: ANN001
+def test_outcome_too_late_for_the_window_is_its_own_operation(catalogue) -> None:
     server = diagnose(catalogue, [start(None, "ann@c.com", 0), success(None, "ann@c.com", 3600)])
     assert [op.outcome for op in server.operations] == ["unfinished", "succeeded"]
 
 
-def test_generic_failure_takes_the_companions_specific_cause(catalogue) -> None:  # noqa: ANN001
-    generic = prs(31003, "TrackingId: t9, PasswordResetFail, Details: Context: UserPrincipalName: cy@c.com", 5,
-                  level="error")  # fmt: skip
+def test_generic_failure_takes_the_companions_specific_cause(catalogue) -> None:
+    generic = prs(
+        31003, "TrackingId: t9, PasswordResetFail, Details: Context: UserPrincipalName: cy@c.com", 5, level="error"
+    )
     server = diagnose(catalogue, [start("t9", "cy@c.com", 4), generic, bail("80230619", 5.2)])
     [op] = server.operations
     assert (op.outcome, op.cause) == ("failed", "password-policy")
     [cause] = server.causes
-    assert (cause.id, cause.operations, cause.events, sorted(cause.event_ids)) == ("password-policy", 1, 2, [6329, 31003])
+    assert (cause.id, cause.operations, cause.events, sorted(cause.event_ids)) == (
+        "password-policy",
+        1,
+        2,
+        [6329, 31003],
+    )
 
 
-def test_cause_by_pattern_in_a_connectivity_error(catalogue) -> None:  # noqa: ANN001
+def test_cause_by_pattern_in_a_connectivity_error(catalogue) -> None:
     text = "TrackingId: x, Error Connecting to ServiceBus., Details: The remote name could not be resolved: 'ns'"
     server = diagnose(catalogue, [prs(32002, text, 1, level="error")])
     assert server.causes[0].id == "dns-resolution"
     assert server.status == "failing"  # an outage that does not recover by the end of the log
 
 
-def test_unfinished_operation_in_an_outage_takes_its_cause(catalogue) -> None:  # noqa: ANN001
+def test_unfinished_operation_in_an_outage_takes_its_cause(catalogue) -> None:
     proxy = "TrackingId: e, Error Connecting to ServiceBus., Details: (407) Proxy Authentication Required"
-    events = [prs(32002, proxy, 0, level="error"), start("t1", "ann@c.com", 60), prs(32002, proxy, 600, level="error"),
-              prs(31019, "TrackingId: h, ServiceBusHeartBeat, Details: ok", 1200)]  # fmt: skip
+    events = [
+        prs(32002, proxy, 0, level="error"),
+        start("t1", "ann@c.com", 60),
+        prs(32002, proxy, 600, level="error"),
+        prs(31019, "TrackingId: h, ServiceBusHeartBeat, Details: ok", 1200),
+    ]
     server = diagnose(catalogue, events)
     assert [(op.outcome, op.cause) for op in server.operations] == [("unfinished", "proxy-auth-required")]
     [outage] = server.outages
@@ -85,7 +104,7 @@ def test_unfinished_operation_in_an_outage_takes_its_cause(catalogue) -> None:  
     assert server.status == "degraded"
 
 
-def test_ranking_by_operations_then_users_then_events(catalogue) -> None:  # noqa: ANN001
+def test_ranking_by_operations_then_users_then_events(catalogue) -> None:
     events = []
     for i, user in enumerate(["a@c.com", "b@c.com", "a@c.com"]):  # policy: 3 operations, 2 users
         events += [start(f"p{i}", user, i * 100), failure(f"p{i}", user, i * 100 + 1, hr="80230619", eid=33008)]
@@ -95,7 +114,9 @@ def test_ranking_by_operations_then_users_then_events(catalogue) -> None:  # noq
     events.append(success("d9", "f@c.com", 5001))
     server = diagnose(catalogue, events)
     assert [(c.id, c.operations, len(c.users)) for c in server.causes] == [
-        ("connector-permissions", 3, 3), ("password-policy", 3, 2)]  # fmt: skip
+        ("connector-permissions", 3, 3),
+        ("password-policy", 3, 2),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -104,29 +125,56 @@ def test_ranking_by_operations_then_users_then_events(catalogue) -> None:  # noq
         ([event("ADSync", 904, "Scheduler", 0)], "no-data"),
         ([start("a", "u@c.com", 0), success("a", "u@c.com", 1)], "healthy"),
         ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1)], "failing"),  # last operation denied (high)
-        ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1), start("b", "u@c.com", 50),
-          success("b", "u@c.com", 51)], "degraded"),  # fixed by the end
+        (
+            [
+                start("a", "u@c.com", 0),
+                failure("a", "u@c.com", 1),
+                start("b", "u@c.com", 50),
+                success("b", "u@c.com", 51),
+            ],
+            "degraded",
+        ),  # fixed by the end
         ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1, hr="80230619", eid=33008)], "degraded"),  # user-level
-        ([start("a", "u@c.com", 0), success("a", "u@c.com", 1),
-          prs(31016, "TrackingId: s, WriteBackServiceStopped, Details: ", 9)], "failing"),  # stopped at the end
-        ([prs(31016, "TrackingId: s, WriteBackServiceStopped, Details: ", 1),
-          prs(31015, "TrackingId: s, WriteBackServiceStarted, Details: ", 9)], "healthy"),
+        (
+            [
+                start("a", "u@c.com", 0),
+                success("a", "u@c.com", 1),
+                prs(31016, "TrackingId: s, WriteBackServiceStopped, Details: ", 9),
+            ],
+            "failing",
+        ),  # stopped at the end
+        (
+            [
+                prs(31016, "TrackingId: s, WriteBackServiceStopped, Details: ", 1),
+                prs(31015, "TrackingId: s, WriteBackServiceStarted, Details: ", 9),
+            ],
+            "healthy",
+        ),
     ],
 )
-def test_status_rules(catalogue, events, status) -> None:  # noqa: ANN001
+def test_status_rules(catalogue, events, status) -> None:
     assert diagnose(catalogue, events).status == status
 
 
-def test_diagnosis_does_not_depend_on_event_order(catalogue) -> None:  # noqa: ANN001
-    events = [start("a", "u@c.com", 0), failure("a", "u@c.com", 1), bail("80230626", 1.1), start("b", "v@c.com", 5),
-              success("b", "v@c.com", 6), start(None, "w@c.com", 9)]  # fmt: skip
+def test_diagnosis_does_not_depend_on_event_order(catalogue) -> None:
+    events = [
+        start("a", "u@c.com", 0),
+        failure("a", "u@c.com", 1),
+        bail("80230626", 1.1),
+        start("b", "v@c.com", 5),
+        success("b", "v@c.com", 6),
+        start(None, "w@c.com", 9),
+    ]
     forward, backward = diagnose(catalogue, events), diagnose(catalogue, events[::-1])
-    summary = lambda s: ([(o.kind, o.user, o.outcome, o.cause) for o in s.operations],  # noqa: E731
-                         [(c.id, c.events, c.operations) for c in s.causes], s.status)  # fmt: skip
+    summary = lambda s: (
+        [(o.kind, o.user, o.outcome, o.cause) for o in s.operations],
+        [(c.id, c.events, c.operations) for c in s.causes],
+        s.status,
+    )
     assert summary(forward) == summary(backward)
 
 
-def test_unknown_codes_of_reported_providers_are_counted(catalogue) -> None:  # noqa: ANN001
+def test_unknown_codes_of_reported_providers_are_counted(catalogue) -> None:
     collector = Collector(catalogue)
     for item in [prs(31999, "new thing", 0), prs(31999, "new thing", 1), event("ADSync", 904, "noise", 2)]:
         collector.add(item)
@@ -136,21 +184,38 @@ def test_unknown_codes_of_reported_providers_are_counted(catalogue) -> None:  # 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("TrackingId: 7344da2c-5f8e-4ab1-9c3d-0e1f2a3b4c5d, Reason: Synchronization Engine returned an error hr=80230626, "
-         "message=The password could not be updated., Context: cloudAnchor: User_9b83f544-aa, SourceAnchorValue: "
-         "F39SWQrM2EidaboN8UC8Ww==, UserPrincipalName: ethan@contoso.co.uk, Details: x",
-         {"tracking_id": "7344da2c-5f8e-4ab1-9c3d-0e1f2a3b4c5d", "hresult": "80230626", "upn": "ethan@contoso.co.uk",
-          "message": "The password could not be updated.", "cloud_anchor": "User_9b83f544-aa",
-          "source_anchor": "F39SWQrM2EidaboN8UC8Ww=="}),
-        ("TrackingId: abc, ResetUserPasswordByAdminSuccess, Details: Context: cloudAnchor: User_1a, SourceAnchorValue: "
-         "xxxxxxxxxx, AdminUpn: admin@c.com, UserPrincipalName bob@c.com, ForcePasswordChange: False",
-         {"tracking_id": "abc", "upn": "bob@c.com", "admin_upn": "admin@c.com"}),  # no colon after UserPrincipalName
-        ("TrackingId: 3f369fe9-2b7e-4d6c-9a51-0c7d1e8a4b21 , Password writeback service is not in a healthy state. "
-         "Details: Version: 5.0.0.686", {"tracking_id": "3f369fe9-2b7e-4d6c-9a51-0c7d1e8a4b21", "client_version": "5.0.0.686"}),
+        (
+            "TrackingId: 7344da2c-5f8e-4ab1-9c3d-0e1f2a3b4c5d, Reason: Synchronization Engine returned an error hr=80230626, "
+            "message=The password could not be updated., Context: cloudAnchor: User_9b83f544-aa, SourceAnchorValue: "
+            "F39SWQrM2EidaboN8UC8Ww==, UserPrincipalName: ethan@contoso.co.uk, Details: x",
+            {
+                "tracking_id": "7344da2c-5f8e-4ab1-9c3d-0e1f2a3b4c5d",
+                "hresult": "80230626",
+                "upn": "ethan@contoso.co.uk",
+                "message": "The password could not be updated.",
+                "cloud_anchor": "User_9b83f544-aa",
+                "source_anchor": "F39SWQrM2EidaboN8UC8Ww==",
+            },
+        ),
+        (
+            "TrackingId: abc, ResetUserPasswordByAdminSuccess, Details: Context: cloudAnchor: User_1a, SourceAnchorValue: "
+            "xxxxxxxxxx, AdminUpn: admin@c.com, UserPrincipalName bob@c.com, ForcePasswordChange: False",
+            {"tracking_id": "abc", "upn": "bob@c.com", "admin_upn": "admin@c.com"},
+        ),  # no colon after UserPrincipalName
+        (
+            "TrackingId: 3f369fe9-2b7e-4d6c-9a51-0c7d1e8a4b21 , Password writeback service is not in a healthy state. "
+            "Details: Version: 5.0.0.686",
+            {"tracking_id": "3f369fe9-2b7e-4d6c-9a51-0c7d1e8a4b21", "client_version": "5.0.0.686"},
+        ),
         ("TrackingId: x1, PasswordResetRequestStart, Details: joe@contoso.com", {"upn": "joe@contoso.com"}),
-        ('"BAIL: MMS(5716): ..\\server.cpp(11139): 0x8023061f (x)" Azure AD Sync 1.0.8641.0',
-         {"hresult": "8023061F", "client_version": "1.0.8641.0"}),
-        ("Service bus endpoint: sb://ssprdedicatedsbprodfra-1.servicebus.windows.net/", {"namespace": "ssprdedicatedsbprodfra-1"}),
+        (
+            '"BAIL: MMS(5716): ..\\server.cpp(11139): 0x8023061f (x)" Azure AD Sync 1.0.8641.0',
+            {"hresult": "8023061F", "client_version": "1.0.8641.0"},
+        ),
+        (
+            "Service bus endpoint: sb://ssprdedicatedsbprodfra-1.servicebus.windows.net/",
+            {"namespace": "ssprdedicatedsbprodfra-1"},
+        ),
         ("Namespace: SSPRdedicatedsbmcprodcne.servicebus.chinacloudapi.cn", {"namespace": "ssprdedicatedsbmcprodcne"}),
     ],
 )

@@ -88,7 +88,7 @@ def test_report_of_all_samples_ranks_servers_worst_first() -> None:
     code, out, _ = _run("report", str(SAMPLES), "-f", "json")
     doc = json.loads(out)
     assert code == 0 and doc["schema_version"] == 1 and doc["tool"]["name"] == "wba"
-    assert [s["status"] for s in doc["servers"]][0] == "failing"
+    assert doc["servers"][0]["status"] == "failing"
     assert [s["status"] for s in doc["servers"]][-1] == "healthy"
     assert all(len(i["sha256"]) == 64 and i["unreadable"] == 0 for i in doc["inputs"])
     assert doc["unknown_events"] == []
@@ -126,8 +126,18 @@ def _timeline(*args: str) -> list[dict]:
 
 def test_timeline_rows_are_in_time_order_with_the_columns() -> None:
     rows = _timeline()
-    assert list(rows[0]) == ["time", "server", "provider", "code", "name", "level", "user", "tracking_id", "cause",
-                             "meaning"]  # fmt: skip
+    assert list(rows[0]) == [
+        "time",
+        "server",
+        "provider",
+        "code",
+        "name",
+        "level",
+        "user",
+        "tracking_id",
+        "cause",
+        "meaning",
+    ]
     assert [r["time"] for r in rows] == sorted(r["time"] for r in rows)
     assert {r["provider"] for r in rows} == {"PasswordResetService", "ADSync", "Directory Synchronization"}
 
@@ -144,8 +154,9 @@ def test_timeline_filters() -> None:
     user = _timeline("--user", "maria.garcia@fabrikam")
     assert user and all("maria.garcia@fabrikam" in r["user"] for r in user)
     tid = next(r["tracking_id"] for r in everything if r["code"] == 33004)
-    assert {r["code"] for r in _timeline("--tracking-id", tid.upper())} == {31001, 33004} or \
-        {r["code"] for r in _timeline("--tracking-id", tid)} <= {31001, 31006, 31009, 33004}
+    assert {r["code"] for r in _timeline("--tracking-id", tid.upper())} == {31001, 33004} or {
+        r["code"] for r in _timeline("--tracking-id", tid)
+    } <= {31001, 31006, 31009, 33004}
     window = _timeline("--since", "2026-11-20T09:00:00Z", "--until", "2026-11-20T10:00")
     assert window and all("2026-11-20T09:00" <= r["time"] <= "2026-11-20T10:00" for r in window)
     last_day = _timeline("--since", "24h")
@@ -155,10 +166,21 @@ def test_timeline_filters() -> None:
 
 def test_timeline_operations() -> None:
     rows = _timeline("--operations", "--computer", "AADC-SH01.contoso.cn")
-    assert list(rows[0]) == ["start", "server", "kind", "user", "duration_s", "outcome", "cause", "tracking_id", "events"]
+    assert list(rows[0]) == [
+        "start",
+        "server",
+        "kind",
+        "user",
+        "duration_s",
+        "outcome",
+        "cause",
+        "tracking_id",
+        "events",
+    ]
     unfinished = [r for r in rows if r["outcome"] == "unfinished"]
-    assert len(unfinished) == 6 and all(r["cause"] in ("proxy-auth-required", "tls-certificate-invalid")
-                                        for r in unfinished)  # fmt: skip
+    assert len(unfinished) == 6 and all(
+        r["cause"] in ("proxy-auth-required", "tls-certificate-invalid") for r in unfinished
+    )
     failed = _timeline("--operations", "--code", "33004")
     assert failed and all(r["outcome"] == "failed" and "33004" in r["events"] for r in failed)
 

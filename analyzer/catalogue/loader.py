@@ -201,8 +201,15 @@ def _cause(data: dict[str, Any], check: _Checker) -> m.Cause | None:
     if not usable or title is None or explanation is None:
         return None
     return m.Cause(
-        id=data["id"], title=title, severity=data["severity"], category=data["category"], explanation=explanation,
-        fixes=fixes, references=references, checklist=data.get("checklist"), source=check.source,
+        id=data["id"],
+        title=title,
+        severity=data["severity"],
+        category=data["category"],
+        explanation=explanation,
+        fixes=fixes,
+        references=references,
+        checklist=data.get("checklist"),
+        source=check.source,
     )
 
 
@@ -265,10 +272,10 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
     return m.Entry(
         id=data["id"],
         name=name,
-        title=check.text(data["title"], "title"),
-        meaning=check.text(data["meaning"], "meaning"),
-        rules=_rules(data.get("causes", []), check),
-        references=check.strings(data["references"], "references"),
+        title=title,
+        meaning=meaning,
+        rules=rules,
+        references=references,
         examples=tuple(examples),
         provider=data.get("provider"),
         event_id=data.get("event_id"),
@@ -366,9 +373,8 @@ def _index(catalogue: Catalogue, entries: list[m.Entry], problems: list[str]) ->
             continue
         key = index_key(entry.provider or "", entry.event_id or 0)
         if key in catalogue.entries:
-            problems.append(
-                f"{entry.source}: event_id: {entry.provider} {entry.event_id} is also in {catalogue.entries[key].source}"
-            )
+            other = catalogue.entries[key].source
+            problems.append(f"{entry.source}: event_id: {entry.provider} {entry.event_id} is also in {other}")
             continue
         catalogue.entries[key] = entry
 
