@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import click
 import typer
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from analyzer.catalogue.loader import Catalogue
     from analyzer.events import Event
     from analyzer.reader import FileReport
+    from analyzer.redact import Redactor
 
 app = typer.Typer(
     help="Diagnose password writeback from exported Entra Connect event logs (.evtx).",
@@ -173,13 +175,58 @@ def _catalogue(codes: Path | None) -> Catalogue:
     return load(codes)
 
 
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Files read in parallel (default: cores).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
+RedactOpt = Annotated[bool, typer.Option("--redact", help="Replace users, DNs and anchors with stable pseudonyms.")]
+RedactKeyOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--redact-key", help="Key for the pseudonyms (same key, same pseudonyms); random if not given."),
+]
+RedactHostsOpt = Annotated[
+    bool, typer.Option("--redact-hosts", help="With --redact: also computer names and Service Bus namespaces.")
+]
+
+
+def _command(name: str, paths: list[Path], **options: Any) -> str:
+    """The command line that reproduces the content (no engine, jobs, output path or key: they do not change it)."""
+    words = ["wba", name, *(str(p) for p in paths)]
+    for option, value in options.items():
+        flag = "--" + option.replace("_", "-")
+        if value is True:
+            words.append(flag)
+        elif value not in (None, False):
+            words += [flag, str(value.value if isinstance(value, Enum) else value)]
+    return " ".join(words)
+
+
+def _redactor(redact: bool, key: str | None, hosts: bool) -> Redactor | None:
+    from analyzer.redact import Redactor, new_key
+
+    if not redact:
+        if key or hosts:
+            raise typer.BadParameter("needs --redact", param_hint="--redact-key/--redact-hosts")
+        return None
+    if key is None:
+        key = new_key()
+        _warn(f"redaction key: {key} (give it as --redact-key to get the same pseudonyms again)")
+    return Redactor(key, hosts=hosts)
+
+
+def _default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
 @app.command()
 def report(
     paths: PathsArg,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.table,
     engine: EngineOpt = Engine.auto,
     codes: CodesOpt = None,
-    lang: Annotated[Lang, typer.Option("--lang", help="Language of catalogue titles, causes and fixes.")] = Lang.en,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the report.")] = Lang.en,
+    redact: RedactOpt = False,
+    redact_key: RedactKeyOpt = None,
+    redact_hosts: RedactHostsOpt = False,
+    jobs: JobsOpt = 1,
     output: OutputOpt = None,
 ) -> None:
     """Per server: coverage, operations, root causes ranked by impact with fixes, service health, status."""
@@ -188,10 +235,80 @@ def report(
     from analyzer.reader import resolve_engine
     from analyzer.reports import RENDERERS
 
-    analysis = analyze(paths, resolve_engine(engine.value), _catalogue(codes), _warn)
-    text = RENDERERS[fmt.value](analysis.report(lang.value))
+    redactor = _redactor(redact, redact_key, redact_hosts)
+    analysis = analyze(paths, resolve_engine(engine.value), _catalogue(codes), _warn, jobs=jobs)
+    command = _command(
+        "report",
+        paths,
+        format=fmt,
+        codes=codes,
+        lang=lang if lang is not Lang.en else None,
+        redact=redact,
+        redact_hosts=redact_hosts,
+    )
+    doc = analysis.report(lang.value, command)
+    if redactor:
+        doc = redactor.document(doc)
     with open_output(output) as out:
-        out.write(text)
+        out.write(RENDERERS[fmt.value](doc, lang.value))
+    _exit_for(analysis.inputs)
+
+
+class TriageFormat(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+    html = "html"
+
+
+@app.command()
+def triage(
+    paths: PathsArg,
+    fmt: Annotated[TriageFormat, typer.Option("--format", "-f", help="Output format.")] = TriageFormat.table,
+    engine: EngineOpt = Engine.auto,
+    codes: CodesOpt = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the report.")] = Lang.en,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Files read in parallel (default: cores).")
+    ] = None,
+    quiet: QuietOpt = False,
+    redact: RedactOpt = False,
+    redact_key: RedactKeyOpt = None,
+    redact_hosts: RedactHostsOpt = False,
+    output: OutputOpt = None,
+) -> None:
+    """Many servers at once (files, directories, .zip/.tar/.tgz bundles): one row per server, worst first."""
+    from analyzer.output import open_output
+    from analyzer.pipeline import analyze
+    from analyzer.progress import Progress
+    from analyzer.reader import resolve_engine
+    from analyzer.reports import TRIAGE_RENDERERS
+    from analyzer.reports import triage as triage_report
+
+    redactor = _redactor(redact, redact_key, redact_hosts)
+    live = sys.stderr.isatty()
+    analysis = analyze(
+        paths,
+        resolve_engine(engine.value),
+        _catalogue(codes),
+        _warn,
+        jobs=jobs or _default_jobs(),
+        progress=lambda total: Progress(total, live=live, quiet=quiet),
+    )
+    command = _command(
+        "triage",
+        paths,
+        format=fmt,
+        codes=codes,
+        lang=lang if lang is not Lang.en else None,
+        redact=redact,
+        redact_hosts=redact_hosts,
+    )
+    doc = triage_report.build(analysis.report(lang.value, command))
+    if redactor:
+        doc = redactor.document(doc)
+    with open_output(output) as out:
+        out.write(TRIAGE_RENDERERS[fmt.value](doc, lang.value))
     _exit_for(analysis.inputs)
 
 

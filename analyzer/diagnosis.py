@@ -54,6 +54,7 @@ class ServerDiagnosis:
     outages: list[Outage]
     causes: list[CauseSummary]
     status: str
+    sources: list[str] = field(default_factory=list)
 
     def counts(self, kind: str) -> dict[str, int]:
         ops = [op for op in self.operations if op.kind == kind]
@@ -81,26 +82,68 @@ class ServerDiagnosis:
         return start, end
 
 
+def server_of(event: Event) -> str:
+    """The server is the event's Computer; exports without one are kept apart per input."""
+    return event.computer or f"(unknown computer: {event.file})"
+
+
+@dataclass
+class Partial:
+    """What one input contributes: its coverage per server and its events from catalogue providers."""
+
+    coverage: dict[str, list[datetime]] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+
+    def observe(self, event: Event, providers: dict[str, str]) -> None:
+        computer = server_of(event)
+        span = self.coverage.get(computer)
+        if span is None:
+            self.coverage[computer] = [event.time_created, event.time_created]
+        elif event.time_created < span[0]:
+            span[0] = event.time_created
+        elif event.time_created > span[1]:
+            span[1] = event.time_created
+        if event.provider in providers:
+            self.events.append(event)
+
+
 class Collector:
-    """Feed events one by one, then `diagnose()`."""
+    """Merge inputs (as `Partial`s, in input order), then `diagnose()`."""
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.coverage: dict[str, list[datetime]] = {}
+        self.sources: dict[str, list[str]] = defaultdict(list)  # server -> inputs with its events
         self.evidence: dict[str, list[Evidence]] = defaultdict(list)
         self.unknown: Counter[tuple[str, int]] = Counter()
         self.unknown_events: dict[str, list[Event]] = defaultdict(list)
+        self.duplicates = 0
+        self._seen: set[tuple[str, str | None, int]] = set()
 
     def add(self, event: Event) -> None:
-        computer = event.computer or ""
-        span = self.coverage.get(computer)
-        if span is None:
-            self.coverage[computer] = [event.time_created, event.time_created]
-        else:
-            span[0], span[1] = min(span[0], event.time_created), max(span[1], event.time_created)
+        """One event on its own (tests, small inputs)."""
+        partial = Partial()
+        partial.observe(event, self.catalogue.providers)
+        self.merge(partial, None)
+
+    def merge(self, partial: Partial, source: str | None) -> None:
+        for computer, (first, last) in partial.coverage.items():
+            span = self.coverage.setdefault(computer, [first, last])
+            span[0], span[1] = min(span[0], first), max(span[1], last)
+            if source is not None and source not in self.sources[computer]:
+                self.sources[computer].append(source)
+        for event in partial.events:
+            self._classify(event)
+
+    def _classify(self, event: Event) -> None:
+        computer = server_of(event)
+        if event.computer and event.event_record_id is not None:
+            key = (event.computer.casefold(), event.channel, event.event_record_id)
+            if key in self._seen:  # the same log exported twice: counted once
+                self.duplicates += 1
+                return
+            self._seen.add(key)
         policy = self.catalogue.providers.get(event.provider)
-        if policy is None:
-            return
         entry, cause, specific = self.catalogue.classify(event)
         if entry is None:
             if policy == "report":
@@ -127,9 +170,8 @@ class Collector:
                 op.cause = next((cause for start, until, cause in spans if start <= op.start < until), None)
         first, last = self.coverage[computer]
         causes = _rank(evidence, ops, self.catalogue)
-        return ServerDiagnosis(
-            computer, first, last, evidence, ops, windows, causes, _status(evidence, ops, windows, self.catalogue)
-        )
+        status = _status(evidence, ops, windows, self.catalogue)
+        return ServerDiagnosis(computer, first, last, evidence, ops, windows, causes, status, self.sources[computer])
 
 
 def _rank(evidence: list[Evidence], ops: list[Operation], catalogue: Catalogue) -> list[CauseSummary]:

@@ -1,20 +1,27 @@
-"""Inputs -> catalogue-classified events -> report document: what `wba report` and `wba timeline` share."""
+"""Inputs -> catalogue-classified events -> report document: shared by report, timeline and triage.
+
+Each input is read on its own (in a worker process when `jobs` > 1) into a `Partial`;
+partials are merged in input order, so the result does not depend on `jobs`.
+"""
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer.diagnosis import Collector
-from analyzer.reader import read_inputs
+from analyzer.diagnosis import Collector, Partial
+from analyzer.reader import FileReport, read_file
 from analyzer.reports import document
+from analyzer.sources.bundles import open_inputs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from analyzer.catalogue.loader import Catalogue
-    from analyzer.reader import FileReport
+    from analyzer.progress import Progress
+    from analyzer.sources.bundles import Input
 
 
 @dataclass
@@ -24,16 +31,69 @@ class Analysis:
     inputs: list[FileReport] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)
 
-    def report(self, lang: str = "en") -> dict[str, Any]:
+    def report(self, lang: str = "en", command: str | None = None) -> dict[str, Any]:
         servers = self.collector.diagnose()
-        return document.build(self.inputs, self.hashes, servers, self.collector.unknown, self.catalogue, lang)
+        return document.build(
+            self.inputs,
+            self.hashes,
+            servers,
+            self.collector.unknown,
+            self.catalogue,
+            lang,
+            command=command,
+            duplicates=self.collector.duplicates,
+        )
 
 
-def analyze(paths: list[Path], engine: str, catalogue: Catalogue, warn: Callable[[str], None]) -> Analysis:
+def read_input(item: Input, engine: str, providers: dict[str, str]) -> tuple[FileReport, Partial, str | None]:
+    """Read one input completely: its account, its partial, and its sha256 (None if unreadable)."""
+    report = FileReport(item.display, engine)
+    partial = Partial()
+    for event in read_file(item, engine, report):
+        partial.observe(event, providers)
+    digest = document.file_sha256(item.path) if report.error is None else None
+    return report, partial, digest
+
+
+def analyze(
+    paths: list[Path],
+    engine: str,
+    catalogue: Catalogue,
+    warn: Callable[[str], None],
+    jobs: int = 1,
+    progress: Callable[[int], Progress] | None = None,
+) -> Analysis:
     analysis = Analysis(catalogue, Collector(catalogue))
-    for event in read_inputs(paths, engine, analysis.inputs, warn):
-        analysis.collector.add(event)
-    for report in analysis.inputs:
-        if report.error is None:
-            analysis.hashes[report.path] = document.file_sha256(Path(report.path))
+    with open_inputs(paths) as inputs:
+        for display, problem in inputs.problems:
+            report = FileReport(display, engine, error=problem)
+            analysis.inputs.append(report)
+            warn(report.message() or "")
+        meter = progress(len(inputs.files)) if progress else None
+        results = _read_all(inputs.files, engine, catalogue.providers, jobs, meter)
+        for item, (report, partial, digest) in zip(inputs.files, results, strict=True):
+            analysis.inputs.append(report)
+            if digest:
+                analysis.hashes[item.display] = digest
+            message = report.message()
+            if message:
+                warn(message)
+            analysis.collector.merge(partial, item.display)
+        if meter:
+            meter.finish()
     return analysis
+
+
+def _read_all(
+    items: list[Input], engine: str, providers: dict[str, str], jobs: int, meter: Progress | None
+) -> list[tuple[FileReport, Partial, str | None]]:
+    def counted(result: tuple[FileReport, Partial, str | None]) -> tuple[FileReport, Partial, str | None]:
+        if meter:
+            meter.update(result[0].events + result[0].unreadable)
+        return result
+
+    if jobs <= 1 or len(items) <= 1:
+        return [counted(read_input(item, engine, providers)) for item in items]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(items))) as pool:
+        futures = [pool.submit(read_input, item, engine, providers) for item in items]
+        return [counted(f.result()) for f in futures]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from analyzer.errors import AnalyzerError, InputError, RecordError
 from analyzer.sources import layout as layout_mod
+from analyzer.sources.bundles import Input, kind_of, open_inputs
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -55,6 +56,8 @@ class FileReport:
     providers: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     error: str | None = None
+    kind: str = "evtx"  # evtx | xml-export | csv-export
+    notes: list[str] = field(default_factory=list)  # facts about the input that are not problems
 
     @property
     def status(self) -> str:
@@ -107,8 +110,14 @@ class _Ledger:
         return missing + sum(self.rejected.values())
 
 
-def read_file(path: Path, engine: str, report: FileReport) -> Iterator[Event]:
-    """Stream the events of one EVTX file; fill `report` as a side effect (complete when exhausted)."""
+def read_file(source: Path | Input, engine: str, report: FileReport) -> Iterator[Event]:
+    """Stream the events of one input; fill `report` as a side effect (complete when exhausted)."""
+    item = source if isinstance(source, Input) else Input(str(source), source, kind_of(source.name) or "evtx")
+    report.kind = item.kind
+    if item.kind != "evtx":
+        yield from _read_export(item, report)
+        return
+    path = item.path
     try:
         layout = layout_mod.scan(path)
     except InputError as exc:
@@ -120,7 +129,7 @@ def read_file(path: Path, engine: str, report: FileReport) -> Iterator[Event]:
     report.size, report.chunks, report.expected = layout.size, len(layout.chunks), layout.expected
     report.problems = layout.problems()
     ledger = _Ledger(layout)
-    file = str(path)
+    file = item.display
     if engine == "rust":
         from analyzer.sources import evtx_rust
 
@@ -147,35 +156,44 @@ def read_file(path: Path, engine: str, report: FileReport) -> Iterator[Event]:
         report.problems.append("records missing from chunks without a parse error")
 
 
-def expand(paths: Iterable[Path]) -> tuple[list[Path], list[FileReport]]:
-    """Files named or found under directories (recursive *.evtx), sorted; reports for bad paths."""
-    files: set[Path] = set()
-    missing: list[FileReport] = []
-    for path in paths:
-        if path.is_dir():
-            found = [p for p in path.rglob("*") if p.suffix.lower() == ".evtx" and p.is_file()]
-            if not found:
-                missing.append(FileReport(str(path), "", error="no .evtx files in this directory"))
-            files.update(found)
-        elif path.exists():
-            files.add(path)
-        else:
-            missing.append(FileReport(str(path), "", error="no such file or directory"))
-    return sorted(files, key=str), missing
+def _read_export(item: Input, report: FileReport) -> Iterator[Event]:
+    from analyzer.sources import csv_export, xml_export
+
+    module = csv_export if item.kind == "csv-export" else xml_export
+    if module is csv_export:
+        report.notes.append(csv_export.NOTE)
+    rejected: Counter[str] = Counter()
+    try:
+        report.size = item.path.stat().st_size
+        for record in module.read(item.path, item.display):
+            report.expected += 1
+            if isinstance(record, RecordError):
+                rejected[str(record)] += 1
+                continue
+            report.observe(record)
+            yield record
+    except InputError as exc:
+        report.error = exc.problem.replace(str(item.path), item.display)
+    except OSError as exc:
+        report.error = f"cannot read: {exc.strerror or type(exc).__name__}"
+    report.unreadable = sum(rejected.values())
+    report.problems += [f"{count} record(s): {reason}" for reason, count in sorted(rejected.items())]
 
 
 def read_inputs(
     paths: Iterable[Path], engine: str, reports: list[FileReport], warn: Callable[[str], None]
 ) -> Iterator[Event]:
-    """Events of every input in sorted path order; `warn` gets one line per problem input."""
-    files, bad = expand(paths)
-    for report in bad:
-        reports.append(report)
-        warn(report.message() or "")
-    for path in files:
-        report = FileReport(str(path), engine)
-        reports.append(report)
-        yield from read_file(path, engine, report)
-        message = report.message()
-        if message:
-            warn(message)
+    """Events of every input (files, directories, archives) in sorted order; `warn` gets one line per
+    problem input."""
+    with open_inputs(paths) as inputs:
+        for display, problem in inputs.problems:
+            report = FileReport(display, engine, error=problem)
+            reports.append(report)
+            warn(report.message() or "")
+        for item in inputs.files:
+            report = FileReport(item.display, engine)
+            reports.append(report)
+            yield from read_file(item, engine, report)
+            message = report.message()
+            if message:
+                warn(message)

@@ -121,6 +121,8 @@ def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str) -> dict[st
         else:
             found["causes"].append(cause["id"])
     versions = sorted({e.fields.client_version for e in server.evidence if e.fields.client_version})
+    successes = [op.end for op in server.operations if op.outcome == "succeeded" and op.end]
+    beats = server.heartbeats
     namespaces = sorted({e.fields.namespace for e in server.evidence if e.fields.namespace})
     return {
         "computer": server.computer,
@@ -133,7 +135,16 @@ def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str) -> dict[st
         "checklist": checklist,
         "client_versions": versions,
         "namespaces": namespaces,
+        "last_success": _time(max(successes)) if successes else None,
+        "last_heartbeat": _time(beats[-1]) if beats else None,
+        "logs": server.sources,
     }
+
+
+def _span(servers: list[ServerDiagnosis]) -> dict[str, str | None]:
+    firsts = [s.first_event for s in servers if s.first_event]
+    lasts = [s.last_event for s in servers if s.last_event]
+    return {"first_event": _time(min(firsts)) if firsts else None, "last_event": _time(max(lasts)) if lasts else None}
 
 
 def build(
@@ -143,21 +154,28 @@ def build(
     unknown: dict[tuple[str, int], int],
     catalogue: Catalogue,
     lang: str = "en",
+    command: str | None = None,
+    duplicates: int = 0,
 ) -> dict[str, Any]:
     ordered = sorted(servers, key=lambda s: (STATUS_ORDER[s.status], s.computer.casefold()))
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "wba", "version": __version__, "catalogue": catalogue.version},
+        "command": command,
+        "span": _span(servers),
         "inputs": [
             {
                 "path": r.path,
+                "kind": r.kind,
                 "sha256": hashes.get(r.path),
                 "records": r.events,
                 "unreadable": r.unreadable,
                 "error": r.error or ("; ".join(r.problems) if r.problems else None),
+                "note": "; ".join(r.notes) or None,
             }
             for r in inputs
         ],
+        "duplicate_events": duplicates,
         "servers": [_server(s, catalogue, lang) for s in ordered],
         "unknown_events": [
             {"provider": provider, "event_id": event_id, "count": count}

@@ -4,50 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from analyzer.reports.i18n import t
+
 KIND_NAMES = {"reset": "self-service reset", "change": "password change", "admin_reset": "admin reset"}
-
-
-def _cell(value: Any) -> str:
-    text = "-" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
-    return [*lines, ""]
-
-
-def _rate(counts: dict[str, Any]) -> str:
-    rate = counts["success_rate"]
-    return "-" if rate is None else f"{rate:.0%}"
-
-
-def summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
-    rows = []
-    for server in doc["servers"]:
-        ops = server["operations"]
-        started = sum(c["started"] for c in ops.values())
-        ok = sum(c["succeeded"] for c in ops.values())
-        failed = sum(c["failed"] for c in ops.values())
-        unfinished = sum(c["unfinished"] for c in ops.values())
-        top = server["causes"][0]["id"] if server["causes"] else None
-        rows.append(
-            [
-                server["computer"],
-                server["status"],
-                server["first_event"],
-                server["last_event"],
-                started,
-                ok,
-                failed,
-                unfinished,
-                top,
-            ]
-        )
-    return rows
-
-
 SUMMARY_HEADERS = [
     "server",
     "status",
@@ -61,83 +20,134 @@ SUMMARY_HEADERS = [
 ]
 
 
-def _server(server: dict[str, Any]) -> list[str]:
-    out = [f"## {server['computer']} — {server['status']}", ""]
-    out += [f"Log coverage: {server['first_event']} → {server['last_event']}", ""]
+def _cell(value: Any) -> str:
+    text = "-" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(headers: list[str], rows: list[list[Any]], lang: str) -> list[str]:
+    lines = ["| " + " | ".join(t(h, lang) for h in headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _rate(counts: dict[str, Any]) -> str:
+    rate = counts["success_rate"]
+    return "-" if rate is None else f"{rate:.0%}"
+
+
+def summary_rows(doc: dict[str, Any], lang: str = "en") -> list[list[Any]]:
+    rows = []
+    for server in doc["servers"]:
+        ops = server["operations"].values()
+        top = server["causes"][0]["id"] if server["causes"] else None
+        rows.append(
+            [
+                server["computer"],
+                t(server["status"], lang),
+                server["first_event"],
+                server["last_event"],
+                sum(c["started"] for c in ops),
+                sum(c["succeeded"] for c in ops),
+                sum(c["failed"] for c in ops),
+                sum(c["unfinished"] for c in ops),
+                top,
+            ]
+        )
+    return rows
+
+
+def provenance(doc: dict[str, Any], lang: str) -> str:
+    tool, span = doc["tool"], doc["span"]
+    return (
+        f"{tool['name']} {tool['version']}, {t('catalogue', lang)} {tool['catalogue']}; {len(doc['inputs'])} "
+        f"{t('inputs', lang)}; {t('time span', lang)} {span['first_event']} → {span['last_event']}; "
+        f"{t('command', lang)}: `{doc['command']}`"
+    )
+
+
+def _cause(rank: int, cause: dict[str, Any], lang: str) -> list[str]:
+    codes = ", ".join(str(i) for i in cause["event_ids"])
+    out = [
+        f"{rank}. **{cause['title']}** (`{cause['id']}`, {cause['severity']}) — {cause['operations']} "
+        f"{t('failed or unfinished operations', lang)}, {cause['users']} {t('users', lang)}, {cause['events']} "
+        f"{t('events', lang)} ({codes}); {cause['first_seen']} → {cause['last_seen']}",
+        "",
+    ]
+    out += [f"   {cause['explanation']}", ""]
+    if cause["tracking_ids"]:
+        out += [f"   {t('Tracking IDs', lang)}: " + ", ".join(f"`{x}`" for x in cause["tracking_ids"]), ""]
+    out += [f"   {t('Fix, in order', lang)}:", ""]
+    out += [f"   {i}. {fix}" for i, fix in enumerate(cause["fixes"], 1)] + [""]
+    out += [f"   {t('References', lang)}: " + ", ".join(f"<{r}>" for r in cause["references"]), ""]
+    return out
+
+
+def _server(server: dict[str, Any], lang: str) -> list[str]:
+    out = [f"## {server['computer']} — {t(server['status'], lang)}", ""]
+    out += [f"{t('Log coverage', lang)}: {server['first_event']} → {server['last_event']}", ""]
     if server["client_versions"] or server["namespaces"]:
         out += [
-            f"Client version: {', '.join(server['client_versions']) or '-'}; Service Bus namespace: "
-            f"{', '.join(server['namespaces']) or '-'}",
+            f"{t('Client version', lang)}: {', '.join(server['client_versions']) or '-'}; "
+            f"{t('Service Bus namespace', lang)}: {', '.join(server['namespaces']) or '-'}",
             "",
         ]
-    out += ["### Operations", ""]
+    out += [f"### {t('Operations', lang)}", ""]
     out += _table(
         ["kind", "started", "succeeded", "failed", "unfinished", "success rate"],
         [
-            [KIND_NAMES[k], c["started"], c["succeeded"], c["failed"], c["unfinished"], _rate(c)]
+            [t(KIND_NAMES[k], lang), c["started"], c["succeeded"], c["failed"], c["unfinished"], _rate(c)]
             for k, c in server["operations"].items()
         ],
+        lang,
     )
-    out += ["### Root causes, by impact", ""]
+    out += [f"### {t('Root causes, by impact', lang)}", ""]
     if not server["causes"]:
-        out += ["No failures or outages found.", ""]
+        out += [t("No failures or outages found.", lang), ""]
     for rank, cause in enumerate(server["causes"], 1):
-        codes = ", ".join(str(i) for i in cause["event_ids"])
-        out += [
-            f"{rank}. **{cause['title']}** (`{cause['id']}`, {cause['severity']}) — {cause['operations']} failed "
-            f"or unfinished operations, {cause['users']} users, {cause['events']} events ({codes}); "
-            f"{cause['first_seen']} → {cause['last_seen']}",
-            "",
-        ]
-        out += [f"   {cause['explanation']}", ""]
-        if cause["tracking_ids"]:
-            out += ["   Tracking IDs: " + ", ".join(f"`{t}`" for t in cause["tracking_ids"]), ""]
-        out += ["   Fix, in order:", ""]
-        out += [f"   {i}. {fix}" for i, fix in enumerate(cause["fixes"], 1)] + [""]
-        out += ["   References: " + ", ".join(f"<{r}>" for r in cause["references"]), ""]
+        out += _cause(rank, cause, lang)
     health = server["health"]
-    out += ["### Service health", ""]
-    service = ", ".join(f"{e['name']} {e['time']}" for e in health["service_events"]) or "none in the log"
+    out += [f"### {t('Service health', lang)}", ""]
+    service = ", ".join(f"{e['name']} {e['time']}" for e in health["service_events"]) or t("none in the log", lang)
     gap = health["longest_heartbeat_gap"]
-    out += [
-        f"- Service starts and stops: {service}",
-        f"- Heartbeats (31019): {health['heartbeats']}, last {health['last_heartbeat'] or '-'}"
-        + (f", longest gap {gap['minutes']} min ({gap['start']} → {gap['end']})" if gap else ""),
-        "",
-    ]
+    last = health["last_heartbeat"] or "-"
+    beats = f"- {t('Heartbeats (31019)', lang)}: {health['heartbeats']}, {t('last', lang)} {last}"
+    if gap:
+        beats += f", {t('longest gap', lang)} {gap['minutes']} {t('min', lang)} ({gap['start']} → {gap['end']})"
+    out += [f"- {t('Service starts and stops', lang)}: {service}", beats, ""]
     if health["outages"]:
         out += _table(
             ["outage start", "last error", "errors", "cause", "recovered"],
             [
-                [o["start"], o["end"], o["events"], o["cause"], o["recovered"] or "not by the end of the log"]
+                [o["start"], o["end"], o["events"], o["cause"], o["recovered"] or t("not by the end of the log", lang)]
                 for o in health["outages"]
             ],
+            lang,
         )
     if server["checklist"]:
-        out += ["### Prerequisites the evidence points at", ""]
+        out += [f"### {t('Prerequisites the evidence points at', lang)}", ""]
         out += [f"- [ ] {c['text']} (`{c['item']}`; {', '.join(c['causes'])})" for c in server["checklist"]] + [""]
     return out
 
 
-def render(doc: dict[str, Any]) -> str:
-    tool = doc["tool"]
-    out = [
-        "# Password writeback report",
-        "",
-        f"{tool['name']} {tool['version']}, catalogue {tool['catalogue']}; {len(doc['inputs'])} inputs, "
-        f"{len(doc['servers'])} servers.",
-        "",
-    ]
-    out += _table(SUMMARY_HEADERS, summary_rows(doc))
+def render(doc: dict[str, Any], lang: str = "en") -> str:
+    out = [f"# {t('Password writeback report', lang)}", "", provenance(doc, lang), ""]
+    out += _table(SUMMARY_HEADERS, summary_rows(doc, lang), lang)
     for server in doc["servers"]:
-        out += _server(server)
+        out += _server(server, lang)
     if doc["unknown_events"]:
-        out += ["## Writeback events the catalogue does not know", ""]
+        out += [f"## {t('Writeback events the catalogue does not know', lang)}", ""]
         out += _table(
             ["provider", "event id", "count"],
             [[u["provider"], u["event_id"], u["count"]] for u in doc["unknown_events"]],
+            lang,
         )
-    out += ["## Inputs", ""]
-    rows = [[i["path"], i["sha256"], i["records"], i["unreadable"], i["error"]] for i in doc["inputs"]]
-    out += _table(["path", "sha256", "records", "unreadable", "problem"], rows)
+    out += [f"## {t('Inputs', lang)}", ""]
+    rows = [
+        [i["path"], i["kind"], i["sha256"], i["records"], i["unreadable"], i["error"] or i["note"]]
+        for i in doc["inputs"]
+    ]
+    out += _table(["path", "kind", "sha256", "records", "unreadable", "problem"], rows, lang)
+    if doc.get("duplicate_events"):
+        out += [f"{t('duplicate events skipped', lang)}: {doc['duplicate_events']}", ""]
     return "\n".join(out).rstrip("\n") + "\n"

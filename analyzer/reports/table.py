@@ -7,20 +7,26 @@ from typing import Any
 
 from tabulate import tabulate
 
-from analyzer.reports.markdown import KIND_NAMES, SUMMARY_HEADERS, summary_rows
+from analyzer.reports.i18n import t
+from analyzer.reports.markdown import KIND_NAMES, SUMMARY_HEADERS, provenance, summary_rows
 
 
 def _wrap(text: str, indent: str) -> list[str]:
     return textwrap.wrap(text, 100, initial_indent=indent, subsequent_indent=indent + "   ")
 
 
-def render(doc: dict[str, Any]) -> str:
-    out = [tabulate(summary_rows(doc), headers=SUMMARY_HEADERS, tablefmt="simple", missingval="-"), ""]
+def render(doc: dict[str, Any], lang: str = "en") -> str:
+    headers = [t(h, lang) for h in SUMMARY_HEADERS]
+    out = [tabulate(summary_rows(doc, lang), headers=headers, tablefmt="simple", missingval="-"), ""]
     for server in doc["servers"]:
-        out += [f"== {server['computer']}: {server['status']}  ({server['first_event']} -> {server['last_event']})", ""]
+        out += [
+            f"== {server['computer']}: {t(server['status'], lang)}  "
+            f"({server['first_event']} -> {server['last_event']})",
+            "",
+        ]
         rows = [
             [
-                KIND_NAMES[k],
+                t(KIND_NAMES[k], lang),
                 c["started"],
                 c["succeeded"],
                 c["failed"],
@@ -61,4 +67,5 @@ def render(doc: dict[str, Any]) -> str:
             + ", ".join(f"{u['provider']} {u['event_id']} x{u['count']}" for u in doc["unknown_events"]),
             "",
         ]
+    out.append(provenance(doc, lang).replace("`", ""))
     return "\n".join(out).rstrip("\n") + "\n"

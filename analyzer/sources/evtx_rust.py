@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from analyzer.errors import RecordError
-from analyzer.sources.tree import El, to_event
+from analyzer.sources.tree import El, from_lxml, to_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from analyzer.events import Event
 
 log = logging.getLogger(__name__)
-NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
 MAX_CONSECUTIVE_ERRORS = 10_000
 # Characters XML 1.0 forbids or normalizes away (CR): mapped to unused private-use code points
@@ -61,21 +60,6 @@ class _Shield:
         return "".join(_unslot(ord(c) - base) if base <= ord(c) < base + _SPAN else c for c in text)
 
 
-def _tree(element: etree._Element, shield: _Shield | None) -> El:
-    fix = shield.restore if shield else str
-    tag = element.tag
-    name = tag[len(NS) :] if tag.startswith(NS) else tag
-    node = El(name, {k: fix(v) for k, v in element.attrib.items()})
-    if element.text:
-        node.children.append(fix(element.text))
-    for child in element:
-        if isinstance(child.tag, str):
-            node.children.append(_tree(child, shield))
-        if child.tail:
-            node.children.append(fix(child.tail))
-    return node
-
-
 def xml_to_tree(xml: str) -> El:
     shield = _Shield(xml) if _UNSAFE.search(xml) else None
     if shield:
@@ -85,7 +69,7 @@ def xml_to_tree(xml: str) -> El:
         root = etree.fromstring(xml[start:].encode("utf-8", "surrogatepass"), PARSER)
     except etree.XMLSyntaxError as exc:
         raise RecordError("record XML does not parse") from exc
-    return _tree(root, shield)
+    return from_lxml(root, shield.restore if shield else str)
 
 
 def read(path: Path, file: str) -> Iterator[tuple[int, Event | RecordError]]:

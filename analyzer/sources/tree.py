@@ -8,7 +8,9 @@ parser); the python engine fills it straight from BinXml values. Sharing
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from analyzer.errors import RecordError
 from analyzer.events import Event
@@ -30,6 +32,24 @@ class El:
 
     def text(self) -> str:
         return "".join(c for c in self.children if isinstance(c, str))
+
+
+NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
+
+
+def from_lxml(element: Any, fix: Callable[[str], str] = str) -> El:
+    """An lxml element (record XML or an XML export) -> El; `fix` post-processes every string."""
+    tag = element.tag
+    name = tag[len(NS) :] if tag.startswith(NS) else tag
+    node = El(name, {k: fix(v) for k, v in element.attrib.items()})
+    if element.text:
+        node.children.append(fix(element.text))
+    for child in element:
+        if isinstance(child.tag, str):
+            node.children.append(from_lxml(child, fix))
+        if child.tail:
+            node.children.append(fix(child.tail))
+    return node
 
 
 _TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?")
