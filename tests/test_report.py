@@ -9,10 +9,17 @@ import pytest
 from typer.testing import CliRunner
 
 from analyzer.cli import app, main
-from tests.conftest import SAMPLES
+from tests.conftest import ROOT, SAMPLES
 
 GOLDEN = Path(__file__).parent / "golden"
 SAMPLE_NAMES = sorted(p.stem for p in SAMPLES.glob("*.evtx"))
+
+
+@pytest.fixture(autouse=True)
+def _in_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reports name their inputs as given: run from the repository root with relative paths,
+    so golden files do not depend on where the checkout lives."""
+    monkeypatch.chdir(ROOT)
 
 
 def _run(*args: str) -> tuple[int, str, str]:
@@ -21,7 +28,7 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 
 def _report(name: str, fmt: str, engine: str = "auto") -> str:
-    code, out, err = _run("report", str(SAMPLES / f"{name}.evtx"), "-f", fmt, "--engine", engine)
+    code, out, err = _run("report", f"samples/{name}.evtx", "-f", fmt, "--engine", engine)
     assert (code, err) == (0, "")
     return out
 
