@@ -148,6 +148,7 @@ class ReportFormat(str, Enum):
     table = "table"
     markdown = "markdown"
     json = "json"
+    html = "html"
 
 
 class TimelineFormat(str, Enum):

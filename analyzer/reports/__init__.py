@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from analyzer.reports import markdown, table, triage
+from analyzer.reports import html, markdown, table, triage
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -19,10 +19,12 @@ RENDERERS: dict[str, Callable[[dict[str, Any], str], str]] = {
     "table": table.render,
     "markdown": markdown.render,
     "json": _json,
+    "html": html.render,
 }
 
 TRIAGE_RENDERERS: dict[str, Callable[[dict[str, Any], str], str]] = {
     "table": triage.render_table,
     "markdown": triage.render_markdown,
     "json": _json,
+    "html": html.render,
 }

@@ -136,6 +136,18 @@ def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str) -> dict[st
         "client_versions": versions,
         "namespaces": namespaces,
         "last_success": _time(max(successes)) if successes else None,
+        "operation_list": [
+            {
+                "start": _time(op.start or op.first_seen),
+                "end": _time(op.end),
+                "kind": op.kind,
+                "user": op.user,
+                "outcome": op.outcome,
+                "cause": op.cause,
+                "tracking_id": op.tracking_id,
+            }
+            for op in server.operations
+        ],
         "last_heartbeat": _time(beats[-1]) if beats else None,
         "logs": server.sources,
     }
