@@ -16,7 +16,7 @@ from analyzer.reports.markdown import KIND_NAMES, provenance, summary_rows
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 PALETTE = ["#c0392b", "#8e44ad", "#d35400", "#2c3e50", "#b9770e", "#16a085", "#7f8c8d", "#a93226"]
 STYLE = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI","Microsoft YaHei",sans-serif;margin:24px;color:#1b1f23;max-width:1180px}
+body{font:14px/1.45 system-ui,"Segoe UI","Microsoft YaHei",sans-serif;margin:24px;color:#1b1f23;max-width:1180px}
 h1{font-size:22px;margin:0 0 4px}
 h2{font-size:18px;margin:28px 0 6px;border-bottom:1px solid #ddd;padding-bottom:4px}
 h3{font-size:15px;margin:16px 0 6px}
