@@ -109,8 +109,11 @@ def _table(headers: list[str], rows: list[list[Any]], lang: str) -> str:
 
 def _cause(rank: int, cause: dict[str, Any], colour: str, lang: str) -> str:
     fixes = "".join(f"<li>{_e(f)}</li>" for f in cause["fixes"])
-    refs = " ".join(f'<a href="{_e(r)}" rel="noreferrer noopener">{_e(r)}</a>' for r in cause["references"]
-                    if r.startswith("https://"))  # fmt: skip
+    refs = " ".join(
+        f'<a href="{_e(r)}" rel="noreferrer noopener">{_e(r)}</a>'
+        for r in cause["references"]
+        if r.startswith("https://")
+    )
     ids = ", ".join(f"<code>{_e(i)}</code>" for i in cause["tracking_ids"])
     return (
         f'<div class="cause"><b><i class="sw" style="background:{colour}"></i>{rank}. {_e(cause["title"])}</b> '
