@@ -327,6 +327,9 @@ def timeline(
     computer: Annotated[Optional[list[str]], typer.Option("--computer", help="Server name (repeatable).")] = None,  # noqa: UP045
     user: Annotated[Optional[list[str]], typer.Option("--user", help="Part of a user's UPN (repeatable).")] = None,  # noqa: UP045
     tracking_id: Annotated[list[str] | None, typer.Option("--tracking-id", help="A TrackingId (repeatable).")] = None,
+    redact: RedactOpt = False,
+    redact_key: RedactKeyOpt = None,
+    redact_hosts: RedactHostsOpt = False,
     output: OutputOpt = None,
 ) -> None:
     """Writeback events in time order (time, server, code, name, level, user, tracking id, meaning)."""
@@ -338,6 +341,7 @@ def timeline(
     for value in level or []:
         if value not in ("info", "warning", "error"):
             raise typer.BadParameter(f"{value!r} is not info, warning or error", param_hint="--level")
+    redactor = _redactor(redact, redact_key, redact_hosts)
     analysis = analyze(paths, resolve_engine(engine.value), _catalogue(codes), _warn)
     times = [span[1] for span in analysis.collector.coverage.values()]
     newest = max(times) if times else None
@@ -357,6 +361,8 @@ def timeline(
         rows = operation_rows(analysis.collector.diagnose(), filters)
     else:
         rows = event_rows(analysis.collector, filters)
+    if redactor:
+        rows = redactor.document(rows)
     with open_output(output) as out:
         out.write(render(rows, fmt.value))
     _exit_for(analysis.inputs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from analyzer.catalogue.model import SEVERITY_RANK
@@ -84,7 +85,10 @@ class ServerDiagnosis:
 
 def server_of(event: Event) -> str:
     """The server is the event's Computer; exports without one are kept apart per input."""
-    return event.computer or f"(unknown computer: {event.file})"
+    if event.computer:
+        return event.computer
+    outer, _, member = event.file.partition("!")
+    return f"(unknown computer: {PurePath(outer).name}{'!' + member if member else ''})"
 
 
 @dataclass

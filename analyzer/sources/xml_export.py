@@ -32,7 +32,7 @@ def _text_blocks(path: Path) -> Iterator[str]:
         head = fh.read(4)
         encoding = "utf-16" if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
         decoder = codecs.getincrementaldecoder(encoding)("replace")
-        data = head
+        data = head + fh.read(BLOCK)  # the first block holds the declaration and the first tag
         while data:
             text = decoder.decode(data)
             if text:
