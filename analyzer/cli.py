@@ -368,6 +368,47 @@ def timeline(
     _exit_for(analysis.inputs)
 
 
+class DiffFormat(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def diff(
+    before: Annotated[Path, typer.Argument(help="A JSON report, or logs (file, directory or archive).")],
+    after: Annotated[Path, typer.Argument(help="The same, after the fix.")],
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.table,
+    engine: EngineOpt = Engine.auto,
+    codes: CodesOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Compare two runs per server: status change, causes resolved/new/persisting, failure-rate change."""
+    import json
+
+    from analyzer.diff import compare, render
+    from analyzer.output import open_output
+    from analyzer.pipeline import analyze
+    from analyzer.reader import resolve_engine
+
+    sides, problems = [], []
+    for side in (before, after):
+        if side.suffix.lower() == ".json" and side.is_file():
+            try:
+                sides.append(json.loads(side.read_text(encoding="utf-8")))
+            except (ValueError, UnicodeDecodeError):
+                raise AnalyzerError(f"{side}: not a JSON report") from None
+            if not isinstance(sides[-1], dict) or "servers" not in sides[-1]:
+                raise AnalyzerError(f"{side}: not a wba JSON report (no servers)")
+        else:
+            analysis = analyze([side], resolve_engine(engine.value), _catalogue(codes), _warn)
+            problems += analysis.inputs
+            sides.append(analysis.report())
+    with open_output(output) as out:
+        out.write(render(compare(sides[0], sides[1]), fmt.value))
+    _exit_for(problems)
+
+
 @app.command("codes")
 def codes_command(
     code: Annotated[Optional[str], typer.Argument(help="An event id, HRESULT or entry id; or `check`.")] = None,  # noqa: UP045

@@ -48,6 +48,16 @@ def test_golden_reports(name: str, fmt: str, update_golden: bool) -> None:
         assert text == expected
 
 
+def test_golden_zh_cn_report(update_golden: bool) -> None:
+    code, text, _ = _run("report", "samples/connectivity-outage.evtx", "-f", "markdown", "--lang", "zh-CN")
+    path = GOLDEN / "connectivity-outage.zh-CN.md"
+    if update_golden:
+        path.write_text(text, encoding="utf-8")
+    assert code == 0 and text == path.read_text(encoding="utf-8")
+    for term in ("密码写回报告", "服务总线证书不受信任", "检测信号", "跟踪 ID", "修复步骤（按顺序）"):
+        assert term in text
+
+
 @pytest.mark.parametrize("name", SAMPLE_NAMES)
 def test_json_is_byte_identical_across_runs_and_engines(name: str) -> None:
     rust = _report(name, "json", "rust")

@@ -1,0 +1,58 @@
+"""`wba diff`: before/after a fix, from JSON reports or from logs."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from analyzer.cli import app
+from analyzer.evtxwriter.exports import evtx_bytes
+from analyzer.evtxwriter.scenarios import Server, _clock
+from tests.conftest import SAMPLES
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_fix_worked(tmp_path: Path) -> None:
+    before = tmp_path / "before.json"
+    code, out, _ = _run("report", str(SAMPLES / "ad-permissions.evtx"), "-f", "json")
+    before.write_text(out, encoding="utf-8")
+    fixed = Server("AADC02.corp.fabrikam.com", "fabrikam.com", seed=9, start=_clock(22), hours=12)
+    fixed.noise()
+    fixed.heartbeats(fixed.start, fixed.end)
+    fixed.day_of_operations(fixed.start + timedelta(hours=1), fixed.end, 20, lambda kind, user: "success")
+    after = tmp_path / "after.evtx"
+    after.write_bytes(evtx_bytes(fixed.events()))
+    code, out, err = _run("diff", str(before), str(after), "-f", "json")
+    assert (code, err) == (0, "")
+    [server] = json.loads(out)["servers"]
+    assert (server["status_before"], server["status_after"]) == ("failing", "healthy")
+    assert server["resolved"] == ["connector-permissions"] and server["new"] == server["persisting"] == []
+    assert server["failure_rate_before"] == 0.789 and server["failure_rate_after"] == 0.0
+    assert server["failure_rate_change"] == -0.789
+    code, table, _ = _run("diff", str(before), str(after))
+    assert code == 0 and "failing" in table and "-79%" in table
+
+
+def test_persisting_and_new_causes() -> None:
+    code, out, _ = _run("diff", str(SAMPLES / "password-policy.evtx"), str(SAMPLES), "-f", "json")
+    assert code == 0
+    servers = {s["server"]: s for s in json.loads(out)["servers"]}
+    assert servers["ENTRACONNECT01.contoso.com"]["persisting"] == ["password-policy"]
+    assert servers["AADC02.corp.fabrikam.com"]["status_before"] is None
+    assert servers["AADC02.corp.fabrikam.com"]["new"] == ["connector-permissions"]
+
+
+def test_bad_json_side(tmp_path: Path, capsys) -> None:
+    from analyzer.cli import main
+
+    bad = tmp_path / "x.json"
+    bad.write_text("[1, 2]")
+    assert main(["diff", str(bad), str(SAMPLES / "healthy.evtx")]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {bad}: not a wba JSON report")
