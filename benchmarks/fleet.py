@@ -1,6 +1,6 @@
 """Build a support bundle of N Connect servers (the five scenarios, renamed) for triage runs.
 
-    python benchmarks/fleet.py 10 /tmp/fleet10.zip
+python benchmarks/fleet.py 10 /tmp/fleet10.zip
 """
 
 from __future__ import annotations
