@@ -342,7 +342,7 @@ def timeline(
         if value not in ("info", "warning", "error"):
             raise typer.BadParameter(f"{value!r} is not info, warning or error", param_hint="--level")
     redactor = _redactor(redact, redact_key, redact_hosts)
-    analysis = analyze(paths, resolve_engine(engine.value), _catalogue(codes), _warn)
+    analysis = analyze(paths, resolve_engine(engine.value), _catalogue(codes), _warn, everything=True)
     times = [span[1] for span in analysis.collector.coverage.values()]
     newest = max(times) if times else None
     try:

@@ -13,7 +13,6 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from analyzer.catalogue.model import SEVERITY_RANK
-from analyzer.fields import extract
 from analyzer.operations import OUTAGE_GAP, Evidence, Operation, Outage, outages, stitch
 
 if TYPE_CHECKING:
@@ -99,16 +98,16 @@ class Partial:
     events: list[Event] = field(default_factory=list)
 
     def observe(self, event: Event, providers: dict[str, str]) -> None:
-        computer = server_of(event)
-        span = self.coverage.get(computer)
-        if span is None:
-            self.coverage[computer] = [event.time_created, event.time_created]
-        elif event.time_created < span[0]:
-            span[0] = event.time_created
-        elif event.time_created > span[1]:
-            span[1] = event.time_created
+        self.extend(server_of(event), event.time_created, event.time_created)
         if event.provider in providers:
             self.events.append(event)
+
+    def extend(self, computer: str, first: datetime, last: datetime) -> None:
+        span = self.coverage.get(computer)
+        if span is None:
+            self.coverage[computer] = [first, last]
+        else:
+            span[0], span[1] = min(span[0], first), max(span[1], last)
 
 
 class Collector:
@@ -154,7 +153,7 @@ class Collector:
                 self.unknown[(event.provider, event.event_id)] += 1
                 self.unknown_events[computer].append(event)
             return
-        evidence = Evidence(event, entry, cause, specific, extract("\n".join(event.data)))
+        evidence = Evidence(event, entry, cause, specific)
         self.evidence[computer].append(evidence)
 
     def diagnose(self) -> list[ServerDiagnosis]:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from analyzer.catalogue.model import SEVERITY_RANK
+from analyzer.fields import extract
 
 if TYPE_CHECKING:
     from analyzer.catalogue.loader import Catalogue
@@ -28,15 +29,20 @@ COMPANION_WINDOW = timedelta(seconds=10)  # an ADSync 6329 sits this close to it
 OUTAGE_GAP = timedelta(minutes=30)  # connectivity errors closer than this form one outage window
 
 
-@dataclass(frozen=True, slots=True)
 class Evidence:
-    """One writeback event with what the catalogue and the text say about it."""
+    """One writeback event with what the catalogue and (read on first use) its text say about it."""
 
-    event: Event
-    entry: Entry
-    cause: str | None
-    specific: bool
-    fields: Fields
+    __slots__ = ("_fields", "cause", "entry", "event", "specific")
+
+    def __init__(self, event: Event, entry: Entry, cause: str | None, specific: bool) -> None:
+        self.event, self.entry, self.cause, self.specific = event, entry, cause, specific
+        self._fields: Fields | None = None
+
+    @property
+    def fields(self) -> Fields:
+        if self._fields is None:
+            self._fields = extract("\n".join(self.event.data))
+        return self._fields
 
     @property
     def time(self) -> datetime:

@@ -6,7 +6,7 @@ partials are merged in input order, so the result does not depend on `jobs`.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -45,14 +45,29 @@ class Analysis:
         )
 
 
-def read_input(item: Input, engine: str, providers: dict[str, str]) -> tuple[FileReport, Partial, str | None]:
-    """Read one input completely: its account, its partial, and its sha256 (None if unreadable)."""
+def read_input(item: Input, engine: str, providers: dict[str, str], wanted: dict[str, frozenset[int] | None],
+               threads: int = 1) -> tuple[FileReport, Partial, str | None]:  # fmt: skip
+    """Read one input completely: its account, its partial, and its sha256 (None if unreadable).
+
+    Only events of catalogue providers are kept; the rust engine does not even parse the others
+    (their computer and time still count for coverage). The file is hashed in a thread meanwhile.
+    """
+    from analyzer.sources.evtx_rust import Coverage
+
     report = FileReport(item.display, engine)
     partial = Partial()
-    for event in read_file(item, engine, report):
-        partial.observe(event, providers)
-    digest = document.file_sha256(item.path) if report.error is None else None
-    return report, partial, digest
+    coverage = Coverage()
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        digest = hasher.submit(document.file_sha256, item.path)
+        for event in read_file(item, engine, report, wanted, coverage, threads):
+            partial.observe(event, providers)
+        for computer, (first, last) in coverage.spans_by_computer().items():
+            partial.extend(computer or f"(unknown computer: {item.display})", first, last)
+        try:
+            sha = digest.result() if report.error is None else None
+        except OSError:
+            sha = None
+    return report, partial, sha
 
 
 def analyze(
@@ -62,6 +77,7 @@ def analyze(
     warn: Callable[[str], None],
     jobs: int = 1,
     progress: Callable[[int], Progress] | None = None,
+    everything: bool = False,
 ) -> Analysis:
     analysis = Analysis(catalogue, Collector(catalogue))
     with open_inputs(paths) as inputs:
@@ -70,7 +86,7 @@ def analyze(
             analysis.inputs.append(report)
             warn(report.message() or "")
         meter = progress(len(inputs.files)) if progress else None
-        results = _read_all(inputs.files, engine, catalogue.providers, jobs, meter)
+        results = _read_all(inputs.files, engine, catalogue, jobs, meter, everything)
         for item, (report, partial, digest) in zip(inputs.files, results, strict=True):
             analysis.inputs.append(report)
             if digest:
@@ -84,16 +100,16 @@ def analyze(
     return analysis
 
 
-def _read_all(
-    items: list[Input], engine: str, providers: dict[str, str], jobs: int, meter: Progress | None
-) -> list[tuple[FileReport, Partial, str | None]]:
+def _read_all(items: list[Input], engine: str, catalogue: Catalogue, jobs: int, meter: Progress | None,
+              everything: bool) -> list[tuple[FileReport, Partial, str | None]]:  # fmt: skip
     def counted(result: tuple[FileReport, Partial, str | None]) -> tuple[FileReport, Partial, str | None]:
         if meter:
             meter.update(result[0].events + result[0].unreadable)
         return result
 
-    if jobs <= 1 or len(items) <= 1:
-        return [counted(read_input(item, engine, providers)) for item in items]
+    providers, wanted = catalogue.providers, catalogue.wanted(everything)
+    if jobs <= 1 or len(items) <= 1:  # one process: let pyevtx-rs use its own threads
+        return [counted(read_input(item, engine, providers, wanted, threads=0)) for item in items]
     with ProcessPoolExecutor(max_workers=min(jobs, len(items))) as pool:
-        futures = [pool.submit(read_input, item, engine, providers) for item in items]
+        futures = [pool.submit(read_input, item, engine, providers, wanted, 1) for item in items]
         return [counted(f.result()) for f in futures]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from analyzer.events import Event
+    from analyzer.sources.evtx_rust import Coverage, Keep
 
 ENGINES = ("auto", "rust", "python")
 
@@ -97,21 +98,43 @@ class _Ledger:
         self.ranges = ranked
         self.layout = layout
         self.returned = Counter[int]()
+        self._last: tuple[int, int, int] | None = None
         self.rejected = Counter[str]()
 
     def chunk_of(self, number: int) -> int | None:
+        last = self._last
+        if last is not None and last[0] <= number <= last[1]:
+            return last[2]
         i = bisect.bisect_right(self.firsts, number) - 1
         if i >= 0 and self.ranges[i][0] <= number <= self.ranges[i][1]:
+            self._last = self.ranges[i]
             return self.ranges[i][2]
         return None
+
+    def tally(self, numbers: Iterable[int], layout: layout_mod.Layout) -> int:
+        """Count records returned without being parsed; returns how many belong to readable chunks."""
+        kept = 0
+        for number in numbers:
+            chunk = self.chunk_of(number)
+            if chunk is not None and not layout.chunks[chunk].readable:
+                continue
+            if chunk is not None:
+                self.returned[chunk] += 1
+            kept += 1
+        return kept
 
     def unreadable(self) -> int:
         missing = sum(max(c.expected - self.returned[i], 0) for i, c in enumerate(self.layout.chunks))
         return missing + sum(self.rejected.values())
 
 
-def read_file(source: Path | Input, engine: str, report: FileReport) -> Iterator[Event]:
-    """Stream the events of one input; fill `report` as a side effect (complete when exhausted)."""
+def read_file(source: Path | Input, engine: str, report: FileReport, keep: Keep | None = None,
+              coverage: Coverage | None = None, threads: int = 1) -> Iterator[Event]:  # fmt: skip
+    """Stream the events of one input; fill `report` as a side effect (complete when exhausted).
+
+    With `keep` and `coverage`, the rust engine may skip parsing records of other providers:
+    they are counted, and their computer and time go into `coverage` instead of an event.
+    """
     item = source if isinstance(source, Input) else Input(str(source), source, kind_of(source.name) or "evtx")
     report.kind = item.kind
     if item.kind != "evtx":
@@ -133,7 +156,7 @@ def read_file(source: Path | Input, engine: str, report: FileReport) -> Iterator
     if engine == "rust":
         from analyzer.sources import evtx_rust
 
-        records = evtx_rust.read(path, file)
+        records = evtx_rust.read(path, file, keep, coverage, threads)
     else:
         from analyzer.sources import evtx_python
 
@@ -149,6 +172,8 @@ def read_file(source: Path | Input, engine: str, report: FileReport) -> Iterator
             continue
         report.observe(item)
         yield item
+    if coverage is not None and coverage.skipped:  # records counted but not parsed (see `keep`)
+        report.events += ledger.tally(coverage.skipped, layout)
     report.unreadable = ledger.unreadable()
     for reason, count in sorted(ledger.rejected.items()):
         report.problems.append(f"{count} record(s): {reason}")

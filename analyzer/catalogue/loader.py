@@ -65,6 +65,7 @@ CAUSE_KEYS = {
 ENTRY_REQUIRED = {"id", "name", "title", "meaning", "references", "examples"}
 EVENT_REQUIRED = {"provider", "event_id", "level", "category", "role"}
 CAUSE_REQUIRED = set(CAUSE_KEYS) - {"checklist"}
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same result, faster
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -80,6 +81,21 @@ class Catalogue:
     causes: dict[str, m.Cause] = field(default_factory=dict)
     providers: dict[str, str] = field(default_factory=dict)  # provider -> report|ignore
     version: str = ""  # content hash of every file loaded: reports name the exact catalogue
+
+    def wanted(self, everything: bool = False) -> dict[str, frozenset[int] | None]:
+        """What a reader must parse: every event of a provider whose unknown codes are reported;
+        of the others, the codes the diagnosis uses (all catalogued codes with `everything`,
+        e.g. for the timeline; without it, purely informational ones are only counted)."""
+
+        def used(entry: m.Entry) -> bool:
+            return everything or entry.role != "info" or bool(entry.rules)
+
+        return {
+            provider: None if policy == "report" else frozenset(
+                e.event_id for e in self.entries.values()
+                if e.provider == provider and e.event_id is not None and used(e))
+            for provider, policy in self.providers.items()
+        }  # fmt: skip
 
     def entry_for(self, provider: str, event_id: int) -> m.Entry | None:
         return self.entries.get(index_key(provider, event_id))
@@ -304,7 +320,7 @@ def _documents(root: Traversable | Path, problems: list[str], shown: str = "") -
                 walk(child, name)
             elif child.name.endswith((".yaml", ".yml")) and not child.name.startswith("_"):
                 try:
-                    data = yaml.safe_load(child.read_text(encoding="utf-8"))
+                    data = yaml.load(child.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
                 except yaml.YAMLError as exc:
                     problems.append(f"{shown}{name}: -: not valid YAML ({type(exc).__name__})")
                     continue

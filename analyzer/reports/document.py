@@ -120,10 +120,13 @@ def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str) -> dict[st
             checklist.append({"item": item, "text": CHECKLIST[item], "causes": [cause["id"]]})
         else:
             found["causes"].append(cause["id"])
-    versions = sorted({e.fields.client_version for e in server.evidence if e.fields.client_version})
+    texts = [e for e in server.evidence if e.role not in ("info", "heartbeat", "start", "success")]
+    versions = sorted({e.fields.client_version for e in texts if e.fields.client_version})
     successes = [op.end for op in server.operations if op.outcome == "succeeded" and op.end]
     beats = server.heartbeats
-    namespaces = sorted({e.fields.namespace for e in server.evidence if e.fields.namespace})
+    namespaces = sorted(
+        {e.fields.namespace for e in server.evidence if e.role == "heartbeat" or e in texts if e.fields.namespace}
+    )
     return {
         "computer": server.computer,
         "status": server.status,

@@ -37,19 +37,31 @@ class El:
 NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
 
 
+def _local(tag: str) -> str:
+    return tag[len(NS) :] if tag.startswith(NS) else tag
+
+
 def from_lxml(element: Any, fix: Callable[[str], str] = str) -> El:
-    """An lxml element (record XML or an XML export) -> El; `fix` post-processes every string."""
-    tag = element.tag
-    name = tag[len(NS) :] if tag.startswith(NS) else tag
-    node = El(name, {k: fix(v) for k, v in element.attrib.items()})
-    if element.text:
-        node.children.append(fix(element.text))
-    for child in element:
-        if isinstance(child.tag, str):
-            node.children.append(from_lxml(child, fix))
-        if child.tail:
-            node.children.append(fix(child.tail))
-    return node
+    """An lxml <Event> (record XML or an XML export) -> El, as deep as `to_event` reads:
+    the System and EventData elements and their children's attributes and direct text."""
+    root = El(_local(element.tag))
+    for part in element:
+        if not isinstance(part.tag, str):
+            continue
+        name = _local(part.tag)
+        if name not in ("System", "EventData"):
+            continue
+        node = El(name)
+        root.children.append(node)
+        for item in part:
+            if not isinstance(item.tag, str):
+                continue
+            child = El(_local(item.tag), {k: fix(v) for k, v in item.attrib.items()})
+            text = (item.text or "") + "".join(c.tail or "" for c in item)
+            if text:
+                child.children.append(fix(text))
+            node.children.append(child)
+    return root
 
 
 _TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?")
