@@ -176,7 +176,6 @@ def _catalogue(codes: Path | None) -> Catalogue:
     return load(codes)
 
 
-JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Files read in parallel (default: cores).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
 RedactOpt = Annotated[bool, typer.Option("--redact", help="Replace users, DNs and anchors with stable pseudonyms.")]
 RedactKeyOpt = Annotated[
@@ -227,7 +226,9 @@ def report(
     redact: RedactOpt = False,
     redact_key: RedactKeyOpt = None,
     redact_hosts: RedactHostsOpt = False,
-    jobs: JobsOpt = 1,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Files read in parallel (default: cores).")
+    ] = None,
     output: OutputOpt = None,
 ) -> None:
     """Per server: coverage, operations, root causes ranked by impact with fixes, service health, status."""
@@ -237,7 +238,7 @@ def report(
     from analyzer.reports import RENDERERS
 
     redactor = _redactor(redact, redact_key, redact_hosts)
-    analysis = analyze(paths, resolve_engine(engine.value), _catalogue(codes), _warn, jobs=jobs)
+    analysis = analyze(paths, resolve_engine(engine.value), _catalogue(codes), _warn, jobs=jobs or _default_jobs())
     command = _command(
         "report",
         paths,

@@ -7,7 +7,7 @@ colon, a space before the comma after the TrackingId); the patterns tolerate tha
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from functools import cached_property
 
 _TRACKING = re.compile(r"TrackingId:\s*([0-9A-Fa-f]{8}-[0-9A-Fa-f-]{27}|[^\s,]+)")
 _HR = re.compile(r"\bhr=([0-9A-Fa-f]{8})\b")
@@ -27,18 +27,57 @@ _VERSION = re.compile(
 _DN = re.compile(r"Dn\s?:\s*(CN=.*?)(?:,\s*(?:Change Date|PwdChangeOnLogon|Result)\b|$)")
 
 
-@dataclass(frozen=True, slots=True)
 class Fields:
-    tracking_id: str | None = None
-    hresult: str | None = None  # eight upper-case hex digits
-    message: str | None = None
-    upn: str | None = None
-    admin_upn: str | None = None
-    cloud_anchor: str | None = None
-    source_anchor: str | None = None
-    namespace: str | None = None
-    client_version: str | None = None
-    dn: str | None = None
+    """The fields of one event text, each found on first use (most events need one or two)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        names = ("tracking_id", "hresult", "message", "upn", "admin_upn", "cloud_anchor", "source_anchor",
+                 "namespace", "client_version", "dn")  # fmt: skip
+        return "Fields(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
+
+    @cached_property
+    def tracking_id(self) -> str | None:
+        return _first(_TRACKING, self.text)
+
+    @cached_property
+    def hresult(self) -> str | None:
+        found = _first(_HR, self.text) or _first(_HEX, self.text)
+        return found.upper() if found else None
+
+    @cached_property
+    def message(self) -> str | None:
+        return _first(_MESSAGE, self.text)
+
+    @cached_property
+    def upn(self) -> str | None:
+        return _first(_UPN, self.text) or _first(_DETAILS_UPN, self.text)
+
+    @cached_property
+    def admin_upn(self) -> str | None:
+        return _first(_ADMIN, self.text)
+
+    @cached_property
+    def cloud_anchor(self) -> str | None:
+        return _first(_CLOUD_ANCHOR, self.text)
+
+    @cached_property
+    def source_anchor(self) -> str | None:
+        return _first(_SOURCE_ANCHOR, self.text)
+
+    @cached_property
+    def namespace(self) -> str | None:
+        return (_first(_NAMESPACE, self.text) or "").casefold() or None
+
+    @cached_property
+    def client_version(self) -> str | None:
+        return _first(_VERSION, self.text)
+
+    @cached_property
+    def dn(self) -> str | None:
+        return _first(_DN, self.text)
 
     @property
     def user(self) -> str | None:
@@ -54,16 +93,4 @@ def _first(pattern: re.Pattern[str], text: str) -> str | None:
 
 
 def extract(text: str) -> Fields:
-    hresult = _first(_HR, text) or _first(_HEX, text)
-    return Fields(
-        tracking_id=_first(_TRACKING, text),
-        hresult=hresult.upper() if hresult else None,
-        message=_first(_MESSAGE, text),
-        upn=_first(_UPN, text) or _first(_DETAILS_UPN, text),
-        admin_upn=_first(_ADMIN, text),
-        cloud_anchor=_first(_CLOUD_ANCHOR, text),
-        source_anchor=_first(_SOURCE_ANCHOR, text),
-        namespace=(_first(_NAMESPACE, text) or "").casefold() or None,
-        client_version=_first(_VERSION, text),
-        dn=_first(_DN, text),
-    )
+    return Fields(text)

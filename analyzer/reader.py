@@ -112,15 +112,16 @@ class _Ledger:
         return None
 
     def tally(self, numbers: Iterable[int], layout: layout_mod.Layout) -> int:
-        """Count records returned without being parsed; returns how many belong to readable chunks."""
-        kept = 0
-        for number in numbers:
-            chunk = self.chunk_of(number)
-            if chunk is not None and not layout.chunks[chunk].readable:
-                continue
-            if chunk is not None:
-                self.returned[chunk] += 1
-            kept += 1
+        """Count records returned without being parsed, per chunk in bulk; returns how many
+        belong to readable chunks (or to no chunk)."""
+        ordered = sorted(numbers)
+        kept = len(ordered)
+        for first, last, index in self.ranges:
+            inside = bisect.bisect_right(ordered, last) - bisect.bisect_left(ordered, first)
+            if layout.chunks[index].readable:
+                self.returned[index] += inside
+            else:
+                kept -= inside
         return kept
 
     def unreadable(self) -> int:
@@ -160,7 +161,7 @@ def read_file(source: Path | Input, engine: str, report: FileReport, keep: Keep 
     else:
         from analyzer.sources import evtx_python
 
-        records = evtx_python.read(path, file, layout)
+        records = evtx_python.read(path, file, layout, keep, coverage)
     for number, item in records:
         chunk = ledger.chunk_of(number)
         if chunk is not None and not layout.chunks[chunk].readable:

@@ -131,6 +131,8 @@ class Catalogue:
         return (entry, *self.cause_of(entry, "\n".join(event.data)))
 
     def cause_of(self, entry: m.Entry, text: str) -> tuple[str | None, bool]:
+        if not entry.rules and not entry.is_signature:
+            return None, False  # informational: no cause to look for
         rule = entry.specific_rule(text)
         if rule is None and not entry.is_signature:
             for signature in self.signatures:

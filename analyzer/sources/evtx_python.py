@@ -20,6 +20,7 @@ from __future__ import annotations
 import mmap
 import struct
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from Evtx import Nodes
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from analyzer.events import Event
+    from analyzer.sources.evtx_rust import Coverage, Keep
     from analyzer.sources.layout import Layout
 
 # python-evtx issue #40: a NULL-typed value node lacks this method, failing whole files.
@@ -211,22 +213,54 @@ def _compile(node: Any) -> list[Part]:
     return parts
 
 
+def _places(plan: list[Part]) -> tuple[str | int, ...]:
+    """Where a template puts Provider/@Name, EventID, Computer and TimeCreated/@SystemTime: each a
+    literal or one substitution index; () if any of them is built in another way."""
+
+    def single(parts: list[Part]) -> str | int | None:
+        return parts[0] if len(parts) == 1 and isinstance(parts[0], (str, int)) else None
+
+    event = next((p for p in plan if isinstance(p, tuple) and p[0] == "Event"), None)
+    system = next((p for p in event[2] if isinstance(p, tuple) and p[0] == "System"), None) if event else None
+    if system is None:
+        return ()
+    children = {p[0]: p for p in system[2] if isinstance(p, tuple)}
+    try:
+        provider = single(dict(children["Provider"][1])["Name"])
+        event_id = single(children["EventID"][2])
+        computer = single(children["Computer"][2])
+        created = single(dict(children["TimeCreated"][1])["SystemTime"])
+    except KeyError:
+        return ()
+    found = (provider, event_id, computer, created)
+    return () if any(p is None for p in found) else found  # type: ignore[return-value]
+
+
 class _ChunkReader:
     """Decodes the records of one chunk, compiling each template once."""
 
-    def __init__(self, buf: mmap.mmap, offset: int) -> None:
+    def __init__(self, buf: mmap.mmap, offset: int, shared: dict[bytes, list[Part]] | None = None) -> None:
         self.buf = buf
+        self.shared: dict[bytes, list[Part]] = shared if shared is not None else {}
         self.offset = offset
         self.header = ChunkHeader(buf, offset)
         self.plans: dict[int, list[Part]] = {}
+        self.places: dict[int, tuple[str | int, ...]] = {}
 
     def _plan(self, template_offset: int) -> list[Part]:
         plan = self.plans.get(template_offset)
         if plan is None:
             if not 0x200 <= template_offset < 0x10000 - 0x18:
                 raise RecordError("template offset outside the chunk")
-            node = Nodes.TemplateNode(self.buf, self.offset + template_offset, self.header, self.header)
-            plan = self.plans[template_offset] = _compile(node)
+            at = self.offset + template_offset
+            # A template's GUID and size identify it across the chunks of one file (each chunk
+            # repeats the definition with its own name offsets): compile it once per file.
+            key = bytes(self.buf[at + 4 : at + 0x18])
+            plan = self.shared.get(key)
+            if plan is None:
+                node = Nodes.TemplateNode(self.buf, at, self.header, self.header)
+                plan = self.shared[key] = _compile(node)
+            self.plans[template_offset] = plan
         return plan
 
     def fragment(self, pos: int, end: int, depth: int = 0) -> list[El | str]:
@@ -238,6 +272,52 @@ class _ChunkReader:
             pos += 4
         if buf[pos] & 0x0F != 0x0C:  # plain BinXml (forwarded events): python-evtx misreads it
             return _PlainFragment(buf, self.offset, end).parse(pos)
+        template_offset, values = self._instance(pos, end)
+        rendered: list[El | str] = []
+        self._render(self._plan(template_offset), values, rendered, depth)
+        return rendered
+
+    def glance(self, pos: int, end: int) -> tuple[str, str, str, str] | None:
+        """(provider, event id, computer, time) of a record without rendering it, from where its
+        template says they are; None when the template does not say (then render it). Only the
+        substitution sizes are read, and only the values needed are decoded."""
+        buf = self.buf
+        if buf[pos] & 0x0F == 0x0F:
+            pos += 4
+        if buf[pos] & 0x0F != 0x0C:
+            return None
+        template_offset = struct.unpack_from("<I", buf, pos + 6)[0]
+        pos += 10
+        if template_offset == pos - self.offset:
+            pos += 0x18 + struct.unpack_from("<I", buf, pos + 0x14)[0]
+        where = self.places.get(template_offset)
+        if where is None:
+            where = self.places[template_offset] = _places(self._plan(template_offset))
+        if not where:
+            return None
+        count = struct.unpack_from("<I", buf, pos)[0]
+        if pos + 4 + 4 * count > end:
+            raise RecordError("substitution table overruns the record")
+        declared = struct.unpack_from(f"<{2 * count}H", buf, pos + 4)
+        sizes = declared[0::2]
+        starts = [pos + 4 + 4 * count, *accumulate(sizes, initial=pos + 4 + 4 * count)][1:]
+        found = []
+        for part in where:
+            if isinstance(part, str):
+                found.append(part)
+            elif part < count:
+                start = starts[part]
+                stop = start + sizes[part]
+                if stop > end:
+                    raise RecordError("substitution value overruns the record")
+                found.append(format_value(declared[2 * part + 1] & 0xFF, bytes(buf[start:stop])) or "")
+            else:
+                found.append("")
+        return found[0], found[1], found[2], found[3]
+
+    def _instance(self, pos: int, end: int) -> tuple[int, list[tuple[int, int, int]]]:
+        """The template offset and (type, start, end) of each value of the template instance at `pos`."""
+        buf = self.buf
         template_offset = struct.unpack_from("<I", buf, pos + 6)[0]
         pos += 10
         if template_offset == pos - self.offset:  # definition follows inline: skip it
@@ -255,9 +335,7 @@ class _ChunkReader:
                 raise RecordError("substitution value overruns the record")
             values.append((type_, pos, pos + size))
             pos += size
-        rendered: list[El | str] = []
-        self._render(self._plan(template_offset), values, rendered, depth)
-        return rendered
+        return template_offset, values
 
     def _render(self, parts: list[Part], values: list[tuple[int, int, int]], out: list[Any], depth: int) -> None:
         for part in parts:
@@ -386,13 +464,25 @@ class _PlainFragment:
         return stack[0].children
 
 
-def read(path: Path, file: str, layout: Layout) -> Iterator[tuple[int, Event | RecordError]]:
-    """Yield (record-header number, event or the reason it could not be read), chunk by chunk."""
+def read(path: Path, file: str, layout: Layout, keep: Keep | None = None,
+         coverage: Coverage | None = None) -> Iterator[tuple[int, Event | RecordError]]:  # fmt: skip
+    """Yield (record-header number, event or the reason it could not be read), chunk by chunk.
+
+    With `keep` and `coverage`, as in the rust engine: a record of another provider (or code) is
+    not rendered; its provider, event id, computer and time are read straight from its values
+    where its template says they are, and it is only counted."""
+    spans = coverage.spans if coverage is not None else {}
+    wanted = (
+        {name: None if ids is None else frozenset(map(str, ids)) for name, ids in keep.items()}
+        if keep is not None and coverage is not None
+        else None
+    )
+    plans: dict[bytes, list[Part]] = {}
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
         for chunk in layout.chunks:
             if not chunk.readable:
                 continue
-            reader = _ChunkReader(buf, chunk.offset)
+            reader = _ChunkReader(buf, chunk.offset, plans)
             chunk_end = chunk.offset + 0x10000
             end = chunk.offset + chunk.free_offset if 0x200 < chunk.free_offset <= 0x10000 else chunk_end
             pos = chunk.offset + 0x200
@@ -401,6 +491,22 @@ def read(path: Path, file: str, layout: Layout) -> Iterator[tuple[int, Event | R
                 if magic != 0x2A2A or size < 28 or pos + size > chunk_end:
                     break
                 try:
+                    if wanted is not None:
+                        seen = reader.glance(pos + 24, pos + size - 4)
+                        if seen is not None:
+                            provider, event_id, computer, stamp = seen
+                            ids = wanted.get(provider, _NOT_KEPT)
+                            if ids is _NOT_KEPT or (ids is not None and event_id not in ids):
+                                span = spans.get(computer)
+                                if span is None:
+                                    spans[computer] = [stamp, stamp]
+                                elif stamp < span[0]:
+                                    span[0] = stamp
+                                elif stamp > span[1]:
+                                    span[1] = stamp
+                                coverage.skipped.append(number)  # type: ignore[union-attr]
+                                pos += size
+                                continue
                     elements = reader.fragment(pos + 24, pos + size - 4)
                     root = next(e for e in elements if isinstance(e, El))
                     yield number, to_event(root, file)
@@ -409,3 +515,6 @@ def read(path: Path, file: str, layout: Layout) -> Iterator[tuple[int, Event | R
                 except Exception as exc:  # python-evtx raises many types on damaged data
                     yield number, RecordError(f"python-evtx: {type(exc).__name__}")
                 pos += size
+
+
+_NOT_KEPT = object()
