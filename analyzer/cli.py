@@ -44,6 +44,7 @@ class EventFormat(str, Enum):
     table = "table"
     jsonl = "jsonl"
     csv = "csv"
+    parquet = "parquet"
 
 
 class FileFormat(str, Enum):
@@ -119,6 +120,16 @@ def events(
     stream = _read_all(paths, resolve_engine(engine.value), reports)
     if sort is Sort.time:
         stream = iter(sorted(stream, key=lambda e: (e.time_created, e.file, e.event_record_id or 0)))
+    if fmt is EventFormat.parquet:
+        if output is None or str(output) == "-":
+            raise typer.BadParameter("parquet needs a directory: -o DIR", param_hint="--format")
+        try:
+            from analyzer import parquet
+        except ImportError:
+            raise typer.BadParameter("needs pyarrow: pip install 'writeback-analyzer[parquet]'") from None
+        parquet.write(stream, output)
+        _exit_for(reports)
+        return
     with open_output(output) as out:
         write_events(stream, fmt.value, out)
     _exit_for(reports)
@@ -277,6 +288,10 @@ def triage(
     redact: RedactOpt = False,
     redact_key: RedactKeyOpt = None,
     redact_hosts: RedactHostsOpt = False,
+    scheduler: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--scheduler", help="Read files on a Dask cluster: tcp://HOST:PORT, or `local`."),
+    ] = None,
     output: OutputOpt = None,
 ) -> None:
     """Many servers at once (files, directories, .zip/.tar/.tgz bundles): one row per server, worst first."""
@@ -288,6 +303,13 @@ def triage(
     from analyzer.reports import triage as triage_report
 
     redactor = _redactor(redact, redact_key, redact_hosts)
+    if scheduler:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise typer.BadParameter(
+                "needs Dask: pip install 'writeback-analyzer[dask]'", param_hint="--scheduler"
+            ) from None
     live = sys.stderr.isatty()
     analysis = analyze(
         paths,
@@ -296,6 +318,7 @@ def triage(
         _warn,
         jobs=jobs or _default_jobs(),
         progress=lambda total: Progress(total, live=live, quiet=quiet),
+        scheduler=scheduler,
     )
     command = _command(
         "triage",

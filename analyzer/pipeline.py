@@ -78,6 +78,7 @@ def analyze(
     jobs: int = 1,
     progress: Callable[[int], Progress] | None = None,
     everything: bool = False,
+    scheduler: str | None = None,
 ) -> Analysis:
     analysis = Analysis(catalogue, Collector(catalogue))
     with open_inputs(paths) as inputs:
@@ -86,7 +87,10 @@ def analyze(
             analysis.inputs.append(report)
             warn(report.message() or "")
         meter = progress(len(inputs.files)) if progress else None
-        results = _read_all(inputs.files, engine, catalogue, jobs, meter, everything)
+        if scheduler:
+            results = _read_on_dask(inputs.files, engine, catalogue, jobs, meter, everything, scheduler)
+        else:
+            results = _read_all(inputs.files, engine, catalogue, jobs, meter, everything)
         for item, (report, partial, digest) in zip(inputs.files, results, strict=True):
             analysis.inputs.append(report)
             if digest:
@@ -113,3 +117,29 @@ def _read_all(items: list[Input], engine: str, catalogue: Catalogue, jobs: int, 
     with ProcessPoolExecutor(max_workers=min(jobs, len(items))) as pool:
         futures = [pool.submit(read_input, item, engine, providers, wanted, 1) for item in items]
         return [counted(f.result()) for f in futures]
+
+
+def _read_on_dask(items: list[Input], engine: str, catalogue: Catalogue, jobs: int, meter: Progress | None,
+                  everything: bool, scheduler: str) -> list[tuple[FileReport, Partial, str | None]]:  # fmt: skip
+    """Per-file reading on a Dask cluster (`local` starts one on this machine); results are
+    gathered in input order, so the report is the same as a local run. Workers must see the
+    input paths (archives are unpacked here: share the temporary directory, or give plain paths
+    on a shared file system)."""
+    from distributed import Client, LocalCluster, as_completed
+
+    providers, wanted = catalogue.providers, catalogue.wanted(everything)
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
+                               dashboard_address=None)  # fmt: skip
+    client = Client(cluster or scheduler)
+    try:
+        futures = [client.submit(read_input, item, engine, providers, wanted, 1, pure=False) for item in items]
+        if meter:
+            for future in as_completed(futures):
+                meter.update(future.result()[0].events + future.result()[0].unreadable)
+        return client.gather(futures)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

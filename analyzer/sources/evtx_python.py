@@ -214,7 +214,8 @@ def _compile(node: Any) -> list[Part]:
 
 
 def _places(plan: list[Part]) -> tuple[str | int, ...]:
-    """Where a template puts Provider/@Name, EventID, Computer and TimeCreated/@SystemTime: each a
+    """Where a template puts Provider/@Name, EventID, Computer, TimeCreated/@SystemTime and
+    EventRecordID: each a
     literal or one substitution index; () if any of them is built in another way."""
 
     def single(parts: list[Part]) -> str | int | None:
@@ -230,9 +231,10 @@ def _places(plan: list[Part]) -> tuple[str | int, ...]:
         event_id = single(children["EventID"][2])
         computer = single(children["Computer"][2])
         created = single(dict(children["TimeCreated"][1])["SystemTime"])
+        record = single(children["EventRecordID"][2])
     except KeyError:
         return ()
-    found = (provider, event_id, computer, created)
+    found = (provider, event_id, computer, created, record)
     return () if any(p is None for p in found) else found  # type: ignore[return-value]
 
 
@@ -313,6 +315,8 @@ class _ChunkReader:
                 found.append(format_value(declared[2 * part + 1] & 0xFF, bytes(buf[start:stop])) or "")
             else:
                 found.append("")
+        if not (found[0] and found[3] and found[4].isdigit()):
+            return None  # not a whole event: let the full path judge it
         return found[0], found[1], found[2], found[3]
 
     def _instance(self, pos: int, end: int) -> tuple[int, list[tuple[int, int, int]]]:

@@ -103,11 +103,17 @@ def read(path: Path, file: str, keep: Keep | None = None, coverage: Coverage | N
                 xml = record["data"]
                 if wanted is not None:
                     at = xml.find('<Provider Name="') + 16
-                    name = xml[at : xml.find('"', at)]
+                    name = xml[at : xml.find('"', at)] if at >= 16 else ""
                     ids = wanted.get(unescape(name) if "&" in name else name, _NOT_KEPT)
-                    if ids is _NOT_KEPT or (ids is not None and _event_id(xml) not in ids):
+                    if (
+                        (ids is _NOT_KEPT or (ids is not None and _event_id(xml) not in ids))
+                        and name
+                        and (
+                            "<EventRecordID>" in xml and 'SystemTime="' in xml  # else: let the full path judge it
+                        )
+                    ):
                         at = xml.find('SystemTime="') + 12
-                        stamp = xml[at : at + 27]
+                        stamp = xml[at : xml.find('"', at)]
                         at = xml.find("<Computer>") + 10
                         computer = xml[at : xml.find("<", at)]
                         span = spans.get(computer)
