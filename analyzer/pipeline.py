@@ -112,8 +112,9 @@ def _read_all(items: list[Input], engine: str, catalogue: Catalogue, jobs: int, 
         return result
 
     providers, wanted = catalogue.providers, catalogue.wanted(everything)
-    if jobs <= 1 or len(items) <= 1:  # one process: let pyevtx-rs use its own threads
-        return [counted(read_input(item, engine, providers, wanted, threads=0)) for item in items]
+    if jobs <= 1 or len(items) <= 1:  # one process; with cores to spare pyevtx-rs may use threads
+        threads = 0 if jobs > 1 else 1
+        return [counted(read_input(item, engine, providers, wanted, threads=threads)) for item in items]
     with ProcessPoolExecutor(max_workers=min(jobs, len(items))) as pool:
         futures = [pool.submit(read_input, item, engine, providers, wanted, 1) for item in items]
         return [counted(f.result()) for f in futures]
