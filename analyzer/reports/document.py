@@ -124,8 +124,8 @@ def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str) -> dict[st
     versions = sorted({e.fields.client_version for e in texts if e.fields.client_version})
     successes = [op.end for op in server.operations if op.outcome == "succeeded" and op.end]
     beats = server.heartbeats
-    beats = server.of_role("heartbeat")
-    namespaced = texts + beats[:20] + beats[-20:]  # the namespace rarely changes: sample the heartbeats
+    pulses = server.of_role("heartbeat")
+    namespaced = texts + pulses[:20] + pulses[-20:]  # the namespace rarely changes: sample the heartbeats
     namespaces = sorted({e.fields.namespace for e in namespaced if e.fields.namespace})
     return {
         "computer": server.computer,
