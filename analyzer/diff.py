@@ -7,8 +7,17 @@ from typing import Any
 
 from tabulate import tabulate
 
-CHANGE_KEYS = ["server", "status_before", "status_after", "failure_rate_before", "failure_rate_after",
-               "failure_rate_change", "resolved", "new", "persisting"]  # fmt: skip
+CHANGE_KEYS = [
+    "server",
+    "status_before",
+    "status_after",
+    "failure_rate_before",
+    "failure_rate_after",
+    "failure_rate_change",
+    "resolved",
+    "new",
+    "persisting",
+]
 
 
 def _failure_rate(server: dict[str, Any] | None) -> float | None:
@@ -28,17 +37,19 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         causes_a = [c["id"] for c in a["causes"]] if a else []
         causes_b = [c["id"] for c in b["causes"]] if b else []
         rate_a, rate_b = _failure_rate(a), _failure_rate(b)
-        servers.append({
-            "server": name,
-            "status_before": a["status"] if a else None,
-            "status_after": b["status"] if b else None,
-            "failure_rate_before": rate_a,
-            "failure_rate_after": rate_b,
-            "failure_rate_change": round(rate_b - rate_a, 3) if rate_a is not None and rate_b is not None else None,
-            "resolved": [c for c in causes_a if c not in causes_b],
-            "new": [c for c in causes_b if c not in causes_a],
-            "persisting": [c for c in causes_b if c in causes_a],
-        })  # fmt: skip
+        servers.append(
+            {
+                "server": name,
+                "status_before": a["status"] if a else None,
+                "status_after": b["status"] if b else None,
+                "failure_rate_before": rate_a,
+                "failure_rate_after": rate_b,
+                "failure_rate_change": round(rate_b - rate_a, 3) if rate_a is not None and rate_b is not None else None,
+                "resolved": [c for c in causes_a if c not in causes_b],
+                "new": [c for c in causes_b if c not in causes_a],
+                "persisting": [c for c in causes_b if c in causes_a],
+            }
+        )
     return {"schema_version": 1, "before": before.get("command"), "after": after.get("command"), "servers": servers}
 
 

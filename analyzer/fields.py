@@ -34,8 +34,18 @@ class Fields:
         self.text = text
 
     def __repr__(self) -> str:
-        names = ("tracking_id", "hresult", "message", "upn", "admin_upn", "cloud_anchor", "source_anchor",
-                 "namespace", "client_version", "dn")  # fmt: skip
+        names = (
+            "tracking_id",
+            "hresult",
+            "message",
+            "upn",
+            "admin_upn",
+            "cloud_anchor",
+            "source_anchor",
+            "namespace",
+            "client_version",
+            "dn",
+        )
         return "Fields(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
 
     @cached_property

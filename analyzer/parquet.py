@@ -19,12 +19,23 @@ BATCH = 20_000
 def _schema() -> Any:
     import pyarrow as pa
 
-    return pa.schema([
-        ("file", pa.string()), ("event_record_id", pa.int64()), ("time_created", pa.timestamp("us", tz="UTC")),
-        ("provider", pa.string()), ("event_id", pa.int64()), ("qualifiers", pa.int64()), ("level", pa.int64()),
-        ("task", pa.int64()), ("keywords", pa.uint64()), ("channel", pa.string()), ("computer", pa.string()),
-        ("data", pa.list_(pa.string())), ("fields", pa.map_(pa.string(), pa.string())),
-    ])  # fmt: skip
+    return pa.schema(
+        [
+            ("file", pa.string()),
+            ("event_record_id", pa.int64()),
+            ("time_created", pa.timestamp("us", tz="UTC")),
+            ("provider", pa.string()),
+            ("event_id", pa.int64()),
+            ("qualifiers", pa.int64()),
+            ("level", pa.int64()),
+            ("task", pa.int64()),
+            ("keywords", pa.uint64()),
+            ("channel", pa.string()),
+            ("computer", pa.string()),
+            ("data", pa.list_(pa.string())),
+            ("fields", pa.map_(pa.string(), pa.string())),
+        ]
+    )
 
 
 def write(events: Iterable[Event], directory: Path) -> int:

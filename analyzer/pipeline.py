@@ -45,8 +45,9 @@ class Analysis:
         )
 
 
-def read_input(item: Input, engine: str, providers: dict[str, str], wanted: dict[str, frozenset[int] | None],
-               threads: int = 1) -> tuple[FileReport, Partial, str | None]:  # fmt: skip
+def read_input(
+    item: Input, engine: str, providers: dict[str, str], wanted: dict[str, frozenset[int] | None], threads: int = 1
+) -> tuple[FileReport, Partial, str | None]:
     """Read one input completely: its account, its partial, and its sha256 (None if unreadable).
 
     Only events of catalogue providers are kept; the rust engine does not even parse the others
@@ -104,8 +105,9 @@ def analyze(
     return analysis
 
 
-def _read_all(items: list[Input], engine: str, catalogue: Catalogue, jobs: int, meter: Progress | None,
-              everything: bool) -> list[tuple[FileReport, Partial, str | None]]:  # fmt: skip
+def _read_all(
+    items: list[Input], engine: str, catalogue: Catalogue, jobs: int, meter: Progress | None, everything: bool
+) -> list[tuple[FileReport, Partial, str | None]]:
     def counted(result: tuple[FileReport, Partial, str | None]) -> tuple[FileReport, Partial, str | None]:
         if meter:
             meter.update(result[0].events + result[0].unreadable)
@@ -120,8 +122,15 @@ def _read_all(items: list[Input], engine: str, catalogue: Catalogue, jobs: int, 
         return [counted(f.result()) for f in futures]
 
 
-def _read_on_dask(items: list[Input], engine: str, catalogue: Catalogue, jobs: int, meter: Progress | None,
-                  everything: bool, scheduler: str) -> list[tuple[FileReport, Partial, str | None]]:  # fmt: skip
+def _read_on_dask(
+    items: list[Input],
+    engine: str,
+    catalogue: Catalogue,
+    jobs: int,
+    meter: Progress | None,
+    everything: bool,
+    scheduler: str,
+) -> list[tuple[FileReport, Partial, str | None]]:
     """Per-file reading on a Dask cluster (`local` starts one on this machine); results are
     gathered in input order, so the report is the same as a local run. Workers must see the
     input paths (archives are unpacked here: share the temporary directory, or give plain paths
@@ -131,8 +140,7 @@ def _read_on_dask(items: list[Input], engine: str, catalogue: Catalogue, jobs: i
     providers, wanted = catalogue.providers, catalogue.wanted(everything)
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
-                               dashboard_address=None)  # fmt: skip
+        cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True, dashboard_address=None)
     client = Client(cluster or scheduler)
     try:
         futures = [client.submit(read_input, item, engine, providers, wanted, 1, pure=False) for item in items]

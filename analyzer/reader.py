@@ -129,8 +129,14 @@ class _Ledger:
         return missing + sum(self.rejected.values())
 
 
-def read_file(source: Path | Input, engine: str, report: FileReport, keep: Keep | None = None,
-              coverage: Coverage | None = None, threads: int = 1) -> Iterator[Event]:  # fmt: skip
+def read_file(
+    source: Path | Input,
+    engine: str,
+    report: FileReport,
+    keep: Keep | None = None,
+    coverage: Coverage | None = None,
+    threads: int = 1,
+) -> Iterator[Event]:
     """Stream the events of one input; fill `report` as a side effect (complete when exhausted).
 
     With `keep` and `coverage`, the rust engine may skip parsing records of other providers:

@@ -24,9 +24,18 @@ def _busy_day(server: Server, day: int) -> None:
         for i, connector in enumerate(CONNECTORS):
             for j, stage in enumerate(("Delta Import", "Delta Synchronization", "Export")):
                 at = cycle + timedelta(seconds=40 * (3 * i + j))
-                server.add(at, ADSYNC, 6946, INFO, [f"The management agent \"{connector}\" completed run profile "
-                                                    f"\"{stage}\" with a delta of {server.rng.randrange(0, 40)} "
-                                                    f"objects.", ""])  # fmt: skip
+                server.add(
+                    at,
+                    ADSYNC,
+                    6946,
+                    INFO,
+                    [
+                        f'The management agent "{connector}" completed run profile '
+                        f'"{stage}" with a delta of {server.rng.randrange(0, 40)} '
+                        f"objects.",
+                        "",
+                    ],
+                )
                 server.add(
                     at + timedelta(seconds=1),
                     ADSYNC,
@@ -43,17 +52,31 @@ def _busy_day(server: Server, day: int) -> None:
         )
     for _ in range(40):
         at = server.jitter(start, 86_400)
-        server.add(at, "Microsoft-Windows-Security-SPP", 16384, INFO,
-                   [f"Successfully scheduled Software Protection service for re-start at {at:%Y-%m-%dT%H:%M:%SZ}. "
-                    "Reason: RulesEngine."], qualifiers=16384)  # fmt: skip
+        server.add(
+            at,
+            "Microsoft-Windows-Security-SPP",
+            16384,
+            INFO,
+            [
+                f"Successfully scheduled Software Protection service for re-start at {at:%Y-%m-%dT%H:%M:%SZ}. "
+                "Reason: RulesEngine."
+            ],
+            qualifiers=16384,
+        )
 
 
 def application_log(path: Path, target_mb: float, seed: int, computer: str) -> int:
     """Write a log of about `target_mb` MB; returns its record count."""
     records_per_day = 48 * (len(CONNECTORS) * 6 + 1) + 40
     days = max(1, round(target_mb * RECORDS_PER_MB / records_per_day))
-    server = Server(computer, "contoso.com", seed=seed, start=_clock(1) - timedelta(days=days), hours=24 * days,
-                    first_record_id=1 + seed * 1_000_000)  # fmt: skip
+    server = Server(
+        computer,
+        "contoso.com",
+        seed=seed,
+        start=_clock(1) - timedelta(days=days),
+        hours=24 * days,
+        first_record_id=1 + seed * 1_000_000,
+    )
     rng = random.Random(seed)
     for day in range(days):
         _busy_day(server, day)

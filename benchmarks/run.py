@@ -27,10 +27,14 @@ from data import application_log  # noqa: E402
 
 PYTHON = sys.executable
 WBA = [PYTHON, "-m", "analyzer"]
-BARE = ("import sys\nfrom evtx import PyEvtxParser\nn = 0\nfor f in sys.argv[1:]:\n"
-        "    for r in PyEvtxParser(f).records():\n        n += 1\nprint(n)")  # fmt: skip
-NAIVE = ("import sys\nfrom Evtx.Evtx import Evtx\nn = 0\nwith Evtx(sys.argv[1]) as log:\n"
-         "    for r in log.records():\n        r.xml()\n        n += 1\nprint(n)")  # fmt: skip
+BARE = (
+    "import sys\nfrom evtx import PyEvtxParser\nn = 0\nfor f in sys.argv[1:]:\n"
+    "    for r in PyEvtxParser(f).records():\n        n += 1\nprint(n)"
+)
+NAIVE = (
+    "import sys\nfrom Evtx.Evtx import Evtx\nn = 0\nwith Evtx(sys.argv[1]) as log:\n"
+    "    for r in log.records():\n        r.xml()\n        n += 1\nprint(n)"
+)
 
 
 def build(data: Path, fleet: bool) -> dict[str, list[Path]]:
@@ -88,8 +92,18 @@ def main() -> None:
 
     def row(case: str, paths: list[Path], seconds: float, rss: int, count: int) -> None:
         size = sum(p.stat().st_size for p in paths) / 1e6
-        rows.append((case, len(paths), f"{size:,.0f}", f"{count:,}", f"{seconds:.2f}", f"{count / seconds:,.0f}",
-                     f"{size / seconds:,.1f}", f"{rss / 1e6:,.0f}"))  # fmt: skip
+        rows.append(
+            (
+                case,
+                len(paths),
+                f"{size:,.0f}",
+                f"{count:,}",
+                f"{seconds:.2f}",
+                f"{count / seconds:,.0f}",
+                f"{size / seconds:,.1f}",
+                f"{rss / 1e6:,.0f}",
+            )
+        )
 
     five = sets["five"]
     n5 = records(five)
@@ -108,8 +122,9 @@ def main() -> None:
     small = sets["small"]
     n_small = records(small)
     naive, naive_rss = run([PYTHON, "-c", NAIVE, str(small[0])])
-    fast, fast_rss = median_runs([*WBA, "report", str(small[0]), "--engine", "python", "-f", "json", "-o",
-                                  "/dev/null"], args.runs)  # fmt: skip
+    fast, fast_rss = median_runs(
+        [*WBA, "report", str(small[0]), "--engine", "python", "-f", "json", "-o", "/dev/null"], args.runs
+    )
     row("naive python-evtx xml(), 2 MB", small, naive, naive_rss, n_small)
     row("wba report --engine python, 2 MB", small, fast, fast_rss, n_small)
     ratios.append(("P2 naive / wba python engine", naive / fast, ">= 20"))
@@ -119,8 +134,9 @@ def main() -> None:
         n_fleet = records(fleet)
         one, one_rss = run([*WBA, "triage", *map(str, fleet), "--jobs", "1", "-q", "-f", "json", "-o", "/dev/null"])
         two, two_rss = run([*WBA, "triage", *map(str, fleet), "--jobs", "2", "-q", "-f", "json", "-o", "/dev/null"])
-        small_fleet, small_rss = run([*WBA, "triage", *map(str, five), "--jobs", "2", "-q", "-f", "json", "-o",
-                                      "/dev/null"])  # fmt: skip
+        small_fleet, small_rss = run(
+            [*WBA, "triage", *map(str, five), "--jobs", "2", "-q", "-f", "json", "-o", "/dev/null"]
+        )
         row("wba triage --jobs 1, 1 GB", fleet, one, one_rss, n_fleet)
         row("wba triage --jobs 2, 1 GB", fleet, two, two_rss, n_fleet)
         row("wba triage --jobs 2, 100 MB", five, small_fleet, small_rss, n5)
@@ -130,13 +146,26 @@ def main() -> None:
 
     from tabulate import tabulate
 
-    print(tabulate(rows, headers=["case", "files", "MB", "records", "wall s", "records/s", "MB/s", "peak RSS MB"],
-                   tablefmt="github", disable_numparse=True))  # fmt: skip
+    print(
+        tabulate(
+            rows,
+            headers=["case", "files", "MB", "records", "wall s", "records/s", "MB/s", "peak RSS MB"],
+            tablefmt="github",
+            disable_numparse=True,
+        )
+    )
     print()
-    print(tabulate([(name, f"{value:.2f}", target) for name, value, target in ratios],
-                   headers=["ratio", "measured", "target"], tablefmt="github"))  # fmt: skip
-    print(f"\nmachine: {psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
-          f"python {sys.version.split()[0]}")  # fmt: skip
+    print(
+        tabulate(
+            [(name, f"{value:.2f}", target) for name, value, target in ratios],
+            headers=["ratio", "measured", "target"],
+            tablefmt="github",
+        )
+    )
+    print(
+        f"\nmachine: {psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
+        f"python {sys.version.split()[0]}"
+    )
 
 
 if __name__ == "__main__":

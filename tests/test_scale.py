@@ -75,8 +75,11 @@ def test_skipping_on_a_busy_log(tmp_path: Path) -> None:
     _check(path, load().wanted())
 
 
-KEEP_CORPUS = {"Microsoft-Windows-Security-Auditing": frozenset({4624, 4625}), "Service Control Manager": None,
-               "Microsoft-Windows-Sysmon": frozenset({1})}  # fmt: skip
+KEEP_CORPUS = {
+    "Microsoft-Windows-Security-Auditing": frozenset({4624, 4625}),
+    "Service Control Manager": None,
+    "Microsoft-Windows-Sysmon": frozenset({1}),
+}
 
 
 @pytest.mark.parametrize("path", corpus_files()[::4], ids=lambda p: str(p.relative_to(CORPUS)))
@@ -93,9 +96,11 @@ def test_report_through_the_fast_path_equals_a_full_read() -> None:
         everything = read_input(item, engine, catalogue.providers, catalogue.wanted(True))[1]
         wanted = catalogue.wanted()
         assert partial.coverage == everything.coverage
-        assert partial.events == [e for e in everything.events
-                                  if e.provider in wanted and (wanted[e.provider] is None
-                                                               or e.event_id in wanted[e.provider])]  # fmt: skip
+        assert partial.events == [
+            e
+            for e in everything.events
+            if e.provider in wanted and (wanted[e.provider] is None or e.event_id in wanted[e.provider])
+        ]
 
 
 def test_dask_local_cluster_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -75,8 +75,10 @@ def test_triage_of_a_bundle(bundle: Path, update_golden: bool) -> None:
     servers = {s["computer"]: s for s in doc["servers"]}
     # The same log exported twice counts once: the server looks exactly as with one copy.
     assert doc["duplicate_events"] > 0
-    assert servers["AADC02.corp.fabrikam.com"]["logs"] == [f"{bundle}!AADC02/Application-exported-again.evtx",
-                                                           f"{bundle}!AADC02/Application.evtx"]  # fmt: skip
+    assert servers["AADC02.corp.fabrikam.com"]["logs"] == [
+        f"{bundle}!AADC02/Application-exported-again.evtx",
+        f"{bundle}!AADC02/Application.evtx",
+    ]
     assert servers["AADC02.corp.fabrikam.com"]["operations"]["reset"]["failed"] == 15
     # The nested archive was read; the exports map to the same model.
     assert "AADC09.contoso.com" in servers and servers["AADC09.contoso.com"]["status"] == "healthy"
@@ -120,8 +122,11 @@ def test_tar_bundle_and_hostile_members(tmp_path: Path) -> None:
     healthy = evtx_bytes(SCENARIOS["healthy"][0]())
     path = tmp_path / "logs.tar.gz"
     with tarfile.open(path, "w:gz") as archive:
-        for name, data in [("srv/Application.evtx", healthy), ("../../escape.evtx", healthy),
-                           ("/abs/path.evtx", healthy)]:  # fmt: skip
+        for name, data in [
+            ("srv/Application.evtx", healthy),
+            ("../../escape.evtx", healthy),
+            ("/abs/path.evtx", healthy),
+        ]:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
@@ -151,3 +156,21 @@ def test_broken_and_encrypted_archives(tmp_path: Path) -> None:
     encrypted.write_bytes(bytes(data))
     code, _, err = _run("triage", str(encrypted), "-q")
     assert code == 4 and "encrypted archive member: not read" in err
+
+
+def test_hostile_xml_exports_are_refused(tmp_path: Path) -> None:
+    xxe = tmp_path / "xxe.xml"
+    xxe.write_text(
+        '<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        "<Events><Event><System><Provider Name='&x;'/></System></Event></Events>"
+    )
+    laughs = tmp_path / "laughs.xml"
+    entities = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol"}">' for i in range(10))
+    laughs.write_text(f'<?xml version="1.0"?><!DOCTYPE e [{entities}]><Events>&l9;</Events>')
+    good = tmp_path / "good.evtx"
+    good.write_bytes(evtx_bytes(SCENARIOS["healthy"][0]()))
+    code, out, err = _run("triage", str(tmp_path), "-f", "json", "-q")
+    assert code == 4
+    assert f"error: {laughs}: XML with a DTD or entity declarations is not accepted" in err.splitlines()
+    assert f"error: {xxe}: XML with a DTD or entity declarations is not accepted" in err.splitlines()
+    assert "root:" not in out and [s["computer"] for s in json.loads(out)["servers"]] == ["AADC01.contoso.com"]

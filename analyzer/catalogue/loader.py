@@ -91,11 +91,15 @@ class Catalogue:
             return everything or entry.role != "info" or bool(entry.rules)
 
         return {
-            provider: None if policy == "report" else frozenset(
-                e.event_id for e in self.entries.values()
-                if e.provider == provider and e.event_id is not None and used(e))
+            provider: None
+            if policy == "report"
+            else frozenset(
+                e.event_id
+                for e in self.entries.values()
+                if e.provider == provider and e.event_id is not None and used(e)
+            )
             for provider, policy in self.providers.items()
-        }  # fmt: skip
+        }
 
     def entry_for(self, provider: str, event_id: int) -> m.Entry | None:
         return self.entries.get(index_key(provider, event_id))

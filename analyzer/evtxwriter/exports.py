@@ -55,8 +55,18 @@ def csv_export(events: Iterable[Event]) -> str:
     for e in events:
         when = e.time_created.strftime("%m/%d/%Y %I:%M:%S %p")
         message = "\r\n".join(e.data)
-        lines.append(",".join([LEVEL_NAMES.get(e.level or 4, "Information"), when, _csv_cell(e.provider),
-                               str(e.event_id), "None", _csv_cell(message)]))  # fmt: skip
+        lines.append(
+            ",".join(
+                [
+                    LEVEL_NAMES.get(e.level or 4, "Information"),
+                    when,
+                    _csv_cell(e.provider),
+                    str(e.event_id),
+                    "None",
+                    _csv_cell(message),
+                ]
+            )
+        )
     return "\r\n".join(lines) + "\r\n"
 
 

@@ -468,8 +468,9 @@ class _PlainFragment:
         return stack[0].children
 
 
-def read(path: Path, file: str, layout: Layout, keep: Keep | None = None,
-         coverage: Coverage | None = None) -> Iterator[tuple[int, Event | RecordError]]:  # fmt: skip
+def read(
+    path: Path, file: str, layout: Layout, keep: Keep | None = None, coverage: Coverage | None = None
+) -> Iterator[tuple[int, Event | RecordError]]:
     """Yield (record-header number, event or the reason it could not be read), chunk by chunk.
 
     With `keep` and `coverage`, as in the rust engine: a record of another provider (or code) is

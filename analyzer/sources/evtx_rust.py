@@ -75,8 +75,9 @@ def xml_to_tree(xml: str) -> El:
     return from_lxml(root, shield.restore if shield else str)
 
 
-def read(path: Path, file: str, keep: Keep | None = None, coverage: Coverage | None = None,
-         threads: int = 1) -> Iterator[tuple[int, Event | RecordError]]:  # fmt: skip
+def read(
+    path: Path, file: str, keep: Keep | None = None, coverage: Coverage | None = None, threads: int = 1
+) -> Iterator[tuple[int, Event | RecordError]]:
     """Yield (record-header number, event or the reason it could not be read).
 
     With `keep` (provider -> event ids, or None for all) and `coverage`, any other record is
@@ -236,12 +237,20 @@ def fast_event(xml: str, file: str) -> Event | None:
 
     qualifiers = attribute(event_id[0], "Qualifiers")
     return Event(
-        file=file, event_record_id=int(record[1]), time_created=parse_time(stamp), provider=name,
-        event_id=int(event_id[1]), qualifiers=int(qualifiers) if qualifiers and qualifiers.isdigit() else None,
-        level=number("Level"), task=number("Task"), keywords=number("Keywords"),
+        file=file,
+        event_record_id=int(record[1]),
+        time_created=parse_time(stamp),
+        provider=name,
+        event_id=int(event_id[1]),
+        qualifiers=int(qualifiers) if qualifiers and qualifiers.isdigit() else None,
+        level=number("Level"),
+        task=number("Task"),
+        keywords=number("Keywords"),
         channel=_text(values["Channel"][1]) if values["Channel"] else None,
-        computer=_text(values["Computer"][1]) if values["Computer"] else None, data=data, fields=fields,
-    )  # fmt: skip
+        computer=_text(values["Computer"][1]) if values["Computer"] else None,
+        data=data,
+        fields=fields,
+    )
 
 
 _NOT_KEPT = object()
