@@ -6,7 +6,7 @@ partials are merged in input order, so the result does not depend on `jobs`.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from analyzer.catalogue.loader import Catalogue
     from analyzer.progress import Progress
     from analyzer.sources.bundles import Input
+
+
+DEFAULT_TIMEOUT = 600.0  # seconds one file may take before its reader is stopped
 
 
 @dataclass
@@ -106,20 +109,29 @@ def analyze(
 
 
 def _read_all(
-    items: list[Input], engine: str, catalogue: Catalogue, jobs: int, meter: Progress | None, everything: bool
+    items: list[Input],
+    engine: str,
+    catalogue: Catalogue,
+    jobs: int,
+    meter: Progress | None,
+    everything: bool,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> list[tuple[FileReport, Partial, str | None]]:
-    def counted(result: tuple[FileReport, Partial, str | None]) -> tuple[FileReport, Partial, str | None]:
-        if meter:
-            meter.update(result[0].events + result[0].unreadable)
-        return result
+    """Each input read in a guarded worker process (a time limit per file; a crash or hang costs
+    that file only), results in input order."""
+    from analyzer import guard
 
     providers, wanted = catalogue.providers, catalogue.wanted(everything)
-    if jobs <= 1 or len(items) <= 1:  # one process; with cores to spare pyevtx-rs may use threads
-        threads = 0 if jobs > 1 else 1
-        return [counted(read_input(item, engine, providers, wanted, threads=threads)) for item in items]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(items))) as pool:
-        futures = [pool.submit(read_input, item, engine, providers, wanted, 1) for item in items]
-        return [counted(f.result()) for f in futures]
+    threads = 0 if jobs > 1 and len(items) == 1 else 1  # spare cores: let pyevtx-rs use them
+    tasks = [(item, engine, providers, wanted, threads) for item in items]
+    results = []
+    for item, result in zip(items, guard.run(read_input, tasks, jobs, timeout), strict=True):
+        if isinstance(result, guard.Failed):
+            result = (FileReport(item.display, engine, error=result.reason), Partial(), None)
+        if meter:
+            meter.update(result[0].events + result[0].unreadable)
+        results.append(result)
+    return results
 
 
 def _read_on_dask(

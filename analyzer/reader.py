@@ -168,6 +168,22 @@ def read_file(
         from analyzer.sources import evtx_python
 
         records = evtx_python.read(path, file, layout, keep, coverage)
+    try:
+        yield from _account(records, ledger, layout, report)
+    except InputError as exc:
+        report.error = exc.problem
+        return
+    if coverage is not None and coverage.skipped:  # records counted but not parsed (see `keep`)
+        report.events += ledger.tally(coverage.skipped, layout)
+    report.unreadable = ledger.unreadable()
+    for reason, count in sorted(ledger.rejected.items()):
+        report.problems.append(f"{count} record(s): {reason}")
+    if report.unreadable and not report.problems:
+        report.problems.append("records missing from chunks without a parse error")
+
+
+def _account(records: Iterator[tuple[int, Event | RecordError]], ledger: _Ledger, layout: layout_mod.Layout,
+             report: FileReport) -> Iterator[Event]:  # fmt: skip
     for number, item in records:
         chunk = ledger.chunk_of(number)
         if chunk is not None and not layout.chunks[chunk].readable:
@@ -179,13 +195,6 @@ def read_file(
             continue
         report.observe(item)
         yield item
-    if coverage is not None and coverage.skipped:  # records counted but not parsed (see `keep`)
-        report.events += ledger.tally(coverage.skipped, layout)
-    report.unreadable = ledger.unreadable()
-    for reason, count in sorted(ledger.rejected.items()):
-        report.problems.append(f"{count} record(s): {reason}")
-    if report.unreadable and not report.problems:
-        report.problems.append("records missing from chunks without a parse error")
 
 
 def _read_export(item: Input, report: FileReport) -> Iterator[Event]:

@@ -17,6 +17,7 @@ engines give identical events.
 
 from __future__ import annotations
 
+import logging
 import mmap
 import struct
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
     from analyzer.events import Event
     from analyzer.sources.evtx_rust import Coverage, Keep
     from analyzer.sources.layout import Layout
+
+# python-evtx logs warnings of its own on damaged chunks; damage is reported by the reader instead.
+logging.getLogger("Evtx").addHandler(logging.NullHandler())
+logging.getLogger("Evtx").propagate = False
 
 # python-evtx issue #40: a NULL-typed value node lacks this method, failing whole files.
 Nodes.NullTypeNode.find_end_of_stream = lambda self: None  # type: ignore[attr-defined]
@@ -238,6 +243,32 @@ def _places(plan: list[Part]) -> tuple[str | int, ...]:
     return () if any(p is None for p in found) else found  # type: ignore[return-value]
 
 
+class _SafeChunkHeader(ChunkHeader):
+    """python-evtx's chunk header, with the string and template hash chains walked without
+    following a link twice (a crafted chain that loops made python-evtx spin forever)."""
+
+    def _chains(self, table: int, buckets: int) -> Iterator[int]:
+        for i in range(buckets):
+            ofs, seen = self.unpack_dword(table + i * 4), set()
+            while 0 < ofs < 0x10000 and ofs not in seen:
+                seen.add(ofs)
+                yield ofs
+                ofs = self.unpack_dword(ofs)  # both chains link through their first dword
+
+    def _load_strings(self) -> None:
+        if self._strings is None:
+            self._strings = {}
+        for ofs in self._chains(0x80, 64):
+            self.add_string(ofs)
+
+    def _load_templates(self) -> None:
+        if self._templates is None:
+            self._templates = {}
+        for ofs in self._chains(0x180, 32):
+            if ofs >= 10 and self.unpack_byte(ofs - 10) == 0x0C and self.unpack_dword(ofs - 4) == ofs:
+                self.add_template(ofs)
+
+
 class _ChunkReader:
     """Decodes the records of one chunk, compiling each template once."""
 
@@ -245,7 +276,7 @@ class _ChunkReader:
         self.buf = buf
         self.shared: dict[bytes, list[Part]] = shared if shared is not None else {}
         self.offset = offset
-        self.header = ChunkHeader(buf, offset)
+        self.header = _SafeChunkHeader(buf, offset)
         self.plans: dict[int, list[Part]] = {}
         self.places: dict[int, tuple[str | int, ...]] = {}
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from analyzer.errors import RecordError
+from analyzer.errors import InputError, RecordError
 from analyzer.events import Event
 from analyzer.sources.tree import El, from_lxml, parse_time, to_event
 
@@ -89,7 +89,10 @@ def read(
     """
     from evtx import PyEvtxParser
 
-    records = PyEvtxParser(str(path), number_of_threads=threads, indent=False).records()
+    try:
+        records = PyEvtxParser(str(path), number_of_threads=threads, indent=False).records()
+    except (OSError, RuntimeError) as exc:
+        raise InputError(path, f"pyevtx-rs cannot open it ({str(exc).splitlines()[0][:120]})") from None
     # Event ids compared as the text pyevtx-rs prints, to save an int() per record.
     wanted = (
         {name: None if ids is None else frozenset(map(str, ids)) for name, ids in keep.items()}

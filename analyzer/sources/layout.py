@@ -120,6 +120,8 @@ def scan(path: Path) -> Layout:
             raise InputError(path, "empty file")
         if size < 0x80:
             raise InputError(path, f"not an EVTX file ({size} bytes, too short for a header)")
+        if size < FILE_HEADER_SIZE:
+            raise InputError(path, f"truncated: {size} bytes, shorter than the 4 KiB file header")
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             if buf[:8] != FILE_MAGIC:
                 raise InputError(path, "not an EVTX file (no ElfFile signature)")
