@@ -1,0 +1,78 @@
+"""Damaged and hostile input: the guard, fuzzing (a fixed-seed subset), the truncation sweep,
+and Ctrl-C leaving no partial output."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from analyzer import guard
+from tests.conftest import ROOT, SAMPLES
+from tests.fuzz.run import run as fuzz
+from tests.fuzz.truncation import sweep
+
+
+def _echo(value: int) -> int:
+    return value
+
+
+def _sleepy(value: float) -> float:
+    time.sleep(value)
+    return value
+
+
+def _crash(value: int) -> int:
+    if value == 2:
+        os._exit(3)
+    return value
+
+
+def _raise(value: int) -> int:
+    if value == 1:
+        raise ValueError("secret log text must not leak")
+    return value
+
+
+def test_guard_keeps_order_and_survives_hangs_crashes_and_errors() -> None:
+    assert list(guard.run(_echo, [(i,) for i in range(20)], 3, 5)) == list(range(20))
+    results = list(guard.run(_sleepy, [(0.0,), (30.0,), (0.1,)], 2, 1.0))
+    assert results[0] == 0.0 and results[2] == 0.1
+    assert isinstance(results[1], guard.Failed) and "longer than 1 s" in results[1].reason
+    crashed = list(guard.run(_crash, [(1,), (2,), (3,)], 2, 5))
+    assert crashed[0] == 1 and crashed[2] == 3 and isinstance(crashed[1], guard.Failed)
+    raised = list(guard.run(_raise, [(0,), (1,)], 1, 5))
+    assert raised[0] == 0 and raised[1].reason == "ValueError while reading"  # no exception text
+
+
+def test_fuzz_subset_has_no_uncaught_errors_or_hangs() -> None:
+    figures = fuzz(cases=300, seed=20261125)
+    assert figures["uncaught"] == 0 and figures["over_10s"] == 0
+    assert figures["runs"] == 600
+
+
+def test_truncation_sweep_recovers_every_complete_chunk() -> None:
+    totals = sweep([SAMPLES / "healthy.evtx", SAMPLES / "connectivity-outage.evtx"], step=0x1000)
+    assert totals["cuts"] > 100
+    assert totals["recovered"] == totals["expected"]  # 100 % of the records of complete chunks
+    assert totals["accounted"] == totals["declared"]  # what was lost is counted
+
+
+def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for i in range(30):
+        (logs / f"s{i}.evtx").write_bytes((SAMPLES / "healthy.evtx").read_bytes())
+    target = tmp_path / "report.json"
+    process = subprocess.Popen([sys.executable, "-m", "analyzer", "report", str(logs), "--engine", "python", "-j",
+                                "1", "-f", "json", "-o", str(target)], cwd=ROOT, stderr=subprocess.PIPE,
+                               start_new_session=True)  # fmt: skip
+    time.sleep(1.5)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert b"Traceback" not in err
+    assert list(tmp_path.iterdir()) == [logs]  # no report.json, no temporary file
