@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from analyzer.events import Event
     from analyzer.reader import FileReport
     from analyzer.redact import Redactor
+    from analyzer.sources.bundles import Limits
 
 app = typer.Typer(
     help="Diagnose password writeback from exported Entra Connect event logs (.evtx).",
@@ -198,6 +199,17 @@ RedactHostsOpt = Annotated[
 ]
 
 
+MembersOpt = Annotated[int, typer.Option("--max-archive-members", min=1, help="Archive members allowed.")]
+BytesOpt = Annotated[int, typer.Option("--max-archive-mb", min=1, help="Unpacked size allowed per archive (MB).")]
+RatioOpt = Annotated[int, typer.Option("--max-ratio", min=1, help="Compression ratio allowed for a member.")]
+
+
+def _limits(members: int, megabytes: int, ratio: int) -> Limits:
+    from analyzer.sources.bundles import Limits
+
+    return Limits(max_members=members, max_total_bytes=megabytes << 20, max_ratio=ratio)
+
+
 def _command(name: str, paths: list[Path], **options: Any) -> str:
     """The command line that reproduces the content (no engine, jobs, output path or key: they do not change it)."""
     words = ["wba", name, *(str(p) for p in paths)]
@@ -230,6 +242,9 @@ def _default_jobs() -> int:
 @app.command()
 def report(
     paths: PathsArg,
+    max_members: MembersOpt = 10_000,
+    max_mb: BytesOpt = 64 << 10,
+    max_ratio: RatioOpt = 200,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.table,
     engine: EngineOpt = Engine.auto,
     codes: CodesOpt = None,
@@ -249,7 +264,14 @@ def report(
     from analyzer.reports import RENDERERS
 
     redactor = _redactor(redact, redact_key, redact_hosts)
-    analysis = analyze(paths, resolve_engine(engine.value), _catalogue(codes), _warn, jobs=jobs or _default_jobs())
+    analysis = analyze(
+        paths,
+        resolve_engine(engine.value),
+        _catalogue(codes),
+        _warn,
+        jobs=jobs or _default_jobs(),
+        limits=_limits(max_members, max_mb, max_ratio),
+    )
     command = _command(
         "report",
         paths,
@@ -277,6 +299,9 @@ class TriageFormat(str, Enum):
 @app.command()
 def triage(
     paths: PathsArg,
+    max_members: MembersOpt = 10_000,
+    max_mb: BytesOpt = 64 << 10,
+    max_ratio: RatioOpt = 200,
     fmt: Annotated[TriageFormat, typer.Option("--format", "-f", help="Output format.")] = TriageFormat.table,
     engine: EngineOpt = Engine.auto,
     codes: CodesOpt = None,
@@ -319,6 +344,7 @@ def triage(
         jobs=jobs or _default_jobs(),
         progress=lambda total: Progress(total, live=live, quiet=quiet),
         scheduler=scheduler,
+        limits=_limits(max_members, max_mb, max_ratio),
     )
     command = _command(
         "triage",

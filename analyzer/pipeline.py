@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from analyzer.catalogue.loader import Catalogue
     from analyzer.progress import Progress
-    from analyzer.sources.bundles import Input
+    from analyzer.sources.bundles import Input, Limits
 
 
 DEFAULT_TIMEOUT = 600.0  # seconds one file may take before its reader is stopped
@@ -83,9 +83,10 @@ def analyze(
     progress: Callable[[int], Progress] | None = None,
     everything: bool = False,
     scheduler: str | None = None,
+    limits: Limits | None = None,
 ) -> Analysis:
     analysis = Analysis(catalogue, Collector(catalogue))
-    with open_inputs(paths) as inputs:
+    with open_inputs(paths, limits) as inputs:
         for display, problem in inputs.problems:
             report = FileReport(display, engine, error=problem)
             analysis.inputs.append(report)

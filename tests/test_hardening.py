@@ -76,3 +76,34 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path: Path) -> None:
     assert process.returncode == 130, err
     assert b"Traceback" not in err
     assert list(tmp_path.iterdir()) == [logs]  # no report.json, no temporary file
+
+
+def test_outputs_are_byte_identical_across_runs_engines_and_jobs() -> None:
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    runner = CliRunner()
+    for command in ("report", "triage"):
+        for fmt in ("json", "markdown", "html"):
+            outputs = {
+                runner.invoke(
+                    app,
+                    [
+                        command,
+                        str(SAMPLES),
+                        "-f",
+                        fmt,
+                        "-q" if command == "triage" else "-f",
+                        fmt,
+                        "--engine",
+                        engine,
+                        "--jobs",
+                        jobs,
+                    ],
+                ).stdout  # fmt: skip
+                for engine in ("rust", "python")
+                for jobs in ("1", "2")
+                for _ in range(2 if engine == "rust" and jobs == "1" else 1)
+            }
+            assert len(outputs) == 1, (command, fmt)
