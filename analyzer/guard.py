@@ -53,8 +53,7 @@ class _Worker:
         self.connection.close()
 
 
-def run(function: Callable[..., Any], tasks: list[tuple[Any, ...]], workers: int,
-        timeout: float) -> Iterator[Any]:  # fmt: skip
+def run(function: Callable[..., Any], tasks: list[tuple[Any, ...]], workers: int, timeout: float) -> Iterator[Any]:
     """Yield function(*task) for each task, in order (or a Failed), using up to `workers` processes."""
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     pool = [_Worker(context, function) for _ in range(max(1, min(workers, len(tasks))))]

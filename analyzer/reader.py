@@ -182,8 +182,9 @@ def read_file(
         report.problems.append("records missing from chunks without a parse error")
 
 
-def _account(records: Iterator[tuple[int, Event | RecordError]], ledger: _Ledger, layout: layout_mod.Layout,
-             report: FileReport) -> Iterator[Event]:  # fmt: skip
+def _account(
+    records: Iterator[tuple[int, Event | RecordError]], ledger: _Ledger, layout: layout_mod.Layout, report: FileReport
+) -> Iterator[Event]:
     for number, item in records:
         chunk = ledger.chunk_of(number)
         if chunk is not None and not layout.chunks[chunk].readable:

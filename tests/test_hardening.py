@@ -67,9 +67,26 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path: Path) -> None:
     for i in range(30):
         (logs / f"s{i}.evtx").write_bytes((SAMPLES / "healthy.evtx").read_bytes())
     target = tmp_path / "report.json"
-    process = subprocess.Popen([sys.executable, "-m", "analyzer", "report", str(logs), "--engine", "python", "-j",
-                                "1", "-f", "json", "-o", str(target)], cwd=ROOT, stderr=subprocess.PIPE,
-                               start_new_session=True)  # fmt: skip
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "analyzer",
+            "report",
+            str(logs),
+            "--engine",
+            "python",
+            "-j",
+            "1",
+            "-f",
+            "json",
+            "-o",
+            str(target),
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     time.sleep(1.5)
     os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=60)

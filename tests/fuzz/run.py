@@ -72,8 +72,15 @@ def run(cases: int, seed: int, workers: int = 2) -> dict[str, object]:
             outcomes[f"{task[1]}:{status.split(':')[0]}"] += 1
             longest = max(longest, millis)
         seconds = time.monotonic() - started
-    return {"cases": cases, "runs": len(tasks), "uncaught": uncaught, "over_10s": slow,
-            "longest_ms": longest, "outcomes": dict(sorted(outcomes.items())), "seconds": round(seconds, 1)}  # fmt: skip
+    return {
+        "cases": cases,
+        "runs": len(tasks),
+        "uncaught": uncaught,
+        "over_10s": slow,
+        "longest_ms": longest,
+        "outcomes": dict(sorted(outcomes.items())),
+        "seconds": round(seconds, 1),
+    }
 
 
 def main() -> None:
