@@ -90,16 +90,31 @@ def server_of(event: Event) -> str:
     return f"(unknown computer: {PurePath(outer).name}{'!' + member if member else ''})"
 
 
+def dedupe_key(event: Event) -> tuple[str, str | None, int] | None:
+    """The same record exported twice has the same computer, channel and EventRecordID."""
+    if event.computer and event.event_record_id is not None:
+        return event.computer.casefold(), event.channel, event.event_record_id
+    return None
+
+
 @dataclass
 class Partial:
     """What one input contributes: its coverage per server and its events from catalogue providers."""
 
     coverage: dict[str, list[datetime]] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    seen: set[tuple[str, str | None, int]] = field(default_factory=set)
+    duplicates: int = 0
 
     def observe(self, event: Event, providers: dict[str, str]) -> None:
         self.extend(server_of(event), event.time_created, event.time_created)
         if event.provider in providers:
+            key = dedupe_key(event)
+            if key is not None:
+                if key in self.seen:  # counted once here already: no need to carry it further
+                    self.duplicates += 1
+                    return
+                self.seen.add(key)
             self.events.append(event)
 
     def extend(self, computer: str, first: datetime, last: datetime) -> None:
@@ -135,13 +150,14 @@ class Collector:
             span[0], span[1] = min(span[0], first), max(span[1], last)
             if source is not None and source not in self.sources[computer]:
                 self.sources[computer].append(source)
+        self.duplicates += partial.duplicates
         for event in partial.events:
             self._classify(event)
 
     def _classify(self, event: Event) -> None:
         computer = server_of(event)
-        if event.computer and event.event_record_id is not None:
-            key = (event.computer.casefold(), event.channel, event.event_record_id)
+        key = dedupe_key(event)
+        if key is not None:
             if key in self._seen:  # the same log exported twice: counted once
                 self.duplicates += 1
                 return

@@ -71,6 +71,7 @@ def read_input(
             sha = digest.result() if report.error is None else None
         except OSError:
             sha = None
+    partial.seen = set()  # only needed while reading this input
     return report, partial, sha
 
 
