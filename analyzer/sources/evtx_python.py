@@ -18,7 +18,6 @@ engines give identical events.
 from __future__ import annotations
 
 import logging
-import mmap
 import struct
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
@@ -272,7 +271,7 @@ class _SafeChunkHeader(ChunkHeader):
 class _ChunkReader:
     """Decodes the records of one chunk, compiling each template once."""
 
-    def __init__(self, buf: mmap.mmap, offset: int, shared: dict[bytes, list[Part]] | None = None) -> None:
+    def __init__(self, buf: bytes, offset: int, shared: dict[bytes, list[Part]] | None = None) -> None:
         self.buf = buf
         self.shared: dict[bytes, list[Part]] = shared if shared is not None else {}
         self.offset = offset
@@ -423,7 +422,7 @@ class _PlainFragment:
     such a fragment holds; values are decoded like template values.
     """
 
-    def __init__(self, buf: mmap.mmap, chunk: int, end: int) -> None:
+    def __init__(self, buf: bytes, chunk: int, end: int) -> None:
         self.buf, self.chunk, self.end = buf, chunk, end
 
     def _u(self, fmt: str, pos: int) -> int:
@@ -514,14 +513,16 @@ def read(
         else None
     )
     plans: dict[bytes, list[Part]] = {}
-    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+    with path.open("rb") as fh:
         for chunk in layout.chunks:
             if not chunk.readable:
                 continue
-            reader = _ChunkReader(buf, chunk.offset, plans)
-            chunk_end = chunk.offset + 0x10000
-            end = chunk.offset + chunk.free_offset if 0x200 < chunk.free_offset <= 0x10000 else chunk_end
-            pos = chunk.offset + 0x200
+            fh.seek(chunk.offset)
+            buf = fh.read(0x10000)  # one chunk at a time: memory stays flat for any file size
+            reader = _ChunkReader(buf, 0, plans)
+            chunk_end = 0x10000
+            end = chunk.free_offset if 0x200 < chunk.free_offset <= 0x10000 else chunk_end
+            pos = 0x200
             while pos + 28 <= end:
                 magic, size, number = struct.unpack_from("<IIQ", buf, pos)
                 if magic != 0x2A2A or size < 28 or pos + size > chunk_end:

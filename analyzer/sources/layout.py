@@ -7,7 +7,6 @@ say how many records it holds, so what a parser failed to return can be counted.
 
 from __future__ import annotations
 
-import mmap
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -57,11 +56,11 @@ class Layout:
         return found + [f"chunk {c.index}: {c.problem}" for c in self.chunks if c.problem]
 
 
-def _walk_records(buf: mmap.mmap, offset: int) -> list[int]:
-    """Record numbers found by following record headers from the chunk's first record."""
-    numbers, pos, end = [], offset + CHUNK_HEADER_SIZE, min(offset + CHUNK_SIZE, len(buf))
+def _walk_records(data: bytes) -> list[int]:
+    """Record numbers found by following record headers from a chunk's first record."""
+    numbers, pos, end = [], CHUNK_HEADER_SIZE, len(data)
     while pos + 28 <= end:
-        magic, size, number = struct.unpack_from("<IIQ", buf, pos)
+        magic, size, number = struct.unpack_from("<IIQ", data, pos)
         if magic != 0x2A2A or size < 28 or pos + size > end:
             break
         numbers.append(number)
@@ -69,20 +68,19 @@ def _walk_records(buf: mmap.mmap, offset: int) -> list[int]:
     return numbers
 
 
-def _chunk(buf: mmap.mmap, index: int, offset: int) -> Chunk | None:
-    """Header of the chunk at `offset`; None for an unused (all-zero) chunk."""
+def _chunk(data: bytes, index: int, offset: int) -> Chunk | None:
+    """The chunk whose bytes (up to 64 KiB, fewer if the file ends) are `data`; None if unused."""
     chunk = Chunk(index, offset)
-    head = buf[offset : offset + CHUNK_HEADER_SIZE]
+    head = data[:CHUNK_HEADER_SIZE]
     if len(head) < CHUNK_HEADER_SIZE:
         if head.strip(b"\0"):
             chunk.problem, chunk.readable = "truncated chunk header", False
             return chunk
         return None
-    magic = head[:8]
-    if magic != CHUNK_MAGIC:
-        if not buf[offset : offset + CHUNK_SIZE].strip(b"\0"):
+    if head[:8] != CHUNK_MAGIC:
+        if not data.strip(b"\0"):
             return None
-        numbers = _walk_records(buf, offset)
+        numbers = _walk_records(data)
         if not numbers:
             return None  # slack space, not a chunk
         chunk.problem, chunk.readable = "bad chunk signature", False
@@ -96,16 +94,14 @@ def _chunk(buf: mmap.mmap, index: int, offset: int) -> Chunk | None:
         chunk.problem, chunk.readable = f"implausible record numbers {first}-{last}", False
         chunk.first, chunk.last = 0, -1
         return chunk
-    end = offset + CHUNK_SIZE
-    if end > len(buf):
-        chunk.problem, chunk.readable = f"truncated: {len(buf) - offset} of {CHUNK_SIZE} bytes", False
+    if len(data) < CHUNK_SIZE:
+        chunk.problem, chunk.readable = f"truncated: {len(data)} of {CHUNK_SIZE} bytes", False
         return chunk
     header_crc = zlib.crc32(head[:0x78] + head[0x80:CHUNK_HEADER_SIZE])
     if header_crc != struct.unpack_from("<I", head, 0x7C)[0]:
         chunk.problem = "chunk header checksum mismatch"
     elif CHUNK_HEADER_SIZE <= free <= CHUNK_SIZE:
-        data_crc = zlib.crc32(buf[offset + CHUNK_HEADER_SIZE : offset + free])
-        if data_crc != struct.unpack_from("<I", head, 0x34)[0]:
+        if zlib.crc32(data[CHUNK_HEADER_SIZE:free]) != struct.unpack_from("<I", head, 0x34)[0]:
             chunk.problem = "record data checksum mismatch"
     else:
         chunk.problem = f"bad free-space offset {free}"
@@ -113,31 +109,32 @@ def _chunk(buf: mmap.mmap, index: int, offset: int) -> Chunk | None:
 
 
 def scan(path: Path) -> Layout:
-    """Read the file header and every chunk header; raise InputError if it is not EVTX at all."""
+    """Read the file header and every chunk header (a chunk at a time: memory stays flat for any
+    file size); raise InputError if it is not EVTX at all."""
+    size = path.stat().st_size
     with path.open("rb") as fh:
-        size = path.stat().st_size
+        head = fh.read(FILE_HEADER_SIZE)
         if size == 0:
             raise InputError(path, "empty file")
+        if head[:8] != FILE_MAGIC:
+            raise InputError(path, "not an EVTX file (no ElfFile signature)")
         if size < 0x80:
             raise InputError(path, f"not an EVTX file ({size} bytes, too short for a header)")
         if size < FILE_HEADER_SIZE:
             raise InputError(path, f"truncated: {size} bytes, shorter than the 4 KiB file header")
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            if buf[:8] != FILE_MAGIC:
-                raise InputError(path, "not an EVTX file (no ElfFile signature)")
-            minor, major, header_block = struct.unpack_from("<HHH", buf, 0x24)
-            layout = Layout(str(path), size, f"{major}.{minor}")
-            if major != 3 or minor not in (1, 2):
-                raise InputError(path, f"unsupported EVTX format version {major}.{minor}")
-            if zlib.crc32(buf[:0x78]) != struct.unpack_from("<I", buf, 0x7C)[0]:
-                layout.header_problem = "file header checksum mismatch"
-            if header_block != FILE_HEADER_SIZE:
-                layout.header_problem = f"unexpected header size {header_block}"
-            offset, index = FILE_HEADER_SIZE, 0
-            while offset < size:
-                chunk = _chunk(buf, index, offset)
-                if chunk is not None:
-                    layout.chunks.append(chunk)
-                offset += CHUNK_SIZE
-                index += 1
-            return layout
+        minor, major, header_block = struct.unpack_from("<HHH", head, 0x24)
+        layout = Layout(str(path), size, f"{major}.{minor}")
+        if major != 3 or minor not in (1, 2):
+            raise InputError(path, f"unsupported EVTX format version {major}.{minor}")
+        if zlib.crc32(head[:0x78]) != struct.unpack_from("<I", head, 0x7C)[0]:
+            layout.header_problem = "file header checksum mismatch"
+        if header_block != FILE_HEADER_SIZE:
+            layout.header_problem = f"unexpected header size {header_block}"
+        offset, index = FILE_HEADER_SIZE, 0
+        while offset < size:
+            chunk = _chunk(fh.read(CHUNK_SIZE), index, offset)
+            if chunk is not None:
+                layout.chunks.append(chunk)
+            offset += CHUNK_SIZE
+            index += 1
+        return layout
