@@ -18,6 +18,7 @@ from analyzer.sources import layout as layout_mod
 from analyzer.sources.bundles import Input, kind_of, open_inputs
 
 if TYPE_CHECKING:
+    from array import array
     from collections.abc import Callable, Iterable, Iterator
     from datetime import datetime
 
@@ -111,17 +112,23 @@ class _Ledger:
             return self.ranges[i][2]
         return None
 
-    def tally(self, numbers: Iterable[int], layout: layout_mod.Layout) -> int:
-        """Count records returned without being parsed, per chunk in bulk; returns how many
-        belong to readable chunks (or to no chunk)."""
-        ordered = sorted(numbers)
+    def tally(self, numbers: array[int], layout: layout_mod.Layout) -> int:
+        """Count records returned without being parsed, per chunk in bulk (numpy: no Python int per
+        record); returns how many belong to readable chunks (or to no chunk)."""
+        import numpy as np
+
+        ordered = np.sort(np.frombuffer(numbers, dtype=np.uint64))
         kept = len(ordered)
-        for first, last, index in self.ranges:
-            inside = bisect.bisect_right(ordered, last) - bisect.bisect_left(ordered, first)
+        if not self.ranges:
+            return kept
+        firsts = np.array([r[0] for r in self.ranges], dtype=np.uint64)  # same dtype: no casting per call
+        lasts = np.array([r[1] for r in self.ranges], dtype=np.uint64)
+        inside = np.searchsorted(ordered, lasts, "right") - np.searchsorted(ordered, firsts, "left")
+        for (_, _, index), count in zip(self.ranges, inside.tolist(), strict=True):
             if layout.chunks[index].readable:
-                self.returned[index] += inside
+                self.returned[index] += count
             else:
-                kept -= inside
+                kept -= count
         return kept
 
     def unreadable(self) -> int:
