@@ -133,11 +133,15 @@ def test_tar_bundle_and_hostile_members(tmp_path: Path) -> None:
         link = tarfile.TarInfo("link.evtx")
         link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
         archive.addfile(link)
+        hard = tarfile.TarInfo("hard.evtx")
+        hard.type, hard.linkname = tarfile.LNKTYPE, "srv/Application.evtx"
+        archive.addfile(hard)
     code, out, err = _run("triage", str(path), "-f", "json", "-q")
     assert code == 4 and f"error: {path}!link.evtx: link in archive: not followed" in err
+    assert f"error: {path}!hard.evtx: link in archive: not followed" in err
     doc = json.loads(out)
     assert [s["computer"] for s in doc["servers"]] == ["AADC01.contoso.com"]
-    assert len(doc["inputs"]) == 4  # three members read (the same log), one refused
+    assert len(doc["inputs"]) == 5  # three members read (the same log), two links refused
     assert not (tmp_path.parent / "escape.evtx").exists() and not Path("/abs/path.evtx").exists()
 
 
