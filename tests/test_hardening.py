@@ -64,8 +64,9 @@ def test_truncation_sweep_recovers_every_complete_chunk() -> None:
 def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
-    for i in range(30):
-        (logs / f"s{i}.evtx").write_bytes((SAMPLES / "healthy.evtx").read_bytes())
+    data = (SAMPLES / "healthy.evtx").read_bytes()
+    for i in range(300):  # tens of seconds of work: the interrupt lands mid-run
+        (logs / f"s{i}.evtx").write_bytes(data)
     target = tmp_path / "report.json"
     process = subprocess.Popen(
         [
@@ -87,7 +88,8 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    time.sleep(1.5)
+    time.sleep(2.0)
+    assert process.poll() is None, "finished before the interrupt: make the input larger"
     os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
