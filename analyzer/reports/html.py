@@ -11,7 +11,7 @@ from html import escape
 from typing import Any
 
 from analyzer.reports.i18n import t
-from analyzer.reports.markdown import KIND_NAMES, provenance, summary_rows
+from analyzer.reports.markdown import KIND_NAMES, SUMMARY_HEADERS, operation_counts, provenance, summary_rows
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 PALETTE = ["#c0392b", "#8e44ad", "#d35400", "#2c3e50", "#b9770e", "#16a085", "#7f8c8d", "#a93226"]
@@ -135,17 +135,7 @@ def _server(server: dict[str, Any], lang: str) -> str:
         f"<p>{_e(t('Log coverage', lang))}: {_e(server['first_event'])} → {_e(server['last_event'])}</p>",
         _chart(server, colours, lang),
     ]
-    ops = [
-        [
-            t(KIND_NAMES[k], lang),
-            c["started"],
-            c["succeeded"],
-            c["failed"],
-            c["unfinished"],
-            "-" if c["success_rate"] is None else f"{c['success_rate']:.0%}",
-        ]
-        for k, c in server["operations"].items()
-    ]
+    ops = operation_counts(server, lang)
     out += [
         f"<h3>{_e(t('Operations', lang))}</h3>",
         _table(["kind", "started", "succeeded", "failed", "unfinished", "success rate"], ops, lang),
@@ -187,17 +177,7 @@ def render(doc: dict[str, Any], lang: str = "en") -> str:
         f'<header><h1>{_e(title)}</h1><p class="prov">{_e(provenance(doc, lang))}</p></header>',
         f"<h2>{_e(t('Summary', lang))}</h2>",
         _table(
-            [
-                "server",
-                "status",
-                "first event",
-                "last event",
-                "operations",
-                "succeeded",
-                "failed",
-                "unfinished",
-                "top cause",
-            ],
+            SUMMARY_HEADERS,
             summary_rows(doc, lang),
             lang,
         ),

@@ -36,6 +36,17 @@ def _rate(counts: dict[str, Any]) -> str:
     return "-" if rate is None else f"{rate:.0%}"
 
 
+OPERATION_HEADERS = ["kind", "started", "succeeded", "failed", "unfinished", "success rate"]
+
+
+def operation_counts(server: dict[str, Any], lang: str) -> list[list[Any]]:
+    """One row per operation kind: the table every format shows."""
+    return [
+        [t(KIND_NAMES[k], lang), c["started"], c["succeeded"], c["failed"], c["unfinished"], _rate(c)]
+        for k, c in server["operations"].items()
+    ]
+
+
 def summary_rows(doc: dict[str, Any], lang: str = "en") -> list[list[Any]]:
     rows = []
     for server in doc["servers"]:
@@ -93,14 +104,7 @@ def _server(server: dict[str, Any], lang: str) -> list[str]:
             "",
         ]
     out += [f"### {t('Operations', lang)}", ""]
-    out += _table(
-        ["kind", "started", "succeeded", "failed", "unfinished", "success rate"],
-        [
-            [t(KIND_NAMES[k], lang), c["started"], c["succeeded"], c["failed"], c["unfinished"], _rate(c)]
-            for k, c in server["operations"].items()
-        ],
-        lang,
-    )
+    out += _table(OPERATION_HEADERS, operation_counts(server, lang), lang)
     out += [f"### {t('Root causes, by impact', lang)}", ""]
     if not server["causes"]:
         out += [t("No failures or outages found.", lang), ""]

@@ -8,7 +8,7 @@ from typing import Any
 from tabulate import tabulate
 
 from analyzer.reports.i18n import t
-from analyzer.reports.markdown import KIND_NAMES, SUMMARY_HEADERS, provenance, summary_rows
+from analyzer.reports.markdown import OPERATION_HEADERS, SUMMARY_HEADERS, operation_counts, provenance, summary_rows
 
 
 def _wrap(text: str, indent: str) -> list[str]:
@@ -24,18 +24,8 @@ def render(doc: dict[str, Any], lang: str = "en") -> str:
             f"({server['first_event']} -> {server['last_event']})",
             "",
         ]
-        rows = [
-            [
-                t(KIND_NAMES[k], lang),
-                c["started"],
-                c["succeeded"],
-                c["failed"],
-                c["unfinished"],
-                "-" if c["success_rate"] is None else f"{c['success_rate']:.0%}",
-            ]
-            for k, c in server["operations"].items()
-        ]
-        out += [tabulate(rows, headers=["operation", "started", "succeeded", "failed", "unfinished", "success"]), ""]
+        rows = operation_counts(server, lang)
+        out += [tabulate(rows, headers=[t(h, lang) for h in OPERATION_HEADERS]), ""]
         for rank, cause in enumerate(server["causes"], 1):
             out += _wrap(
                 f"{rank}. {cause['title']} [{cause['id']}, {cause['severity']}]: {cause['operations']} "
