@@ -13,6 +13,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from analyzer.catalogue.model import SEVERITY_RANK
+from analyzer.fields import extract
 from analyzer.operations import OUTAGE_GAP, Evidence, Operation, Outage, outages, stitch
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
     from analyzer.catalogue.loader import Catalogue
     from analyzer.events import Event
+    from analyzer.fields import Fields
 
 KINDS = ("reset", "change", "admin_reset")
 FAILING_SEVERITY = SEVERITY_RANK["high"]  # a failure this severe at the end means writeback is down
@@ -105,6 +107,17 @@ class Partial:
     events: list[Event] = field(default_factory=list)
     seen: set[tuple[str, str | None, int]] = field(default_factory=set)
     duplicates: int = 0
+    hints: list[tuple[str | None, bool, Fields]] = field(default_factory=list)  # see `classify`
+
+    def classify(self, catalogue: Catalogue) -> None:
+        """Work the main process would do per event, done here in the worker (in parallel): each
+        event's cause, and the text fields operations are joined by."""
+        self.hints = []
+        for event in self.events:
+            _, cause, specific = catalogue.classify(event)
+            fields = extract("\n".join(event.data))
+            _ = fields.tracking_id, fields.user  # computed now, shipped with the result
+            self.hints.append((cause, specific, fields))
 
     def observe(self, event: Event, providers: dict[str, str]) -> None:
         self.extend(server_of(event), event.time_created, event.time_created)
@@ -151,10 +164,11 @@ class Collector:
             if source is not None and source not in self.sources[computer]:
                 self.sources[computer].append(source)
         self.duplicates += partial.duplicates
-        for event in partial.events:
-            self._classify(event)
+        hints = partial.hints if len(partial.hints) == len(partial.events) else [None] * len(partial.events)
+        for event, hint in zip(partial.events, hints, strict=True):
+            self._classify(event, hint)
 
-    def _classify(self, event: Event) -> None:
+    def _classify(self, event: Event, hint: tuple[str | None, bool, Fields] | None = None) -> None:
         computer = server_of(event)
         key = dedupe_key(event)
         if key is not None:
@@ -163,13 +177,18 @@ class Collector:
                 return
             self._seen.add(key)
         policy = self.catalogue.providers.get(event.provider)
-        entry, cause, specific = self.catalogue.classify(event)
+        if hint is None:
+            entry, cause, specific = self.catalogue.classify(event)
+        else:
+            entry, (cause, specific, fields) = self.catalogue.entry_for(event.provider, event.event_id), hint
         if entry is None:
             if policy == "report":
                 self.unknown[(event.provider, event.event_id)] += 1
                 self.unknown_events[computer].append(event)
             return
         evidence = Evidence(event, entry, cause, specific)
+        if hint is not None:
+            evidence.preset(fields)
         self.evidence[computer].append(evidence)
 
     def diagnose(self) -> list[ServerDiagnosis]:

@@ -38,6 +38,9 @@ class Evidence:
         self.event, self.entry, self.cause, self.specific = event, entry, cause, specific
         self._fields: Fields | None = None
 
+    def preset(self, fields: Fields) -> None:
+        self._fields = fields
+
     @property
     def fields(self) -> Fields:
         if self._fields is None:

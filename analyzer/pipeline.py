@@ -49,7 +49,7 @@ class Analysis:
 
 
 def read_input(
-    item: Input, engine: str, providers: dict[str, str], wanted: dict[str, frozenset[int] | None], threads: int = 1
+    item: Input, engine: str, catalogue: Catalogue, wanted: dict[str, frozenset[int] | None], threads: int = 1
 ) -> tuple[FileReport, Partial, str | None]:
     """Read one input completely: its account, its partial, and its sha256 (None if unreadable).
 
@@ -64,7 +64,7 @@ def read_input(
     with ThreadPoolExecutor(max_workers=1) as hasher:
         digest = hasher.submit(document.file_sha256, item.path)
         for event in read_file(item, engine, report, wanted, coverage, threads):
-            partial.observe(event, providers)
+            partial.observe(event, catalogue.providers)
         for computer, (first, last) in coverage.spans_by_computer().items():
             partial.extend(computer or f"(unknown computer: {item.display})", first, last)
         try:
@@ -72,6 +72,7 @@ def read_input(
         except OSError:
             sha = None
     partial.seen = set()  # only needed while reading this input
+    partial.classify(catalogue)
     return report, partial, sha
 
 
@@ -123,9 +124,9 @@ def _read_all(
     that file only), results in input order."""
     from analyzer import guard
 
-    providers, wanted = catalogue.providers, catalogue.wanted(everything)
+    wanted = catalogue.wanted(everything)
     threads = 0 if jobs > 1 and len(items) == 1 else 1  # spare cores: let pyevtx-rs use them
-    tasks = [(item, engine, providers, wanted, threads) for item in items]
+    tasks = [(item, engine, catalogue, wanted, threads) for item in items]
     results = []
     for item, result in zip(items, guard.run(read_input, tasks, jobs, timeout), strict=True):
         if isinstance(result, guard.Failed):
@@ -151,13 +152,13 @@ def _read_on_dask(
     on a shared file system)."""
     from distributed import Client, LocalCluster, as_completed
 
-    providers, wanted = catalogue.providers, catalogue.wanted(everything)
+    wanted = catalogue.wanted(everything)
     cluster = None
     if scheduler == "local":
         cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True, dashboard_address=None)
     client = Client(cluster or scheduler)
     try:
-        futures = [client.submit(read_input, item, engine, providers, wanted, 1, pure=False) for item in items]
+        futures = [client.submit(read_input, item, engine, catalogue, wanted, 1, pure=False) for item in items]
         if meter:
             for future in as_completed(futures):
                 meter.update(future.result()[0].events + future.result()[0].unreadable)

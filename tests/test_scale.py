@@ -92,8 +92,8 @@ def test_report_through_the_fast_path_equals_a_full_read() -> None:
     path = SAMPLES / "connectivity-outage.evtx"
     item = Input(str(path), path, "evtx")
     for engine in ("rust", "python"):
-        _, partial, _ = read_input(item, engine, catalogue.providers, catalogue.wanted())
-        everything = read_input(item, engine, catalogue.providers, catalogue.wanted(True))[1]
+        _, partial, _ = read_input(item, engine, catalogue, catalogue.wanted())
+        everything = read_input(item, engine, catalogue, catalogue.wanted(True))[1]
         wanted = catalogue.wanted()
         assert partial.coverage == everything.coverage
         assert partial.events == [
