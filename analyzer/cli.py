@@ -281,7 +281,7 @@ def report(
         redact=redact,
         redact_hosts=redact_hosts,
     )
-    doc = analysis.report(lang.value, command)
+    doc = analysis.report(lang.value, command, details=fmt is ReportFormat.html)
     if redactor:
         doc = redactor.document(doc)
     with open_output(output) as out:
@@ -355,7 +355,7 @@ def triage(
         redact=redact,
         redact_hosts=redact_hosts,
     )
-    doc = triage_report.build(analysis.report(lang.value, command))
+    doc = triage_report.build(analysis.report(lang.value, command, details=fmt is TriageFormat.html))
     if redactor:
         doc = redactor.document(doc)
     with open_output(output) as out:

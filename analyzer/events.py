@@ -71,6 +71,10 @@ class Event:
     data: list[str] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)
 
+    def __reduce__(self) -> tuple[type[Event], tuple[Any, ...]]:
+        """Pickle as a plain tuple (workers send many events; the dataclass default is slow)."""
+        return Event, tuple(getattr(self, name) for name in COLUMNS)
+
     def as_json(self) -> str:
         """One JSON object with exactly the model's keys (time as ISO 8601 UTC with µs and Z)."""
         row: dict[str, Any] = {name: getattr(self, name) for name in COLUMNS}

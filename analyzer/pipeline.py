@@ -34,7 +34,7 @@ class Analysis:
     inputs: list[FileReport] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)
 
-    def report(self, lang: str = "en", command: str | None = None) -> dict[str, Any]:
+    def report(self, lang: str = "en", command: str | None = None, details: bool = False) -> dict[str, Any]:
         servers = self.collector.diagnose()
         return document.build(
             self.inputs,
@@ -45,6 +45,7 @@ class Analysis:
             lang,
             command=command,
             duplicates=self.collector.duplicates,
+            details=details,
         )
 
 

@@ -108,7 +108,7 @@ def _operations(server: ServerDiagnosis) -> dict[str, dict[str, Any]]:
     return result
 
 
-def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str) -> dict[str, Any]:
+def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str, details: bool) -> dict[str, Any]:
     causes = [_cause(s, catalogue, lang) for s in server.causes]
     checklist: list[dict[str, Any]] = []
     for cause in causes:
@@ -127,7 +127,7 @@ def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str) -> dict[st
     pulses = server.of_role("heartbeat")
     namespaced = texts + pulses[:20] + pulses[-20:]  # the namespace rarely changes: sample the heartbeats
     namespaces = sorted({e.fields.namespace for e in namespaced if e.fields.namespace})
-    return {
+    found: dict[str, Any] = {
         "computer": server.computer,
         "status": server.status,
         "first_event": _time(server.first_event),
@@ -139,7 +139,11 @@ def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str) -> dict[st
         "client_versions": versions,
         "namespaces": namespaces,
         "last_success": _time(max(successes)) if successes else None,
-        "operation_list": [
+        "last_heartbeat": _time(beats[-1]) if beats else None,
+        "logs": server.sources,
+    }
+    if details:  # one row per operation: for the HTML operations table and chart
+        found["operation_list"] = [
             {
                 "start": _time(op.start or op.first_seen),
                 "end": _time(op.end),
@@ -150,10 +154,8 @@ def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str) -> dict[st
                 "tracking_id": op.tracking_id,
             }
             for op in server.operations
-        ],
-        "last_heartbeat": _time(beats[-1]) if beats else None,
-        "logs": server.sources,
-    }
+        ]
+    return found
 
 
 def _span(servers: list[ServerDiagnosis]) -> dict[str, str | None]:
@@ -171,6 +173,7 @@ def build(
     lang: str = "en",
     command: str | None = None,
     duplicates: int = 0,
+    details: bool = False,
 ) -> dict[str, Any]:
     ordered = sorted(servers, key=lambda s: (STATUS_ORDER[s.status], s.computer.casefold()))
     return {
@@ -191,7 +194,7 @@ def build(
             for r in inputs
         ],
         "duplicate_events": duplicates,
-        "servers": [_server(s, catalogue, lang) for s in ordered],
+        "servers": [_server(s, catalogue, lang, details) for s in ordered],
         "unknown_events": [
             {"provider": provider, "event_id": event_id, "count": count}
             for (provider, event_id), count in sorted(unknown.items())
