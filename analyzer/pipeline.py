@@ -128,6 +128,11 @@ def _read_all(
     wanted = catalogue.wanted(everything)
     threads = 0 if jobs > 1 and len(items) == 1 else 1  # spare cores: let pyevtx-rs use them
     tasks = [(item, engine, catalogue, wanted, threads) for item in items]
+    if len(tasks) == 1:  # nothing else to protect from a stall: read in this process (Ctrl-C still stops it)
+        result = read_input(*tasks[0])
+        if meter:
+            meter.update(result[0].events + result[0].unreadable)
+        return [result]
     results = []
     for item, result in zip(items, guard.run(read_input, tasks, jobs, timeout), strict=True):
         if isinstance(result, guard.Failed):

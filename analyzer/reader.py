@@ -115,6 +115,16 @@ class _Ledger:
     def tally(self, numbers: array[int], layout: layout_mod.Layout) -> int:
         """Count records returned without being parsed, per chunk in bulk (numpy: no Python int per
         record); returns how many belong to readable chunks (or to no chunk)."""
+        if len(numbers) < 1_000_000:  # small: plain Python is quick and spares numpy's import
+            ordered_list = sorted(numbers)
+            kept = len(ordered_list)
+            for first, last, index in self.ranges:
+                inside = bisect.bisect_right(ordered_list, last) - bisect.bisect_left(ordered_list, first)
+                if layout.chunks[index].readable:
+                    self.returned[index] += inside
+                else:
+                    kept -= inside
+            return kept
         import numpy as np
 
         ordered = np.sort(np.frombuffer(numbers, dtype=np.uint64))
