@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from analyzer.diagnosis import Collector, Partial
@@ -77,6 +78,12 @@ def read_input(
     return report, partial, sha
 
 
+def _read_task(
+    catalogue: Catalogue, engine: str, wanted: dict[str, frozenset[int] | None], threads: int, item: Input
+) -> tuple[FileReport, Partial, str | None]:
+    return read_input(item, engine, catalogue, wanted, threads)
+
+
 def analyze(
     paths: list[Path],
     engine: str,
@@ -127,14 +134,15 @@ def _read_all(
 
     wanted = catalogue.wanted(everything)
     threads = 0 if jobs > 1 and len(items) == 1 else 1  # spare cores: let pyevtx-rs use them
-    tasks = [(item, engine, catalogue, wanted, threads) for item in items]
-    if len(tasks) == 1:  # nothing else to protect from a stall: read in this process (Ctrl-C still stops it)
-        result = read_input(*tasks[0])
+    if len(items) == 1:  # nothing else to protect from a stall: read in this process (Ctrl-C still stops it)
+        result = read_input(items[0], engine, catalogue, wanted, threads)
         if meter:
             meter.update(result[0].events + result[0].unreadable)
         return [result]
+    # The catalogue goes to each worker once (bound at start), not with every file.
+    reader = partial(_read_task, catalogue, engine, wanted, threads)
     results = []
-    for item, result in zip(items, guard.run(read_input, tasks, jobs, timeout), strict=True):
+    for item, result in zip(items, guard.run(reader, [(item,) for item in items], jobs, timeout), strict=True):
         if isinstance(result, guard.Failed):
             result = (FileReport(item.display, engine, error=result.reason), Partial(), None)
         if meter:
