@@ -17,7 +17,7 @@ from analyzer.reports import document
 from analyzer.sources.bundles import open_inputs
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from analyzer.catalogue.loader import Catalogue
@@ -103,11 +103,13 @@ def analyze(
             warn(report.message() or "")
         meter = progress(len(inputs.files)) if progress else None
         if scheduler:
-            results = _read_on_dask(inputs.files, engine, catalogue, jobs, meter, everything, scheduler)
+            results = iter(_read_on_dask(inputs.files, engine, catalogue, jobs, everything, scheduler))
         else:
-            results = _read_all(inputs.files, engine, catalogue, jobs, meter, everything)
+            results = _read_all(inputs.files, engine, catalogue, jobs, everything)
         for item, (report, partial, digest) in zip(inputs.files, results, strict=True):
             analysis.inputs.append(report)
+            if meter:
+                meter.update(report.events + report.unreadable)
             if digest:
                 analysis.hashes[item.display] = digest
             message = report.message()
@@ -124,31 +126,24 @@ def _read_all(
     engine: str,
     catalogue: Catalogue,
     jobs: int,
-    meter: Progress | None,
     everything: bool,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[tuple[FileReport, Partial, str | None]]:
+) -> Iterator[tuple[FileReport, Partial, str | None]]:
     """Each input read in a guarded worker process (a time limit per file; a crash or hang costs
-    that file only), results in input order."""
+    that file only), results in input order as they come."""
     from analyzer import guard
 
     wanted = catalogue.wanted(everything)
     threads = 0 if jobs > 1 and len(items) == 1 else 1  # spare cores: let pyevtx-rs use them
     if len(items) == 1:  # nothing else to protect from a stall: read in this process (Ctrl-C still stops it)
-        result = read_input(items[0], engine, catalogue, wanted, threads)
-        if meter:
-            meter.update(result[0].events + result[0].unreadable)
-        return [result]
+        yield read_input(items[0], engine, catalogue, wanted, threads)
+        return
     # The catalogue goes to each worker once (bound at start), not with every file.
     reader = partial(_read_task, catalogue, engine, wanted, threads)
-    results = []
     for item, result in zip(items, guard.run(reader, [(item,) for item in items], jobs, timeout), strict=True):
         if isinstance(result, guard.Failed):
             result = (FileReport(item.display, engine, error=result.reason), Partial(), None)
-        if meter:
-            meter.update(result[0].events + result[0].unreadable)
-        results.append(result)
-    return results
+        yield result
 
 
 def _read_on_dask(
@@ -156,7 +151,6 @@ def _read_on_dask(
     engine: str,
     catalogue: Catalogue,
     jobs: int,
-    meter: Progress | None,
     everything: bool,
     scheduler: str,
 ) -> list[tuple[FileReport, Partial, str | None]]:
@@ -164,7 +158,7 @@ def _read_on_dask(
     gathered in input order, so the report is the same as a local run. Workers must see the
     input paths (archives are unpacked here: share the temporary directory, or give plain paths
     on a shared file system)."""
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, LocalCluster
 
     wanted = catalogue.wanted(everything)
     cluster = None
@@ -173,9 +167,6 @@ def _read_on_dask(
     client = Client(cluster or scheduler)
     try:
         futures = [client.submit(read_input, item, engine, catalogue, wanted, 1, pure=False) for item in items]
-        if meter:
-            for future in as_completed(futures):
-                meter.update(future.result()[0].events + future.result()[0].unreadable)
         return client.gather(futures)
     finally:
         client.close()

@@ -506,7 +506,6 @@ def read(
     With `keep` and `coverage`, as in the rust engine: a record of another provider (or code) is
     not rendered; its provider, event id, computer and time are read straight from its values
     where its template says they are, and it is only counted."""
-    spans = coverage.spans if coverage is not None else {}
     wanted = (
         {name: None if ids is None else frozenset(map(str, ids)) for name, ids in keep.items()}
         if keep is not None and coverage is not None
@@ -534,14 +533,7 @@ def read(
                             provider, event_id, computer, stamp = seen
                             ids = wanted.get(provider, _NOT_KEPT)
                             if ids is _NOT_KEPT or (ids is not None and event_id not in ids):
-                                span = spans.get(computer)
-                                if span is None:
-                                    spans[computer] = [stamp, stamp]
-                                elif stamp < span[0]:
-                                    span[0] = stamp
-                                elif stamp > span[1]:
-                                    span[1] = stamp
-                                coverage.skipped.append(number)  # type: ignore[union-attr]
+                                coverage.note(computer, stamp, number)  # type: ignore[union-attr]
                                 pos += size
                                 continue
                     elements = reader.fragment(pos + 24, pos + size - 4)

@@ -273,6 +273,17 @@ class Coverage:
         self.spans: dict[str, list[str]] = {}
         self.skipped = array("Q")
 
+    def note(self, computer: str, stamp: str, number: int) -> None:
+        """A record counted but not parsed (the rust loop inlines this, for speed)."""
+        span = self.spans.get(computer)
+        if span is None:
+            self.spans[computer] = [stamp, stamp]
+        elif stamp < span[0]:
+            span[0] = stamp
+        elif stamp > span[1]:
+            span[1] = stamp
+        self.skipped.append(number)
+
     def spans_by_computer(self) -> dict[str, tuple[datetime, datetime]]:
         return {
             (unescape(computer) if "&" in computer else computer): (parse_time(a), parse_time(b))
