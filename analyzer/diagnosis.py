@@ -114,9 +114,11 @@ class Partial:
         event's cause, and the text fields operations are joined by."""
         self.hints = []
         for event in self.events:
-            _, cause, specific = catalogue.classify(event)
+            entry, cause, specific = catalogue.classify(event)
             fields = extract("\n".join(event.data))
             _ = fields.tracking_id, fields.user  # computed now, shipped with the result
+            if entry is not None and entry.role not in ("info", "start", "success", "heartbeat"):
+                _ = fields.client_version, fields.namespace  # what the report reads of these
             self.hints.append((cause, specific, fields))
 
     def observe(self, event: Event, providers: dict[str, str]) -> None:
