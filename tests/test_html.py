@@ -51,6 +51,7 @@ def test_hostile_event_text_is_inert(tmp_path: Path) -> None:
         "\u202egnp.exe",
         "<style>body{display:none}</style>",
         "<a/href='https://attacker.example/'>x</a>",
+        "\x07\x1b[31mred\x1b[0m\x08\x7f",  # control characters
     ]
     for i, event in enumerate(events):
         if event.provider == "PasswordResetService" and "Details: " in event.data[0]:
