@@ -15,8 +15,6 @@ if TYPE_CHECKING:
     from analyzer.events import Event
     from analyzer.reader import FileReport
 
-EVENT_FORMATS = ("table", "jsonl", "csv")
-FILE_FORMATS = ("table", "json", "csv")
 FILE_COLUMNS = [
     "path",
     "status",

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from analyzer.diagnosis import Collector, ServerDiagnosis
 
 EVENT_COLUMNS = ["time", "server", "provider", "code", "name", "level", "user", "tracking_id", "cause", "meaning"]
-OPERATION_COLUMNS = ["start", "server", "kind", "user", "duration_s", "outcome", "cause", "tracking_id", "events"]
 _RELATIVE = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
