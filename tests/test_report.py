@@ -128,7 +128,9 @@ def test_report_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert code == 4 and err.startswith(f"error: {bad}: not an EVTX file")
     doc = json.loads(out)
     assert [s["computer"] for s in doc["servers"]] == ["AADC01.contoso.com"]
-    assert doc["inputs"][0]["error"].startswith("not an EVTX file") and doc["inputs"][0]["sha256"] is None
+    # inputs are sorted by path, and where the checkout lives decides whether tmp_path sorts first
+    failed = next(i for i in doc["inputs"] if i["path"] == str(bad))
+    assert failed["error"].startswith("not an EVTX file") and failed["sha256"] is None
     assert _run("report", str(SAMPLES), "-f", "pdf")[0] == 2
     code = main(["report", str(SAMPLES), "--codes", str(tmp_path / "missing")])  # through the real entry point
     err = capsys.readouterr().err
