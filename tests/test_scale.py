@@ -11,12 +11,14 @@ from typer.testing import CliRunner
 from analyzer.catalogue.loader import load
 from analyzer.cli import app
 from analyzer.diagnosis import Partial
+from analyzer.errors import RecordError
 from analyzer.evtxwriter.exports import evtx_bytes
 from analyzer.evtxwriter.scenarios import SCENARIOS
 from analyzer.pipeline import read_input
 from analyzer.reader import FileReport, read_file
 from analyzer.sources.bundles import Input
 from analyzer.sources.evtx_rust import Coverage
+from analyzer.sources.tree import canonical_time, parse_time
 from tests.conftest import CORPUS, SAMPLES, corpus_files
 
 
@@ -87,6 +89,34 @@ def test_skipping_never_drops_a_needed_record_corpus(path: Path) -> None:
     _check(path, KEEP_CORPUS)
 
 
+# Corpus logs that take the rust reader's rarer branches (also outside the every-fourth subset):
+# skipped records whose times are printed with 7 and 9 decimals in one batch, several computers
+# in one batch (forwarded events), records of shapes only the careful record-by-record path reads.
+BRANCHES = [
+    "hayabusa-sample-evtx/EVTX-to-MITRE-Attack/TA0008-Lateral Movement/T1021.006-Windows Remote Management/"
+    "ID4656-WS Management listener enumeration.evtx",
+    "evtx-rs-samples/samples/security.evtx",
+    "evtx-rs-samples/samples/sample-with-zero-data-size-event.evtx",
+    "deepbluecli/evtx/password-spray.evtx",
+]
+
+
+@pytest.mark.parametrize("name", BRANCHES)
+def test_skipping_branches_corpus(name: str) -> None:
+    path = CORPUS / name
+    _check(path, KEEP_CORPUS)
+    _check(path, load().wanted())
+
+
+def test_times_compare_whatever_their_precision() -> None:
+    assert canonical_time("2021-11-19T16:52:33.833733500Z") == "2021-11-19T16:52:33.833733Z"
+    assert canonical_time("2020-12-11T12:28:01.2990045Z") == "2020-12-11T12:28:01.299004Z"
+    assert canonical_time("2020-12-11 12:28:01Z") == "2020-12-11T12:28:01.000000Z"
+    for bad in ("", "2020-13-11T12:28:01Z", "yesterday"):
+        with pytest.raises(RecordError):
+            canonical_time(bad)
+
+
 def test_report_through_the_fast_path_equals_a_full_read() -> None:
     catalogue = load()
     path = SAMPLES / "connectivity-outage.evtx"
@@ -128,3 +158,27 @@ def test_parquet_partitioned_by_server(tmp_path: Path) -> None:
         assert row["data"] == event["data"] and dict(row["fields"]) == event["fields"]
         assert row["time_created"].isoformat().replace("+00:00", "Z") == event["time_created"]
     assert CliRunner().invoke(app, ["events", str(SAMPLES), "-f", "parquet"]).exit_code == 2
+
+
+def test_skipped_times_printed_differently_still_compare_as_times() -> None:
+    """A batch whose times are printed with different precision (string-typed SystemTime
+    values do that) is compared as times: as strings, `20.5Z` would sort after `20.55Z`."""
+    from evtx import PyEvtxParser
+
+    from analyzer.sources.evtx_rust import _Triage
+
+    record = next(PyEvtxParser(str(SAMPLES / "healthy.evtx"), indent=False).records())
+    stamp = record["data"].split('SystemTime="')[1].split('"')[0]
+    batch = [
+        {"event_record_id": n, "data": record["data"].replace(stamp, f"2021-06-03T13:05:20.{fraction}Z")}
+        for n, fraction in enumerate(("55", "5", "549"), 1)
+    ]
+    for careful in (False, True):
+        coverage = Coverage()
+        triage = _Triage({}, coverage)
+        assert list(triage._one_by_one(batch) if careful else triage.parse(batch)) == []
+        assert coverage.spans_by_computer()[record["data"].split("<Computer>")[1].split("<")[0]] == (
+            parse_time("2021-06-03T13:05:20.5Z"),
+            parse_time("2021-06-03T13:05:20.55Z"),
+        )
+        assert list(coverage.skipped) == [1, 2, 3]

@@ -15,13 +15,15 @@ import logging
 import re
 from array import array
 from html import unescape
-from typing import TYPE_CHECKING
+from itertools import compress, islice, repeat
+from operator import add, getitem, itemgetter, not_, sub
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from analyzer.errors import InputError, RecordError
 from analyzer.events import Event
-from analyzer.sources.tree import El, from_lxml, parse_time, to_event
+from analyzer.sources.tree import El, canonical_time, from_lxml, parse_time, to_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -81,11 +83,10 @@ def read(
     """Yield (record-header number, event or the reason it could not be read).
 
     With `keep` (provider -> event ids, or None for all) and `coverage`, any other record is
-    not parsed: only its computer and time are read from the XML text into `coverage`, and
-    its number is added to `coverage.skipped` (so the reader still counts it). Records
-    pyevtx-rs skips (inside a damaged chunk, or silently within one) are not returned at all;
-    the reader counts them from the chunk headers. This loop runs once per record of every
-    input, so it is written for speed.
+    not parsed: only its computer and time go into `coverage`, and its number into
+    `coverage.skipped` (so the reader still counts it). Records pyevtx-rs skips (inside a
+    damaged chunk, or silently within one) are not returned at all; the reader counts them
+    from the chunk headers.
     """
     from evtx import PyEvtxParser
 
@@ -93,52 +94,142 @@ def read(
         records = PyEvtxParser(str(path), number_of_threads=threads, indent=False).records()
     except (OSError, RuntimeError) as exc:
         raise InputError(path, f"pyevtx-rs cannot open it ({str(exc).splitlines()[0][:120]})") from None
-    # Event ids compared as the text pyevtx-rs prints, to save an int() per record.
-    wanted = (
-        {name: None if ids is None else frozenset(map(str, ids)) for name, ids in keep.items()}
-        if keep is not None and coverage is not None
-        else None
-    )
-    spans, skipped = (coverage.spans, coverage.skipped) if coverage is not None else ({}, array("Q"))
+    triage = _Triage(keep, coverage) if keep is not None and coverage is not None else None
     errors = 0
     while True:
+        batch: list[dict[str, Any]] = []
         try:
-            for record in records:
-                xml = record["data"]
-                if wanted is not None:
-                    at = xml.find('<Provider Name="') + 16
-                    name = xml[at : xml.find('"', at)] if at >= 16 else ""
-                    ids = wanted.get(unescape(name) if "&" in name else name, _NOT_KEPT)
-                    if (
-                        (ids is _NOT_KEPT or (ids is not None and _event_id(xml) not in ids))
-                        and name
-                        and (
-                            "<EventRecordID>" in xml and 'SystemTime="' in xml  # else: let the full path judge it
-                        )
-                    ):
-                        at = xml.find('SystemTime="') + 12
-                        stamp = xml[at : xml.find('"', at)]
-                        at = xml.find("<Computer>") + 10
-                        computer = xml[at : xml.find("<", at)]
-                        span = spans.get(computer)
-                        if span is None:
-                            spans[computer] = [stamp, stamp]
-                        elif stamp < span[0]:
-                            span[0] = stamp
-                        elif stamp > span[1]:
-                            span[1] = stamp
-                        skipped.append(record["event_record_id"])
-                        continue
-                try:
-                    yield record["event_record_id"], fast_event(xml, file) or to_event(xml_to_tree(xml), file)
-                except RecordError as exc:
-                    yield record["event_record_id"], exc
-            return
+            batch.extend(islice(records, _BATCH))  # keeps the records read before an error
         except RuntimeError:  # a damaged place: pyevtx-rs resumes at the next chunk
             log.debug("%s: pyevtx-rs skipped a damaged place", file)
             errors += 1
-            if errors >= MAX_CONSECUTIVE_ERRORS:
+        else:
+            if not batch:
                 return
+        for number, xml in triage.parse(batch) if triage else map(_NUMBER_AND_XML, batch):
+            try:
+                yield number, fast_event(xml, file) or to_event(xml_to_tree(xml), file)
+            except RecordError as exc:
+                yield number, exc
+        if errors >= MAX_CONSECUTIVE_ERRORS:
+            return
+
+
+_BATCH = 1024
+_NUMBER_AND_XML = itemgetter("event_record_id", "data")
+_XML = itemgetter("data")
+_NUMBER = itemgetter("event_record_id")
+# How pyevtx-rs starts every record of a real Windows log. Text after it is escaped XML, so a
+# window of the record's start can be read without the rest of the record.
+_START = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="'
+)
+_KEY = itemgetter(slice(0, len(_START) + 96))  # the start, provider name, and usually the event id
+_HEAD = re.compile(
+    re.escape(_START) + r'([^"<&]+)"(?:[^>]*>(?:</Provider>)?<EventID(?: Qualifiers="\d*")?>(\d+)</EventID>)?'
+)
+_TIME, _TIME_AFTER = '<TimeCreated SystemTime="', '"></TimeCreated><EventRecordID>'
+
+
+class _Triage:
+    """Decides which records of a batch are parsed, and accounts for the others.
+
+    This runs for every record of every input, so the per-record work is done in C (`map`,
+    `compress`, `str.find`): a record is judged by a window of its start (provider and event
+    id, the same text for every record of that kind, so judged once), and a skipped record's
+    time and computer are cut out at known places. A batch with any record of another shape
+    is judged record by record, from its text.
+    """
+
+    def __init__(self, keep: Keep, coverage: Coverage) -> None:
+        # Event ids compared as the text pyevtx-rs prints, to save an int() per record.
+        self.wanted = {name: None if ids is None else frozenset(map(str, ids)) for name, ids in keep.items()}
+        self.coverage = coverage
+        self.verdicts: dict[str, bool | None] = {}  # record start -> parse it (None: can't tell)
+
+    def parse(self, batch: list[dict[str, Any]]) -> Iterator[tuple[int, str]]:
+        """(number, XML) of the records to parse; the others are counted into coverage."""
+        xmls = list(map(_XML, batch))
+        keys = list(map(_KEY, xmls))
+        verdicts = self.verdicts
+        if len(verdicts) > 100_000:  # bound the memory on logs of very varied records
+            verdicts.clear()
+        for key in set(keys).difference(verdicts):
+            verdicts[key] = self._verdict(key)
+        parse = list(map(verdicts.__getitem__, keys))
+        if None not in parse and self._count(batch, list(compress(xmls, map(not_, parse))), parse):
+            if True in parse:
+                yield from map(_NUMBER_AND_XML, compress(batch, parse))
+            return
+        yield from self._one_by_one(batch)
+
+    def _verdict(self, key: str) -> bool | None:
+        head = _HEAD.match(key)
+        if head is None:
+            return None
+        ids = self.wanted.get(head[1], _NOT_KEPT)
+        if ids is _NOT_KEPT or ids is None:
+            return ids is None
+        return None if head[2] is None else head[2] in ids
+
+    def _count(self, batch: list[dict[str, Any]], skipped: list[str], parse: list[bool]) -> bool:
+        """Note the skipped records' times and computers; False (nothing noted) if one has
+        another shape."""
+        if not skipped:
+            return True
+        at = list(map(str.find, skipped, repeat(_TIME), repeat(len(_START))))
+        if -1 in at:
+            return False
+        starts = list(map(add, at, repeat(len(_TIME))))
+        ends = list(map(str.find, skipped, repeat('"'), starts))
+        if not all(map(str.startswith, skipped, repeat(_TIME_AFTER), ends)):
+            return False
+        stamps = list(map(getitem, skipped, map(slice, starts, ends)))
+        try:
+            if len(set(map(sub, ends, starts))) > 1:  # not all printed alike: compare them as times
+                stamps = list(map(canonical_time, stamps))
+            extremes = {stamp: canonical_time(stamp) for stamp in (min(stamps), max(stamps))}
+        except RecordError:
+            return False
+        at = skipped[0].find("<Computer>", ends[0]) + 10
+        first = skipped[0][at : skipped[0].find("<", at)]
+        if -1 in map(str.find, skipped, repeat(f"<Computer>{first}</Computer>"), ends):
+            at = list(map(str.find, skipped, repeat("<Computer>"), ends))
+            if -1 in at:
+                return False
+            starts = list(map(add, at, repeat(10)))
+            computers = list(map(getitem, skipped, map(slice, starts, map(str.find, skipped, repeat("<"), starts))))
+            for computer in set(computers):
+                mine = [stamp for stamp, name in zip(stamps, computers, strict=True) if name == computer]
+                self.coverage.span(computer, canonical_time(min(mine)), canonical_time(max(mine)))
+        else:
+            self.coverage.span(first, extremes[min(stamps)], extremes[max(stamps)])
+        self.coverage.skipped.extend(compress(map(_NUMBER, batch), map(not_, parse)))
+        return True
+
+    def _one_by_one(self, batch: list[dict[str, Any]]) -> Iterator[tuple[int, str]]:
+        wanted, note = self.wanted, self.coverage.note
+        for record in batch:
+            xml = record["data"]
+            at = xml.find('<Provider Name="') + 16
+            name = xml[at : xml.find('"', at)] if at >= 16 else ""
+            ids = wanted.get(unescape(name) if "&" in name else name, _NOT_KEPT)
+            if (
+                (ids is _NOT_KEPT or (ids is not None and _event_id(xml) not in ids))
+                and name
+                and ("<EventRecordID>" in xml and 'SystemTime="' in xml)  # else: let the full path judge it
+            ):
+                at = xml.find('SystemTime="') + 12
+                try:
+                    stamp = canonical_time(xml[at : xml.find('"', at)])
+                except RecordError:  # let the full path judge it
+                    yield record["event_record_id"], xml
+                    continue
+                at = xml.find("<Computer>") + 10
+                note(xml[at : xml.find("<", at)], stamp, record["event_record_id"])
+            else:
+                yield record["event_record_id"], xml
 
 
 _ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#x[0-9A-Fa-f]+|#[0-9]+);")
@@ -274,15 +365,17 @@ class Coverage:
         self.skipped = array("Q")
 
     def note(self, computer: str, stamp: str, number: int) -> None:
-        """A record counted but not parsed (the rust loop inlines this, for speed)."""
+        """A record counted but not parsed."""
+        self.span(computer, stamp, stamp)
+        self.skipped.append(number)
+
+    def span(self, computer: str, first: str, last: str) -> None:
         span = self.spans.get(computer)
         if span is None:
-            self.spans[computer] = [stamp, stamp]
-        elif stamp < span[0]:
-            span[0] = stamp
-        elif stamp > span[1]:
-            span[1] = stamp
-        self.skipped.append(number)
+            self.spans[computer] = [first, last]
+        else:
+            span[0] = min(span[0], first)
+            span[1] = max(span[1], last)
 
     def spans_by_computer(self) -> dict[str, tuple[datetime, datetime]]:
         return {

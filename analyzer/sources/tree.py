@@ -73,7 +73,15 @@ def parse_time(text: str) -> datetime:
         raise RecordError("unparseable TimeCreated")
     fraction = (m.group(7) or "0").ljust(6, "0")[:6]
     y, mo, d, h, mi, s = (int(g) for g in m.groups()[:6])
-    return datetime(y, mo, d, h, mi, s, int(fraction), tzinfo=UTC)
+    try:
+        return datetime(y, mo, d, h, mi, s, int(fraction), tzinfo=UTC)
+    except ValueError:
+        raise RecordError("unparseable TimeCreated") from None
+
+
+def canonical_time(text: str) -> str:
+    """`text` as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, so times printed differently compare as strings."""
+    return parse_time(text).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def _int(text: str | None) -> int | None:
