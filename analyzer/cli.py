@@ -261,7 +261,7 @@ def report(
     from analyzer.output import open_output
     from analyzer.pipeline import analyze
     from analyzer.reader import resolve_engine
-    from analyzer.reports import RENDERERS
+    from analyzer.reports import renderer
 
     redactor = _redactor(redact, redact_key, redact_hosts)
     analysis = analyze(
@@ -285,7 +285,7 @@ def report(
     if redactor:
         doc = redactor.document(doc)
     with open_output(output) as out:
-        out.write(RENDERERS[fmt.value](doc, lang.value))
+        out.write(renderer(fmt.value)(doc, lang.value))
     _exit_for(analysis.inputs)
 
 
@@ -324,7 +324,7 @@ def triage(
     from analyzer.pipeline import analyze
     from analyzer.progress import Progress
     from analyzer.reader import resolve_engine
-    from analyzer.reports import TRIAGE_RENDERERS
+    from analyzer.reports import renderer
     from analyzer.reports import triage as triage_report
 
     redactor = _redactor(redact, redact_key, redact_hosts)
@@ -359,7 +359,7 @@ def triage(
     if redactor:
         doc = redactor.document(doc)
     with open_output(output) as out:
-        out.write(TRIAGE_RENDERERS[fmt.value](doc, lang.value))
+        out.write(renderer(fmt.value, triage=True)(doc, lang.value))
     _exit_for(analysis.inputs)
 
 

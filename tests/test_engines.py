@@ -86,3 +86,33 @@ def test_the_corpus_is_all_there_and_matches_its_manifest() -> None:
         total_events += events
         total_declared += report.expected
     assert total_events == 20_175 and total_declared == 20_661
+
+
+def test_the_one_regex_reader_agrees_with_the_string_and_lxml_readers() -> None:
+    """The rust engine reads records of the plain shape with one regex; on every record of the
+    corpus and the samples it gives what the string-search and lxml readers give."""
+    from evtx import PyEvtxParser
+
+    from analyzer.errors import RecordError
+    from analyzer.sources.evtx_rust import fast_event, plain_event, to_event, xml_to_tree
+
+    plain = other = 0
+    for path in [*CORPUS_FILES, *sorted(SAMPLES.glob("*.evtx"))]:
+        records = PyEvtxParser(str(path), indent=False).records()
+        while True:
+            try:
+                xml = next(records)["data"]
+            except StopIteration:
+                break
+            except RuntimeError:
+                continue
+            event = plain_event(xml, "f")
+            if event is None:
+                other += 1
+                continue
+            plain += 1
+            try:
+                assert event == (fast_event(xml, "f") or to_event(xml_to_tree(xml), "f")), xml[:300]
+            except RecordError:
+                pytest.fail(f"only the regex reader reads {xml[:300]}")
+    assert plain > 20 * other > 0

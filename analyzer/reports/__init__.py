@@ -1,30 +1,26 @@
-"""Report renderers: format name -> function(document) -> text."""
+"""Report renderers: format name -> function(document, lang) -> text. Each renderer's module is
+imported only when its format is asked for (tabulate and the HTML template cost start-up time)."""
 
 from __future__ import annotations
 
 import json
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
-
-from analyzer.reports import html, markdown, table, triage
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+# format -> (module, function) for `wba report` and for `wba triage`
+_REPORT = {"table": ("table", "render"), "markdown": ("markdown", "render"), "html": ("html", "render")}
+_TRIAGE = {"table": ("triage", "render_table"), "markdown": ("triage", "render_markdown"), "html": ("html", "render")}
 
 
 def _json(doc: dict[str, Any], lang: str = "en") -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-RENDERERS: dict[str, Callable[[dict[str, Any], str], str]] = {
-    "table": table.render,
-    "markdown": markdown.render,
-    "json": _json,
-    "html": html.render,
-}
-
-TRIAGE_RENDERERS: dict[str, Callable[[dict[str, Any], str], str]] = {
-    "table": triage.render_table,
-    "markdown": triage.render_markdown,
-    "json": _json,
-    "html": html.render,
-}
+def renderer(fmt: str, triage: bool = False) -> Callable[[dict[str, Any], str], str]:
+    if fmt == "json":
+        return _json
+    module, function = (_TRIAGE if triage else _REPORT)[fmt]
+    return getattr(import_module(f"analyzer.reports.{module}"), function)

@@ -14,12 +14,11 @@ from __future__ import annotations
 import logging
 import re
 from array import array
+from functools import cache
 from html import unescape
 from itertools import compress, islice, repeat
 from operator import add, getitem, itemgetter, not_, sub
 from typing import TYPE_CHECKING, Any
-
-from lxml import etree
 
 from analyzer.errors import InputError, RecordError
 from analyzer.events import Event
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
-PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
 MAX_CONSECUTIVE_ERRORS = 10_000
 # Characters XML 1.0 forbids or normalizes away (CR): mapped to unused private-use code points
 # for parsing, and back afterwards.
@@ -65,13 +63,24 @@ class _Shield:
         return "".join(_unslot(ord(c) - base) if base <= ord(c) < base + _SPAN else c for c in text)
 
 
+@cache
+def _parser() -> Any:
+    from lxml import etree
+
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
+    )
+
+
 def xml_to_tree(xml: str) -> El:
     shield = _Shield(xml) if _UNSAFE.search(xml) else None
     if shield:
         xml = shield.hide(xml)
     start = xml.find("<Event")
+    from lxml import etree  # only records the string reader cannot take come here
+
     try:
-        root = etree.fromstring(xml[start:].encode("utf-8", "surrogatepass"), PARSER)
+        root = etree.fromstring(xml[start:].encode("utf-8", "surrogatepass"), _parser())
     except etree.XMLSyntaxError as exc:
         raise RecordError("record XML does not parse") from exc
     return from_lxml(root, shield.restore if shield else str)
@@ -108,7 +117,7 @@ def read(
                 return
         for number, xml in triage.parse(batch) if triage else map(_NUMBER_AND_XML, batch):
             try:
-                yield number, fast_event(xml, file) or to_event(xml_to_tree(xml), file)
+                yield number, plain_event(xml, file) or fast_event(xml, file) or to_event(xml_to_tree(xml), file)
             except RecordError as exc:
                 yield number, exc
         if errors >= MAX_CONSECUTIVE_ERRORS:
@@ -245,6 +254,60 @@ def _entity(match: re.Match[str]) -> str:
 
 def _text(raw: str) -> str:
     return _ENTITY.sub(_entity, raw) if "&" in raw else raw
+
+
+# A whole record in the shape pyevtx-rs gives real Windows events (classic or manifest-based
+# System, then EventData of plain <Data> and <Binary> elements): read by one regex match.
+_PLAIN = re.compile(
+    re.escape(_START) + r'([^"<&]*)"[^>]*>(?:</Provider>)?'
+    r'<EventID(?: Qualifiers="([^"]*)")?>(\d+)</EventID>(?:<Version>[^<]*</Version>)?'
+    r"<Level>([^<]*)</Level><Task>([^<]*)</Task>(?:<Opcode>[^<]*</Opcode>)?<Keywords>([^<]*)</Keywords>"
+    r'<TimeCreated SystemTime="([^"]+)"></TimeCreated><EventRecordID>(\d+)</EventRecordID>'
+    r"(?:<Correlation[^>]*>(?:</Correlation>)?)?(?:<Execution[^>]*>(?:</Execution>)?)?"
+    r"<Channel>([^<]*)</Channel><Computer>([^<]*)</Computer>(?:<Security[^>]*>(?:</Security>)?)?</System>"
+    r'(?:<EventData>((?:<Data(?: Name="[^"]*")?>[^<]*</Data>|<Binary>[^<]*</Binary>)*)</EventData>)?</Event>$'
+)
+_DATA = re.compile(r'<Data(?: Name="([^"]*)")?>([^<]*)</Data>')
+
+
+def _number(text: str) -> int | None:
+    if not text:
+        return None
+    try:
+        return int(text, 16) if text[:2] in ("0x", "0X") else int(text)
+    except ValueError:
+        return None
+
+
+def plain_event(xml: str, file: str) -> Event | None:
+    """The event of a record in the plain shape, or None (the other readers then take it)."""
+    match = _PLAIN.match(xml)
+    if match is None or not match[1]:
+        return None
+    name, qualifiers, event_id, level, task, keywords, stamp, record, channel, computer, body = match.groups()
+    data: list[str] = []
+    fields: dict[str, str] = {}
+    if body:
+        for key, raw in _DATA.findall(body):
+            value = _text(raw)
+            data.append(value)
+            if key:  # a `Name=""` attribute is no name: as the other readers see it
+                fields[_text(key)] = value
+    return Event(
+        file=file,
+        event_record_id=int(record),
+        time_created=parse_time(stamp),
+        provider=name,
+        event_id=int(event_id),
+        qualifiers=int(qualifiers) if qualifiers and qualifiers.isdigit() else None,
+        level=_number(level),
+        task=_number(task),
+        keywords=_number(keywords),
+        channel=_text(channel),
+        computer=_text(computer),
+        data=data,
+        fields=fields,
+    )
 
 
 def fast_event(xml: str, file: str) -> Event | None:
