@@ -68,6 +68,11 @@ _TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9})
 
 
 def parse_time(text: str) -> datetime:
+    if len(text) == 27 and text[10] == "T" and text[26] == "Z":  # as pyevtx-rs prints it: the quick way
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
     m = _TIME.match(text)
     if not m:
         raise RecordError("unparseable TimeCreated")

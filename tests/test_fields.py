@@ -1,0 +1,36 @@
+"""The field patterns are written for speed (literal first, no backtracking); they must find
+exactly what their plain forms find, on any text."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzer import fields
+
+PLAIN = {
+    "_HR": re.compile(r"\bhr=([0-9A-Fa-f]{8})\b"),
+    "_HEX": re.compile(r"\b0x(80[0-9A-Fa-f]{6})\b"),
+    "_UPN": re.compile(r"(?<!Admin)UserPrincipalName:?\s*([^\s,]+@[^\s,]+)"),
+    "_SOURCE_ANCHOR": re.compile(r"(?:SourceAnchorValue|Anchor)\s?:\s*([A-Za-z0-9+/=]{8,})"),
+    "_NAMESPACE": re.compile(
+        r"([a-z0-9][a-z0-9-]*)\.servicebus\.(?:windows\.net|usgovcloudapi\.net|chinacloudapi\.cn)", re.IGNORECASE
+    ),
+}
+PIECES = [
+    "hr=", "0x80", "0x", "a1b2c3d4", "8023061f", "UserPrincipalName", "Admin", "Source", "Anchor", "Value",
+    ":", " ", ",", "-", "_", ".", "@", "u@x.com", "abcdEFGH12==", "x", "9", "İ", "ſ", "contoso-sspr",
+    ".servicebus.windows.net", ".SERVICEBUS.chinacloudapi.cn", "servicebus",
+]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=12).map("".join))
+def test_fast_patterns_match_as_the_plain_ones(text: str) -> None:
+    for name, plain in PLAIN.items():
+        want, got = plain.search(text), getattr(fields, name).search(text)
+        assert (want and want.group(1)) == (got and got.group(1)), name
+    want = PLAIN["_NAMESPACE"].search(text)
+    assert fields.extract(text).namespace == (want.group(1).casefold() if want else None)
