@@ -8,6 +8,7 @@ Results come back in submission order.
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import time
 from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,14 @@ class _Worker:
         self.connection.close()
 
 
+def _dispatch(pool: list[_Worker], pending: list[int], tasks: list[tuple[Any, ...]], timeout: float) -> None:
+    for worker in pool:
+        if worker.task is None and pending:
+            worker.task = pending.pop()
+            worker.deadline = time.monotonic() + timeout
+            worker.connection.send(tasks[worker.task])
+
+
 def run(function: Callable[..., Any], tasks: list[tuple[Any, ...]], workers: int, timeout: float) -> Iterator[Any]:
     """Yield function(*task) for each task, in order (or a Failed), using up to `workers` processes."""
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
@@ -63,24 +72,20 @@ def run(function: Callable[..., Any], tasks: list[tuple[Any, ...]], workers: int
     emitted = 0
     try:
         while emitted < len(tasks):
-            for worker in pool:
-                if worker.task is None and pending:
-                    worker.task = pending.pop()
-                    worker.deadline = time.monotonic() + timeout
-                    worker.connection.send(tasks[worker.task])
+            _dispatch(pool, pending, tasks, timeout)
             busy = [w for w in pool if w.task is not None]
             if busy:
                 left = max(0.0, min(w.deadline for w in busy) - time.monotonic())
                 ready = wait([w.connection for w in busy], timeout=left)
             else:
                 ready = []
+            received: list[tuple[int, bytes]] = []
             for index, worker in enumerate(pool):
                 if worker.task is None:
                     continue
                 if worker.connection in ready:
                     try:
-                        ok, value = worker.connection.recv()
-                        results[worker.task] = value if ok else Failed(value)
+                        received.append((worker.task, worker.connection.recv_bytes()))
                         worker.task = None
                         continue
                     except (EOFError, OSError):
@@ -91,6 +96,13 @@ def run(function: Callable[..., Any], tasks: list[tuple[Any, ...]], workers: int
                     continue
                 worker.stop()
                 pool[index] = _Worker(context, function)
+            _dispatch(pool, pending, tasks, timeout)  # workers get their next file before results are unpacked
+            for task, payload in received:
+                try:
+                    ok, value = pickle.loads(payload)
+                except Exception:  # a result that does not unpack is that file's failure
+                    ok, value = False, "the reader's result could not be read"
+                results[task] = value if ok else Failed(value)
             while emitted in results:
                 yield results.pop(emitted)
                 emitted += 1
