@@ -132,6 +132,14 @@ class Partial:
                 self.seen.add(key)
             self.events.append(event)
 
+    def absorb(self, other: Partial) -> None:
+        """Add what the next piece of the same input contributes."""
+        for computer, (first, last) in other.coverage.items():
+            self.extend(computer, first, last)
+        self.events += other.events
+        self.hints += other.hints
+        self.duplicates += other.duplicates
+
     def extend(self, computer: str, first: datetime, last: datetime) -> None:
         span = self.coverage.get(computer)
         if span is None:

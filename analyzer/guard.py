@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import queue
+import signal
+import threading
 import time
 from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
@@ -27,6 +30,7 @@ class Failed:
 
 
 def _serve(connection: Connection, function: Callable[..., Any]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     while True:
         task = connection.recv()
         if task is None:
@@ -63,50 +67,32 @@ def _dispatch(pool: list[_Worker], pending: list[int], tasks: list[tuple[Any, ..
 
 
 def run(function: Callable[..., Any], tasks: list[tuple[Any, ...]], workers: int, timeout: float) -> Iterator[Any]:
-    """Yield function(*task) for each task, in order (or a Failed), using up to `workers` processes."""
+    """Yield function(*task) for each task, in order (or a Failed), using up to `workers` processes.
+
+    A thread hands out tasks and collects results, so workers get their next task at once even
+    while the caller is busy with a result; results are unpacked here, in the caller's thread.
+    """
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     pool = [_Worker(context, function) for _ in range(max(1, min(workers, len(tasks))))]
+    done: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
+    stop = threading.Event()
+    driver = threading.Thread(
+        target=_drive, args=(pool, tasks, timeout, lambda: _Worker(context, function), done, stop), daemon=True
+    )
+    driver.start()
     results: dict[int, Any] = {}
-    pending = list(range(len(tasks)))
-    pending.reverse()
-    emitted = 0
     try:
-        while emitted < len(tasks):
-            _dispatch(pool, pending, tasks, timeout)
-            busy = [w for w in pool if w.task is not None]
-            if busy:
-                left = max(0.0, min(w.deadline for w in busy) - time.monotonic())
-                ready = wait([w.connection for w in busy], timeout=left)
-            else:
-                ready = []
-            received: list[tuple[int, bytes]] = []
-            for index, worker in enumerate(pool):
-                if worker.task is None:
-                    continue
-                if worker.connection in ready:
-                    try:
-                        received.append((worker.task, worker.connection.recv_bytes()))
-                        worker.task = None
-                        continue
-                    except (EOFError, OSError):
-                        results[worker.task] = Failed("the reader crashed on this file")
-                elif time.monotonic() >= worker.deadline:
-                    results[worker.task] = Failed(f"reading took longer than {timeout:g} s: stopped")
-                else:
-                    continue
-                worker.stop()
-                pool[index] = _Worker(context, function)
-            _dispatch(pool, pending, tasks, timeout)  # workers get their next file before results are unpacked
-            for task, payload in received:
-                try:
-                    ok, value = pickle.loads(payload)
-                except Exception:  # a result that does not unpack is that file's failure
-                    ok, value = False, "the reader's result could not be read"
-                results[task] = value if ok else Failed(value)
-            while emitted in results:
-                yield results.pop(emitted)
-                emitted += 1
+        for emitted in range(len(tasks)):
+            while emitted not in results:
+                task, value = done.get()
+                if task < 0:  # the driver failed
+                    raise value
+                results[task] = value
+            value = results.pop(emitted)
+            yield _unpack(value) if isinstance(value, bytes) else value
     finally:
+        stop.set()
+        driver.join()
         for worker in pool:
             graceful = worker.task is None and worker.process.is_alive()
             if graceful:
@@ -115,3 +101,55 @@ def run(function: Callable[..., Any], tasks: list[tuple[Any, ...]], workers: int
                 except OSError:
                     graceful = False
             worker.stop(grace=5.0 if graceful else 0.0)
+
+
+def _unpack(payload: bytes) -> Any:
+    try:
+        ok, value = pickle.loads(payload)
+    except Exception:  # a result that does not unpack is that file's failure
+        return Failed("the reader's result could not be read")
+    return value if ok else Failed(value)
+
+
+def _drive(
+    pool: list[_Worker],
+    tasks: list[tuple[Any, ...]],
+    timeout: float,
+    new_worker: Callable[[], _Worker],
+    done: queue.SimpleQueue[tuple[int, Any]],
+    stop: threading.Event,
+) -> None:
+    """Keep every worker busy until all tasks are done (or `stop`); put (task, pickled result or
+    Failed) into `done`, or (-1, exception) if this loop itself fails."""
+    pending = list(range(len(tasks)))
+    pending.reverse()
+    finished = 0
+    try:
+        while finished < len(tasks) and not stop.is_set():
+            _dispatch(pool, pending, tasks, timeout)
+            busy = [w for w in pool if w.task is not None]
+            if not busy:
+                break
+            left = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+            ready = wait([w.connection for w in busy], timeout=min(left, 0.2))  # 0.2 s: notice `stop`
+            for index, worker in enumerate(pool):
+                if worker.task is None:
+                    continue
+                if worker.connection in ready:
+                    try:
+                        done.put((worker.task, worker.connection.recv_bytes()))
+                        worker.task = None
+                        finished += 1
+                        continue
+                    except (EOFError, OSError):
+                        done.put((worker.task, Failed("the reader crashed on this file")))
+                elif time.monotonic() >= worker.deadline:
+                    done.put((worker.task, Failed(f"reading took longer than {timeout:g} s: stopped")))
+                else:
+                    continue
+                finished += 1
+                worker.task = None
+                worker.stop()
+                pool[index] = new_worker()
+    except BaseException as exc:  # handed to the caller's thread
+        done.put((-1, exc))

@@ -12,9 +12,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from analyzer.diagnosis import Collector, Partial
-from analyzer.reader import FileReport, read_file
+from analyzer.reader import FileReport, merge_pieces, read_file
 from analyzer.reports import document
 from analyzer.sources.bundles import open_inputs
+from analyzer.sources.layout import chunks_in
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from analyzer.catalogue.loader import Catalogue
     from analyzer.progress import Progress
     from analyzer.sources.bundles import Input, Limits
+    from analyzer.sources.layout import Piece
 
 
 DEFAULT_TIMEOUT = 600.0  # seconds one file may take before its reader is stopped
@@ -51,9 +53,15 @@ class Analysis:
 
 
 def read_input(
-    item: Input, engine: str, catalogue: Catalogue, wanted: dict[str, frozenset[int] | None], threads: int = 1
+    item: Input,
+    engine: str,
+    catalogue: Catalogue,
+    wanted: dict[str, frozenset[int] | None],
+    threads: int = 1,
+    piece: Piece | None = None,
 ) -> tuple[FileReport, Partial, str | None]:
-    """Read one input completely: its account, its partial, and its sha256 (None if unreadable).
+    """Read one input (or one piece of its chunks) completely: its account, its partial, and its
+    sha256 (None if unreadable; the first piece hashes the whole file).
 
     Only events of catalogue providers are kept; the rust engine does not even parse the others
     (their computer and time still count for coverage). The file is hashed in a thread meanwhile.
@@ -64,13 +72,13 @@ def read_input(
     partial = Partial()
     coverage = Coverage()
     with ThreadPoolExecutor(max_workers=1) as hasher:
-        digest = hasher.submit(document.file_sha256, item.path)
-        for event in read_file(item, engine, report, wanted, coverage, threads):
+        digest = hasher.submit(document.file_sha256, item.path) if piece is None or piece[0] == 0 else None
+        for event in read_file(item, engine, report, wanted, coverage, threads, piece):
             partial.observe(event, catalogue.providers)
         for computer, (first, last) in coverage.spans_by_computer().items():
             partial.extend(computer or f"(unknown computer: {item.display})", first, last)
         try:
-            sha = digest.result() if report.error is None else None
+            sha = digest.result() if digest is not None and report.error is None else None
         except OSError:
             sha = None
     partial.seen = set()  # only needed while reading this input
@@ -79,9 +87,45 @@ def read_input(
 
 
 def _read_task(
-    catalogue: Catalogue, engine: str, wanted: dict[str, frozenset[int] | None], threads: int, item: Input
+    catalogue: Catalogue,
+    engine: str,
+    wanted: dict[str, frozenset[int] | None],
+    threads: int,
+    item: Input,
+    piece: Piece | None,
 ) -> tuple[FileReport, Partial, str | None]:
-    return read_input(item, engine, catalogue, wanted, threads)
+    return read_input(item, engine, catalogue, wanted, threads, piece)
+
+
+PIECES_PER_WORKER = 4  # enough that no worker idles long at the end of a batch
+MIN_PIECE = 32  # chunks (2 MiB): smaller pieces cost more in overhead than they balance
+
+
+def _size(item: Input) -> int:
+    try:
+        return item.path.stat().st_size
+    except OSError:
+        return 0  # read whole: the reader reports why it cannot
+
+
+def split(items: list[Input], jobs: int, engine: str = "rust") -> list[list[Piece | None]]:
+    """How to read each input: whole ([None]), or as pieces of its chunks when there are too few
+    inputs to keep `jobs` workers busy to the end (a few big logs, or one). Only for the rust
+    engine: the python engine reuses a template's plan from earlier chunks, which can rescue
+    records of a damaged chunk, so its result for a chunk may depend on the chunks before it."""
+    if engine != "rust":
+        return [[None] for _ in items]
+    places = [chunks_in(_size(item)) if item.kind == "evtx" else 0 for item in items]
+    per_piece = max(MIN_PIECE, -(-sum(places) // (jobs * PIECES_PER_WORKER)))
+    plans: list[list[Piece | None]] = []
+    for count in places:
+        parts = -(-count // per_piece) if jobs > 1 else 1
+        if parts <= 1:
+            plans.append([None])
+            continue
+        bounds = [count * i // parts for i in range(parts + 1)]
+        plans.append([(bounds[i], bounds[i + 1] if i + 1 < parts else None) for i in range(parts)])
+    return plans
 
 
 def analyze(
@@ -134,16 +178,32 @@ def _read_all(
     from analyzer import guard
 
     wanted = catalogue.wanted(everything)
-    threads = 0 if jobs > 1 and len(items) == 1 else 1  # spare cores: let pyevtx-rs use them
-    if len(items) == 1:  # nothing else to protect from a stall: read in this process (Ctrl-C still stops it)
-        yield read_input(items[0], engine, catalogue, wanted, threads)
+    plans = split(items, jobs, engine)
+    if len(items) == 1 and plans[0] == [None]:
+        # nothing else to protect from a stall: read in this process (Ctrl-C still stops it)
+        yield read_input(items[0], engine, catalogue, wanted)
         return
     # The catalogue goes to each worker once (bound at start), not with every file.
-    reader = partial(_read_task, catalogue, engine, wanted, threads)
-    for item, result in zip(items, guard.run(reader, [(item,) for item in items], jobs, timeout), strict=True):
-        if isinstance(result, guard.Failed):
-            result = (FileReport(item.display, engine, error=result.reason), Partial(), None)
-        yield result
+    reader = partial(_read_task, catalogue, engine, wanted, 1)
+    tasks = [(item, piece) for item, plan in zip(items, plans, strict=True) for piece in plan]
+    results = guard.run(reader, tasks, jobs, timeout)
+    for item, plan in zip(items, plans, strict=True):
+        parts = [next(results) for _ in plan]
+        failed = next((r for r in parts if isinstance(r, guard.Failed)), None)
+        if failed is not None:  # a piece that failed fails its file, as reading it whole would
+            yield FileReport(item.display, engine, error=failed.reason), Partial(), None
+        elif len(parts) == 1:
+            yield parts[0]
+        else:
+            yield _merge(parts)
+
+
+def _merge(parts: list[tuple[FileReport, Partial, str | None]]) -> tuple[FileReport, Partial, str | None]:
+    whole = parts[0][1]
+    for _, piece, _ in parts[1:]:
+        whole.absorb(piece)
+    report = merge_pieces([report for report, _, _ in parts])
+    return report, whole, parts[0][2] if report.error is None else None
 
 
 def _read_on_dask(

@@ -60,6 +60,7 @@ class FileReport:
     error: str | None = None
     kind: str = "evtx"  # evtx | xml-export | csv-export
     notes: list[str] = field(default_factory=list)  # facts about the input that are not problems
+    rejected: Counter[str] = field(default_factory=Counter)  # records that did not parse, by reason
 
     @property
     def status(self) -> str:
@@ -153,8 +154,10 @@ def read_file(
     keep: Keep | None = None,
     coverage: Coverage | None = None,
     threads: int = 1,
+    piece: layout_mod.Piece | None = None,
 ) -> Iterator[Event]:
-    """Stream the events of one input; fill `report` as a side effect (complete when exhausted).
+    """Stream the events of one input (or of a `piece` of an EVTX file's chunks); fill `report` as
+    a side effect (complete when exhausted).
 
     With `keep` and `coverage`, the rust engine may skip parsing records of other providers:
     they are counted, and their computer and time go into `coverage` instead of an event.
@@ -166,7 +169,7 @@ def read_file(
         return
     path = item.path
     try:
-        layout = layout_mod.scan(path)
+        layout = layout_mod.scan(path, piece)
     except InputError as exc:
         report.error = exc.problem
         return
@@ -180,7 +183,7 @@ def read_file(
     if engine == "rust":
         from analyzer.sources import evtx_rust
 
-        records = evtx_rust.read(path, file, keep, coverage, threads)
+        records = evtx_rust.read(path, file, keep, coverage, threads, piece)
     else:
         from analyzer.sources import evtx_python
 
@@ -193,10 +196,44 @@ def read_file(
     if coverage is not None and coverage.skipped:  # records counted but not parsed (see `keep`)
         report.events += ledger.tally(coverage.skipped, layout)
     report.unreadable = ledger.unreadable()
-    for reason, count in sorted(ledger.rejected.items()):
-        report.problems.append(f"{count} record(s): {reason}")
-    if report.unreadable and not report.problems:
-        report.problems.append("records missing from chunks without a parse error")
+    report.rejected = ledger.rejected
+    report.problems += _record_problems(report)
+
+
+_MISSING = "records missing from chunks without a parse error"
+
+
+def _record_problems(report: FileReport) -> list[str]:
+    found = [f"{count} record(s): {reason}" for reason, count in sorted(report.rejected.items())]
+    return found or ([_MISSING] if report.unreadable and not report.problems else [])
+
+
+def merge_pieces(parts: list[FileReport]) -> FileReport:
+    """One file's report from the reports of its pieces (in chunk order): what reading it whole
+    gives."""
+    whole = FileReport(parts[0].path, parts[0].engine, size=parts[0].size, kind=parts[0].kind)
+    own = set()
+    for part in parts:
+        own |= set(_record_problems(part))
+    for part in parts:
+        whole.chunks += part.chunks
+        whole.expected += part.expected
+        whole.events += part.events
+        whole.unreadable += part.unreadable
+        for moment in (part.first_event, part.last_event):
+            if moment is not None:
+                whole.first_event = min(whole.first_event or moment, moment)
+                whole.last_event = max(whole.last_event or moment, moment)
+        whole.computers.update(part.computers)
+        whole.channels.update(part.channels)
+        whole.providers.update(part.providers)
+        whole.rejected.update(part.rejected)
+        whole.error = whole.error or part.error
+        # the file header's problem is in every piece; chunk problems in one each
+        whole.problems += [p for p in part.problems if p not in own and p not in whole.problems]
+        whole.notes += [n for n in part.notes if n not in whole.notes]
+    whole.problems += _record_problems(whole)
+    return whole
 
 
 def _account(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -182,3 +183,61 @@ def test_skipped_times_printed_differently_still_compare_as_times() -> None:
             parse_time("2021-06-03T13:05:20.55Z"),
         )
         assert list(coverage.skipped) == [1, 2, 3]
+
+
+def test_split_reads_few_big_logs_in_pieces_and_many_logs_whole(tmp_path: Path) -> None:
+    from analyzer.pipeline import split
+
+    big = [Input(f"{i}.evtx", tmp_path / f"{i}.evtx", "evtx") for i in range(3)]
+    for item in big:
+        item.path.write_bytes(b"\0" * (0x1000 + 320 * 0x10000))  # size is all that matters here
+    plans = split(big, 2)  # 3 x 320 chunks for 2 workers: at least 8 pieces, in balanced sizes
+    assert plans == [[(0, 106), (106, 213), (213, None)]] * 3
+    assert split(big, 1) == [[None]] * 3
+    assert split(big, 2, "python") == [[None]] * 3
+    one = split(big[:1], 4)[0]  # pieces of no fewer than 32 chunks
+    assert len(one) == 10 and one[0] == (0, 32) and one[-1] == (288, None)
+    many = big * 20
+    assert split(many, 2) == [[None]] * 60
+    export = Input("x.xml", SAMPLES / "healthy.evtx", "xml-export")
+    assert split([export], 2) == [[None]]
+
+
+def _damaged_or_multi_chunk() -> list[Path]:
+    with (CORPUS / "MANIFEST.tsv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    chosen = [r["path"] for r in rows if int(r["bytes"]) > 0x1000 + 2 * 0x10000 and not r["notes"].startswith("clean")]
+    return [CORPUS / p for p in chosen]
+
+
+def test_reading_in_pieces_gives_what_reading_whole_gives(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Every chunk its own piece, read by two workers and merged: the same account (records,
+    unreadable, problems in order), events, coverage and hash as one pass over each file, on the
+    samples, on damaged multi-chunk logs of the corpus, and on a sample with a bad file header
+    checksum, smashed records and a cut-off last chunk."""
+    from analyzer import pipeline
+
+    data = bytearray((SAMPLES / "connectivity-outage.evtx").read_bytes())
+    data[0x7C] ^= 0xFF  # the file header's checksum
+    data[0x1000 + 0x10000 + 0x300 : 0x1000 + 0x10000 + 0x340] = b"\xff" * 0x40  # records of chunk 1
+    damaged = tmp_path / "damaged.evtx"
+    damaged.write_bytes(data[: len(data) - 0x8000])
+    catalogue = load()
+    paths = [*sorted(SAMPLES.glob("*.evtx")), damaged, *_damaged_or_multi_chunk()]
+    assert len(paths) > 10
+    items = [Input(str(p), p, "evtx") for p in paths]
+    engine = "rust"  # the python engine reads whole files (see `split`)
+    whole = list(pipeline._read_all(items, engine, catalogue, 1, True))
+    monkeypatch.setattr(pipeline, "MIN_PIECE", 1)
+    monkeypatch.setattr(pipeline, "PIECES_PER_WORKER", 10**6)
+    assert sum(len(plan) for plan in pipeline.split(items, 2)) > 3 * len(items)
+    pieces = list(pipeline._read_all(items, engine, catalogue, 2, True))
+    for item, (report, partial, sha), (p_report, p_partial, p_sha) in zip(items, whole, pieces, strict=True):
+        assert p_report == report, item.display
+        assert (p_partial.events, p_partial.coverage, p_partial.duplicates, p_sha) == (
+            partial.events,
+            partial.coverage,
+            partial.duplicates,
+            sha,
+        ), item.display
+        assert [(c, s, f.text) for c, s, f in p_partial.hints] == [(c, s, f.text) for c, s, f in partial.hints]

@@ -22,12 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import InputError, RecordError
 from analyzer.events import Event
+from analyzer.sources.layout import ChunkView
 from analyzer.sources.tree import El, canonical_time, from_lxml, parse_time, to_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from datetime import datetime
     from pathlib import Path
+
+    from analyzer.sources.layout import Piece
 
 
 log = logging.getLogger(__name__)
@@ -87,7 +90,12 @@ def xml_to_tree(xml: str) -> El:
 
 
 def read(
-    path: Path, file: str, keep: Keep | None = None, coverage: Coverage | None = None, threads: int = 1
+    path: Path,
+    file: str,
+    keep: Keep | None = None,
+    coverage: Coverage | None = None,
+    threads: int = 1,
+    piece: Piece | None = None,
 ) -> Iterator[tuple[int, Event | RecordError]]:
     """Yield (record-header number, event or the reason it could not be read).
 
@@ -100,7 +108,8 @@ def read(
     from evtx import PyEvtxParser
 
     try:
-        records = PyEvtxParser(str(path), number_of_threads=threads, indent=False).records()
+        source = ChunkView(path, piece) if piece else str(path)  # a piece: only its chunks
+        records = PyEvtxParser(source, number_of_threads=threads, indent=False).records()
     except (OSError, RuntimeError) as exc:
         raise InputError(path, f"pyevtx-rs cannot open it ({str(exc).splitlines()[0][:120]})") from None
     triage = _Triage(keep, coverage) if keep is not None and coverage is not None else None

@@ -7,10 +7,12 @@ say how many records it holds, so what a parser failed to return can be counted.
 
 from __future__ import annotations
 
+import io
+import os
 import struct
 import zlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import InputError
 
@@ -108,9 +110,17 @@ def _chunk(data: bytes, index: int, offset: int) -> Chunk | None:
     return chunk
 
 
-def scan(path: Path) -> Layout:
-    """Read the file header and every chunk header (a chunk at a time: memory stays flat for any
-    file size); raise InputError if it is not EVTX at all."""
+Piece = tuple[int, int | None]  # chunks [start, stop) of a file; stop None: to its end
+
+
+def chunks_in(size: int) -> int:
+    """How many chunk places a file of `size` bytes has (the last may be cut short)."""
+    return max(0, -(-(size - FILE_HEADER_SIZE) // CHUNK_SIZE))
+
+
+def scan(path: Path, piece: Piece | None = None) -> Layout:
+    """Read the file header and every chunk header (or those of `piece`), a chunk at a time: memory
+    stays flat for any file size; raise InputError if it is not EVTX at all."""
     size = path.stat().st_size
     with path.open("rb") as fh:
         head = fh.read(FILE_HEADER_SIZE)
@@ -130,11 +140,64 @@ def scan(path: Path) -> Layout:
             layout.header_problem = "file header checksum mismatch"
         if header_block != FILE_HEADER_SIZE:
             layout.header_problem = f"unexpected header size {header_block}"
-        offset, index = FILE_HEADER_SIZE, 0
-        while offset < size:
+        index = piece[0] if piece else 0
+        offset = FILE_HEADER_SIZE + index * CHUNK_SIZE
+        end = size if piece is None or piece[1] is None else min(size, FILE_HEADER_SIZE + piece[1] * CHUNK_SIZE)
+        fh.seek(offset)
+        while offset < end:
             chunk = _chunk(fh.read(CHUNK_SIZE), index, offset)
             if chunk is not None:
                 layout.chunks.append(chunk)
             offset += CHUNK_SIZE
             index += 1
         return layout
+
+
+class ChunkView(io.RawIOBase):
+    """The file header followed by the chunks of `piece`, read as if they were the whole file (for
+    parsers that take a file object: chunks stand alone, so a piece can be parsed on its own)."""
+
+    def __init__(self, path: Path, piece: Piece) -> None:
+        super().__init__()
+        self._file = path.open("rb")
+        size = os.fstat(self._file.fileno()).st_size
+        start, stop = piece
+        self._base = FILE_HEADER_SIZE + start * CHUNK_SIZE
+        end = size if stop is None else min(size, FILE_HEADER_SIZE + stop * CHUNK_SIZE)
+        self._size = FILE_HEADER_SIZE + max(end - self._base, 0)
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        out = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(out) and self._pos < self._size:
+            pos = self._pos
+            if pos < FILE_HEADER_SIZE:  # the real header, then the piece's chunks
+                real, left = pos, FILE_HEADER_SIZE - pos
+            else:
+                real, left = self._base + pos - FILE_HEADER_SIZE, self._size - pos
+            self._file.seek(real)
+            count = self._file.readinto(out[done : done + min(left, len(out) - done)])
+            if not count:
+                break
+            done += count
+            self._pos += count
+        return done
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
