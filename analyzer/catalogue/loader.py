@@ -289,11 +289,9 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
     aliases = check.strings(data.get("aliases", []), "aliases")
     if not usable or title is None or meaning is None:
         return None
-    name = data["name"]
-    tokens = tuple(re.compile(rf"(?<![\w]){re.escape(t)}(?![\w])", re.IGNORECASE) for t in (name, *aliases))
     return m.Entry(
         id=data["id"],
-        name=name,
+        name=data["name"],
         title=title,
         meaning=meaning,
         rules=rules,
@@ -311,7 +309,6 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
         hresult=hresult,
         applies_to=applies,
         source=check.source,
-        _tokens=tokens,
     )
 
 

@@ -11,7 +11,8 @@ pick its cause, most specific first:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 LANGS = ("en", "zh-CN")
 LEVELS = ("info", "warning", "error")
@@ -133,7 +134,11 @@ class Entry:
     hresult: str | None = None  # signatures only
     applies_to: tuple[str, ...] = ()  # signatures only: entry categories, or ("all",)
     source: str = ""
-    _tokens: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+
+    @cached_property
+    def _tokens(self) -> tuple[re.Pattern[str], ...]:
+        """The name and aliases as whole words (compiled on first use: most runs never need them)."""
+        return tuple(re.compile(rf"(?<![\w]){re.escape(t)}(?![\w])", re.IGNORECASE) for t in (self.name, *self.aliases))
 
     @property
     def is_signature(self) -> bool:
