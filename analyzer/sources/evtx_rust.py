@@ -148,6 +148,7 @@ _HEAD = re.compile(
     re.escape(_START) + r'([^"<&]+)"(?:[^>]*>(?:</Provider>)?<EventID(?: Qualifiers="\d*")?>(\d+)</EventID>)?'
 )
 _TIME, _TIME_AFTER = '<TimeCreated SystemTime="', '"></TimeCreated><EventRecordID>'
+_STAMP = len("2026-09-10T00:00:09.017031Z")
 
 
 class _Triage:
@@ -165,6 +166,7 @@ class _Triage:
         self.wanted = {name: None if ids is None else frozenset(map(str, ids)) for name, ids in keep.items()}
         self.coverage = coverage
         self.verdicts: dict[str, bool | None] = {}  # record start -> parse it (None: can't tell)
+        self.times: dict[str, int] = {}  # record start -> where its time was in the first such record
 
     def parse(self, batch: list[dict[str, Any]]) -> Iterator[tuple[int, str]]:
         """(number, XML) of the records to parse; the others are counted into coverage."""
@@ -173,10 +175,13 @@ class _Triage:
         verdicts = self.verdicts
         if len(verdicts) > 100_000:  # bound the memory on logs of very varied records
             verdicts.clear()
+            self.times.clear()
         for key in set(keys).difference(verdicts):
             verdicts[key] = self._verdict(key)
+            self.times[key] = xmls[keys.index(key)].find(_TIME, len(_START))
         parse = list(map(verdicts.__getitem__, keys))
-        if None not in parse and self._count(batch, list(compress(xmls, map(not_, parse))), parse):
+        skip = list(map(not_, parse))
+        if None not in parse and self._count(batch, list(compress(xmls, skip)), list(compress(keys, skip)), skip):
             if True in parse:
                 yield from map(_NUMBER_AND_XML, compress(batch, parse))
             return
@@ -191,18 +196,22 @@ class _Triage:
             return ids is None
         return None if head[2] is None else head[2] in ids
 
-    def _count(self, batch: list[dict[str, Any]], skipped: list[str], parse: list[bool]) -> bool:
+    def _count(self, batch: list[dict[str, Any]], skipped: list[str], keys: list[str], skip: list[bool]) -> bool:
         """Note the skipped records' times and computers; False (nothing noted) if one has
         another shape."""
         if not skipped:
             return True
-        at = list(map(str.find, skipped, repeat(_TIME), repeat(len(_START))))
-        if -1 in at:
-            return False
+        at = list(map(self.times.__getitem__, keys))  # records of a kind have their time at one place
+        if not all(map(str.startswith, skipped, repeat(_TIME), at)):
+            at = list(map(str.find, skipped, repeat(_TIME), repeat(len(_START))))
+            if -1 in at:
+                return False
         starts = list(map(add, at, repeat(len(_TIME))))
-        ends = list(map(str.find, skipped, repeat('"'), starts))
+        ends = list(map(add, starts, repeat(_STAMP)))  # as pyevtx-rs prints times
         if not all(map(str.startswith, skipped, repeat(_TIME_AFTER), ends)):
-            return False
+            ends = list(map(str.find, skipped, repeat('"'), starts))
+            if not all(map(str.startswith, skipped, repeat(_TIME_AFTER), ends)):
+                return False
         stamps = list(map(getitem, skipped, map(slice, starts, ends)))
         try:
             if len(set(map(sub, ends, starts))) > 1:  # not all printed alike: compare them as times
@@ -223,7 +232,7 @@ class _Triage:
                 self.coverage.span(computer, canonical_time(min(mine)), canonical_time(max(mine)))
         else:
             self.coverage.span(first, extremes[min(stamps)], extremes[max(stamps)])
-        self.coverage.skipped.extend(compress(map(_NUMBER, batch), map(not_, parse)))
+        self.coverage.skipped.extend(compress(map(_NUMBER, batch), skip))
         return True
 
     def _one_by_one(self, batch: list[dict[str, Any]]) -> Iterator[tuple[int, str]]:
