@@ -152,3 +152,32 @@ def test_codes_check_cli(tmp_path: Path) -> None:
     assert code == 0
     result = CliRunner().invoke(app, ["codes", "check", str(CASES / "malformed")])
     assert result.exit_code == 1 or isinstance(result.exception, CatalogueError)
+
+
+def test_the_json_sidecar_is_the_yaml_parsed() -> None:
+    """codes/catalogue.json is what the YAML parses to; stale, it would be ignored (slower start)."""
+    import json
+    from importlib.resources import files
+
+    from analyzer.catalogue import loader
+
+    root = files("analyzer.codes")
+    sources = loader._sources(root)
+    cached = json.loads(root.joinpath(loader.SIDECAR).read_text(encoding="utf-8"))
+    assert cached["digest"] == loader._digest(sources), "codes/ changed: run python -m analyzer.catalogue.loader"
+    problems: list[str] = []
+    assert {k: list(v) for k, v in loader._documents(sources, problems).items()} == cached["documents"]
+    assert problems == []
+
+
+def test_a_stale_sidecar_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from analyzer.catalogue import loader
+
+    fresh = load()
+    used: list[int] = []
+    parse = loader._documents
+    monkeypatch.setattr(loader, "_documents", lambda *a, **k: used.append(1) or parse(*a, **k))
+    assert load().version == fresh.version and used == []
+    monkeypatch.setattr(loader, "_digest", lambda sources: "stale")
+    stale = load()
+    assert used == [1] and stale.version == fresh.version and stale.entries == fresh.entries

@@ -15,8 +15,6 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from analyzer.catalogue import model as m
 from analyzer.errors import AnalyzerError
 
@@ -65,7 +63,6 @@ CAUSE_KEYS = {
 ENTRY_REQUIRED = {"id", "name", "title", "meaning", "references", "examples"}
 EVENT_REQUIRED = {"provider", "event_id", "level", "category", "role"}
 CAUSE_REQUIRED = set(CAUSE_KEYS) - {"checklist"}
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same result, faster
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -312,9 +309,9 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
     )
 
 
-def _documents(root: Traversable | Path, problems: list[str], shown: str = "") -> dict[str, tuple[str, dict[str, Any]]]:
-    """Every YAML mapping under root's causes/, events/, signatures/ (keyed by id), and providers."""
-    found: dict[str, tuple[str, dict[str, Any]]] = {}
+def _sources(root: Traversable | Path) -> list[tuple[str, str]]:
+    """(path under root, text) of every YAML file, in name order; `_`-prefixed files are templates."""
+    found: list[tuple[str, str]] = []
 
     def walk(node: Traversable | Path, prefix: str) -> None:
         for child in sorted(node.iterdir(), key=lambda c: c.name):
@@ -322,20 +319,67 @@ def _documents(root: Traversable | Path, problems: list[str], shown: str = "") -
             if child.is_dir():
                 walk(child, name)
             elif child.name.endswith((".yaml", ".yml")) and not child.name.startswith("_"):
-                try:
-                    data = yaml.load(child.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-                except yaml.YAMLError as exc:
-                    problems.append(f"{shown}{name}: -: not valid YAML ({type(exc).__name__})")
-                    continue
-                if not isinstance(data, dict):
-                    problems.append(f"{shown}{name}: -: must be a mapping")
-                    continue
-                kind = name.split("/", 1)[0]
-                key = "providers" if name == "providers.yaml" else f"{kind}:{data.get('id')}"
-                found[key] = (name, data)
+                found.append((name, child.read_text(encoding="utf-8")))
 
     walk(root, "")
     return found
+
+
+def _documents(
+    sources: list[tuple[str, str]], problems: list[str], shown: str = ""
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every YAML mapping of causes/, events/, signatures/ (keyed by id), and providers."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same result, faster
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name, text in sources:
+        try:
+            data = yaml.load(text, Loader=loader)
+        except yaml.YAMLError as exc:
+            problems.append(f"{shown}{name}: -: not valid YAML ({type(exc).__name__})")
+            continue
+        if not isinstance(data, dict):
+            problems.append(f"{shown}{name}: -: must be a mapping")
+            continue
+        kind = name.split("/", 1)[0]
+        key = "providers" if name == "providers.yaml" else f"{kind}:{data.get('id')}"
+        found[key] = (name, data)
+    return found
+
+
+# The shipped YAML, already parsed, as JSON (about ten times quicker to read than the YAML). Used
+# only while it matches the YAML byte for byte; `python -m analyzer.catalogue.loader` rewrites it
+# and a test fails when it is stale.
+SIDECAR = "catalogue.json"
+
+
+def _digest(sources: list[tuple[str, str]]) -> str:
+    return hashlib.sha256(json.dumps(sources).encode()).hexdigest()
+
+
+def _shipped(problems: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    root = files("analyzer.codes")
+    sources = _sources(root)
+    try:
+        cached = json.loads(root.joinpath(SIDECAR).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cached = {}
+    if cached.get("digest") == _digest(sources):
+        return {key: (name, data) for key, (name, data) in cached["documents"].items()}
+    return _documents(sources, problems)
+
+
+def write_sidecar(root: Path) -> Path:
+    """Parse the YAML under `root` (codes/) and write it as the JSON sidecar next to it."""
+    problems: list[str] = []
+    sources = _sources(root)
+    documents = _documents(sources, problems)
+    if problems or json.loads(json.dumps(documents)) != {k: list(v) for k, v in documents.items()}:
+        raise CatalogueError(problems or ["the catalogue does not survive a JSON round trip"])
+    target = root / SIDECAR
+    target.write_text(json.dumps({"digest": _digest(sources), "documents": documents}, sort_keys=True) + "\n")
+    return target
 
 
 def load(extra: Path | None = None, shipped: bool = True) -> Catalogue:
@@ -343,11 +387,11 @@ def load(extra: Path | None = None, shipped: bool = True) -> Catalogue:
     problems: list[str] = []
     documents: dict[str, tuple[str, dict[str, Any]]] = {}
     if shipped:
-        documents.update(_documents(files("analyzer.codes"), problems))
+        documents.update(_shipped(problems))
     if extra is not None:
         if not extra.is_dir():
             raise CatalogueError([f"{extra}: -: not a directory"])
-        found = _documents(extra, problems, f"{extra}/")
+        found = _documents(_sources(extra), problems, f"{extra}/")
         documents.update({k: (str(extra / n), d) for k, (n, d) in found.items()})
     catalogue = Catalogue()
     digest = hashlib.sha256(json.dumps(sorted(documents.items()), sort_keys=True, default=str).encode())
@@ -410,3 +454,7 @@ def example_problems(catalogue: Catalogue) -> list[str]:
             if cause != example.cause:
                 problems.append(f"{where}: picked cause {cause!r}, expected {example.cause!r}")
     return problems
+
+
+if __name__ == "__main__":  # python -m analyzer.catalogue.loader: refresh codes/catalogue.json
+    print(write_sidecar(Path(__file__).resolve().parents[2] / "codes"))
