@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from analyzer.fields import Fields
 
 KINDS = ("reset", "change", "admin_reset")
+Beat = tuple["datetime", int, "str | None"]  # a heartbeat: time, EventRecordID, Service Bus namespace
 FAILING_SEVERITY = SEVERITY_RANK["high"]  # a failure this severe at the end means writeback is down
 WRITEBACK_ROLES = ("companion", "connectivity-error")
 
@@ -57,6 +58,7 @@ class ServerDiagnosis:
     causes: list[CauseSummary]
     status: str
     sources: list[str] = field(default_factory=list)
+    beats: list[Beat] = field(default_factory=list)  # heartbeats kept compact (see `Partial.classify`)
 
     def counts(self, kind: str) -> dict[str, int]:
         ops = [op for op in self.operations if op.kind == kind]
@@ -71,9 +73,14 @@ class ServerDiagnosis:
     def of_role(self, *roles: str) -> list[Evidence]:
         return [e for e in self.evidence if e.role in roles]
 
+    def pulses(self) -> list[Beat]:
+        """Every heartbeat as (time, EventRecordID, namespace), in time order."""
+        full = [(e.time, e.event.event_record_id or 0, e.fields.namespace) for e in self.of_role("heartbeat")]
+        return sorted(self.beats + full, key=lambda b: (b[0], b[1])) if full and self.beats else full or self.beats
+
     @property
     def heartbeats(self) -> list[datetime]:
-        return [e.time for e in self.of_role("heartbeat")]
+        return [beat[0] for beat in self.pulses()]
 
     def longest_heartbeat_gap(self) -> tuple[datetime, datetime] | None:
         beats = self.heartbeats
@@ -108,18 +115,36 @@ class Partial:
     seen: set[tuple[str, str | None, int]] = field(default_factory=set)
     duplicates: int = 0
     hints: list[tuple[str | None, bool, Fields]] = field(default_factory=list)  # see `classify`
+    beats: list[tuple[tuple[str, str | None, int] | None, str, Beat]] = field(default_factory=list)
 
-    def classify(self, catalogue: Catalogue) -> None:
+    def classify(self, catalogue: Catalogue, compact: bool = False) -> None:
         """Work the main process would do per event, done here in the worker (in parallel): each
-        event's cause, and the text fields operations are joined by."""
+        event's cause, and the text fields operations are joined by.
+
+        With `compact`, plain Service Bus heartbeats (most writeback events of a healthy server:
+        one a minute) leave `events` for `beats`: (dedupe key, server, (time, EventRecordID,
+        namespace)), all a report reads of them, and far cheaper to send and merge."""
         self.hints = []
+        events: list[Event] = []
         for event in self.events:
             entry, cause, specific = catalogue.classify(event)
             fields = extract("\n".join(event.data))
+            if (
+                compact
+                and entry is not None
+                and entry.role == "heartbeat"
+                and cause is None
+                and event.provider == "PasswordResetService"
+            ):
+                beat = (event.time_created, event.event_record_id or 0, fields.namespace)
+                self.beats.append((dedupe_key(event), server_of(event), beat))
+                continue
             _ = fields.tracking_id, fields.user  # computed now, shipped with the result
             if entry is not None and entry.role not in ("info", "start", "success", "heartbeat"):
                 _ = fields.client_version, fields.namespace  # what the report reads of these
             self.hints.append((cause, specific, fields))
+            events.append(event)
+        self.events = events
 
     def observe(self, event: Event, providers: dict[str, str]) -> None:
         self.extend(server_of(event), event.time_created, event.time_created)
@@ -138,6 +163,7 @@ class Partial:
             self.extend(computer, first, last)
         self.events += other.events
         self.hints += other.hints
+        self.beats += other.beats
         self.duplicates += other.duplicates
 
     def extend(self, computer: str, first: datetime, last: datetime) -> None:
@@ -160,6 +186,7 @@ class Collector:
         self.unknown_events: dict[str, list[Event]] = defaultdict(list)
         self.duplicates = 0
         self._seen: set[tuple[str, str | None, int]] = set()
+        self.beats: dict[str, list[Beat]] = defaultdict(list)
 
     def add(self, event: Event) -> None:
         """One event on its own (tests, small inputs)."""
@@ -177,6 +204,14 @@ class Collector:
         hints = partial.hints if len(partial.hints) == len(partial.events) else [None] * len(partial.events)
         for event, hint in zip(partial.events, hints, strict=True):
             self._classify(event, hint)
+        seen = self._seen
+        for key, computer, beat in partial.beats:
+            if key is not None:
+                if key in seen:  # the same log exported twice: counted once
+                    self.duplicates += 1
+                    continue
+                seen.add(key)
+            self.beats[computer].append(beat)
 
     def _classify(self, event: Event, hint: tuple[str | None, bool, Fields] | None = None) -> None:
         computer = server_of(event)
@@ -206,8 +241,9 @@ class Collector:
 
     def _server(self, computer: str) -> ServerDiagnosis:
         evidence = sorted(self.evidence.get(computer, []), key=lambda e: (e.time, e.event.event_record_id or 0))
+        beats = sorted(self.beats.get(computer, []), key=lambda b: (b[0], b[1]))
         ops = stitch(evidence, self.catalogue)
-        windows = outages(evidence)
+        windows = outages(evidence, [b[0] for b in beats])
         # An unfinished operation that started during an outage is attributed to the outage's cause.
         spans = []
         for i, window in enumerate(windows):
@@ -218,8 +254,10 @@ class Collector:
                 op.cause = next((cause for start, until, cause in spans if start <= op.start < until), None)
         first, last = self.coverage[computer]
         causes = _rank(evidence, ops, self.catalogue)
-        status = _status(evidence, ops, windows, self.catalogue)
-        return ServerDiagnosis(computer, first, last, evidence, ops, windows, causes, status, self.sources[computer])
+        status = _status(evidence, ops, windows, self.catalogue, bool(beats))
+        return ServerDiagnosis(
+            computer, first, last, evidence, ops, windows, causes, status, self.sources[computer], beats
+        )
 
 
 def _rank(evidence: list[Evidence], ops: list[Operation], catalogue: Catalogue) -> list[CauseSummary]:
@@ -260,8 +298,10 @@ def _rank(evidence: list[Evidence], ops: list[Operation], catalogue: Catalogue) 
     return [s for s in ranked if s.id in catalogue.causes]
 
 
-def _status(evidence: list[Evidence], ops: list[Operation], windows: list[Outage], catalogue: Catalogue) -> str:
-    if not any(e.event.provider == "PasswordResetService" or e.role in WRITEBACK_ROLES for e in evidence):
+def _status(
+    evidence: list[Evidence], ops: list[Operation], windows: list[Outage], catalogue: Catalogue, beats: bool
+) -> str:
+    if not beats and not any(e.event.provider == "PasswordResetService" or e.role in WRITEBACK_ROLES for e in evidence):
         return "no-data"
     done = [op for op in ops if op.outcome != "unfinished" and op.end is not None]
     last = max(done, key=lambda op: op.end) if done else None  # type: ignore[arg-type, return-value]

@@ -18,6 +18,8 @@ from analyzer.catalogue.model import SEVERITY_RANK
 from analyzer.fields import extract
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from analyzer.catalogue.loader import Catalogue
     from analyzer.catalogue.model import Entry
     from analyzer.events import Event
@@ -172,10 +174,11 @@ class Outage:
         return self.causes.most_common(1)[0][0] if self.causes else None
 
 
-def outages(evidence: list[Evidence]) -> list[Outage]:
-    """Connectivity errors grouped into windows; a healthy sign or a long quiet gap ends a window."""
+def outages(evidence: list[Evidence], beats: Iterable[datetime] = ()) -> list[Outage]:
+    """Connectivity errors grouped into windows; a healthy sign or a long quiet gap ends a window.
+    `beats`: times of heartbeats kept apart from the evidence."""
     errors = sorted((e for e in evidence if e.role == "connectivity-error"), key=lambda e: e.time)
-    healthy = sorted(e.time for e in evidence if e.role in ("heartbeat", "service-started", "success"))
+    healthy = sorted([*(e.time for e in evidence if e.role in ("heartbeat", "service-started", "success")), *beats])
     found: list[Outage] = []
     for item in errors:
         if (

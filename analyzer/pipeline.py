@@ -59,9 +59,11 @@ def read_input(
     wanted: dict[str, frozenset[int] | None],
     threads: int = 1,
     piece: Piece | None = None,
+    compact: bool = False,
 ) -> tuple[FileReport, Partial, str | None]:
     """Read one input (or one piece of its chunks) completely: its account, its partial, and its
-    sha256 (None if unreadable; the first piece hashes the whole file).
+    sha256 (None if unreadable; the first piece hashes the whole file). `compact`: heartbeats
+    travel in their short form (see `Partial.classify`), for reports (not for the timeline).
 
     Only events of catalogue providers are kept; the rust engine does not even parse the others
     (their computer and time still count for coverage). The file is hashed in a thread meanwhile.
@@ -82,7 +84,7 @@ def read_input(
         except OSError:
             sha = None
     partial.seen = set()  # only needed while reading this input
-    partial.classify(catalogue)
+    partial.classify(catalogue, compact)
     return report, partial, sha
 
 
@@ -90,11 +92,11 @@ def _read_task(
     catalogue: Catalogue,
     engine: str,
     wanted: dict[str, frozenset[int] | None],
-    threads: int,
+    compact: bool,
     item: Input,
     piece: Piece | None,
 ) -> tuple[FileReport, Partial, str | None]:
-    return read_input(item, engine, catalogue, wanted, threads, piece)
+    return read_input(item, engine, catalogue, wanted, 1, piece, compact)
 
 
 PIECES_PER_WORKER = 4  # enough that no worker idles long at the end of a batch
@@ -181,10 +183,10 @@ def _read_all(
     plans = split(items, jobs, engine)
     if len(items) == 1 and plans[0] == [None]:
         # nothing else to protect from a stall: read in this process (Ctrl-C still stops it)
-        yield read_input(items[0], engine, catalogue, wanted)
+        yield read_input(items[0], engine, catalogue, wanted, compact=not everything)
         return
     # The catalogue goes to each worker once (bound at start), not with every file.
-    reader = partial(_read_task, catalogue, engine, wanted, 1)
+    reader = partial(_read_task, catalogue, engine, wanted, not everything)
     tasks = [(item, piece) for item, plan in zip(items, plans, strict=True) for piece in plan]
     results = guard.run(reader, tasks, jobs, timeout)
     for item, plan in zip(items, plans, strict=True):
@@ -226,7 +228,10 @@ def _read_on_dask(
         cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True, dashboard_address=None)
     client = Client(cluster or scheduler)
     try:
-        futures = [client.submit(read_input, item, engine, catalogue, wanted, 1, pure=False) for item in items]
+        futures = [
+            client.submit(read_input, item, engine, catalogue, wanted, 1, None, not everything, pure=False)
+            for item in items
+        ]
         return client.gather(futures)
     finally:
         client.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,26 @@ def test_reading_in_pieces_gives_what_reading_whole_gives(monkeypatch: pytest.Mo
             sha,
         ), item.display
         assert [(c, s, f.text) for c, s, f in p_partial.hints] == [(c, s, f.text) for c, s, f in partial.hints]
+
+
+def test_heartbeats_in_short_form_give_the_same_report(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Reports carry heartbeats in their short form; with full events instead, every report on
+    the samples (each read twice, so duplicates are dropped too) and on a log of nothing but
+    heartbeats is the same."""
+    from analyzer.diagnosis import Partial
+    from analyzer.pipeline import analyze
+
+    make, _ = SCENARIOS["healthy"]
+    beats = [e for e in make() if e.event_id == 31019]
+    (tmp_path / "beats.evtx").write_bytes(evtx_bytes([replace(e, computer="BEATS01") for e in beats]))
+    catalogue = load()
+    paths = [SAMPLES, SAMPLES / "healthy.evtx", tmp_path / "beats.evtx"]
+    short = analyze(paths, "rust", catalogue, lambda _: None, jobs=2)
+    assert sum(len(b) for b in short.collector.beats.values()) > 100
+    classify = Partial.classify
+    monkeypatch.setattr(Partial, "classify", lambda self, catalogue, compact=False: classify(self, catalogue))
+    full = analyze(paths, "rust", catalogue, lambda _: None, jobs=2)
+    assert not full.collector.beats and full.collector.duplicates == short.collector.duplicates > 100
+    assert json.dumps(short.report(details=True)) == json.dumps(full.report(details=True))
+    only_beats = next(s for s in short.report()["servers"] if s["computer"] == "BEATS01")
+    assert only_beats["status"] == "healthy" and only_beats["health"]["heartbeats"] == len(beats) > 10

@@ -123,10 +123,10 @@ def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str, details: b
     texts = [e for e in server.evidence if e.role not in ("info", "heartbeat", "start", "success")]
     versions = sorted({e.fields.client_version for e in texts if e.fields.client_version})
     successes = [op.end for op in server.operations if op.outcome == "succeeded" and op.end]
-    beats = server.heartbeats
-    pulses = server.of_role("heartbeat")
-    namespaced = texts + pulses[:20] + pulses[-20:]  # the namespace rarely changes: sample the heartbeats
-    namespaces = sorted({e.fields.namespace for e in namespaced if e.fields.namespace})
+    pulses = server.pulses()
+    beats = [pulse[0] for pulse in pulses]
+    sampled = pulses[:20] + pulses[-20:]  # the namespace rarely changes: sample the heartbeats
+    namespaces = sorted({e.fields.namespace for e in texts if e.fields.namespace} | {p[2] for p in sampled if p[2]})
     found: dict[str, Any] = {
         "computer": server.computer,
         "status": server.status,
