@@ -147,12 +147,17 @@ def stitch(evidence: list[Evidence], catalogue: Catalogue) -> list[Operation]:
             op.outcome = "failed"
         elif op.outcome != "failed":
             op.outcome = "succeeded"
-    failed = [op for op in ops if op.outcome == "failed"]
+    # A companion joins the failed operation that ended nearest to it (the earlier one on a tie).
+    failed = [op for op in ops if op.outcome == "failed" and op.end]
+    by_end = sorted(range(len(failed)), key=lambda i: failed[i].end)  # type: ignore[arg-type, return-value]
+    ends = [failed[i].end for i in by_end]
     for item in ordered:
         if item.role == "companion":
-            close = [op for op in failed if op.end and abs(item.time - op.end) <= COMPANION_WINDOW]
-            if close:
-                min(close, key=lambda op: abs(item.time - op.end)).evidence.append(item)  # type: ignore[operator]
+            lo = bisect.bisect_left(ends, item.time - COMPANION_WINDOW)  # type: ignore[arg-type]
+            hi = bisect.bisect_right(ends, item.time + COMPANION_WINDOW)  # type: ignore[arg-type]
+            if lo < hi:
+                nearest = min(by_end[lo:hi], key=lambda i: (abs(item.time - failed[i].end), i))  # type: ignore[operator]
+                failed[nearest].evidence.append(item)
     for op in ops:
         op.settle(catalogue)
     return sorted(ops, key=lambda op: op.first_seen)
