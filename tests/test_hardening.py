@@ -52,6 +52,7 @@ def test_fuzz_subset_has_no_uncaught_errors_or_hangs() -> None:
     figures = fuzz(cases=300, seed=20261125)
     assert figures["uncaught"] == 0 and figures["over_10s"] == 0
     assert figures["runs"] == 600
+    assert not [k for k in figures["outcomes"] if "pieces-differ" in k], figures["outcomes"]  # type: ignore[union-attr]
 
 
 def test_truncation_sweep_recovers_every_complete_chunk() -> None:
