@@ -151,10 +151,10 @@ def analyze(
         if scheduler:
             results = iter(_read_on_dask(inputs.files, engine, catalogue, jobs, everything, scheduler))
         else:
-            results = _read_all(inputs.files, engine, catalogue, jobs, everything)
+            results = _read_all(inputs.files, engine, catalogue, jobs, everything, meter=meter)
         for item, (report, partial, digest) in zip(inputs.files, results, strict=True):
             analysis.inputs.append(report)
-            if meter:
+            if meter and scheduler:
                 meter.update(report.events + report.unreadable)
             if digest:
                 analysis.hashes[item.display] = digest
@@ -174,23 +174,35 @@ def _read_all(
     jobs: int,
     everything: bool,
     timeout: float = DEFAULT_TIMEOUT,
+    meter: Progress | None = None,
 ) -> Iterator[tuple[FileReport, Partial, str | None]]:
     """Each input read in a guarded worker process (a time limit per file; a crash or hang costs
-    that file only), results in input order as they come."""
+    that file only), results in input order as they come; `meter` hears of every piece and file."""
     from analyzer import guard
 
     wanted = catalogue.wanted(everything)
     plans = split(items, jobs, engine)
+    if meter:
+        meter.plan(sum(map(len, plans)))
     if len(items) == 1 and plans[0] == [None]:
         # nothing else to protect from a stall: read in this process (Ctrl-C still stops it)
-        yield read_input(items[0], engine, catalogue, wanted, compact=not everything)
+        result = read_input(items[0], engine, catalogue, wanted, compact=not everything)
+        if meter:
+            meter.update(result[0].events + result[0].unreadable)
+        yield result
         return
     # The catalogue goes to each worker once (bound at start), not with every file.
     reader = partial(_read_task, catalogue, engine, wanted, not everything)
     tasks = [(item, piece) for item, plan in zip(items, plans, strict=True) for piece in plan]
     results = guard.run(reader, tasks, jobs, timeout)
     for item, plan in zip(items, plans, strict=True):
-        parts = [next(results) for _ in plan]
+        parts = []
+        for _ in plan:
+            parts.append(next(results))
+            if meter:
+                meter.piece(0 if isinstance(parts[-1], guard.Failed) else parts[-1][0].events + parts[-1][0].unreadable)
+        if meter:
+            meter.file()
         failed = next((r for r in parts if isinstance(r, guard.Failed)), None)
         if failed is not None:  # a piece that failed fails its file, as reading it whole would
             yield FileReport(item.display, engine, error=failed.reason), Partial(), None

@@ -265,3 +265,32 @@ def test_heartbeats_in_short_form_give_the_same_report(monkeypatch: pytest.Monke
     assert json.dumps(short.report(details=True)) == json.dumps(full.report(details=True))
     only_beats = next(s for s in short.report()["servers"] if s["computer"] == "BEATS01")
     assert only_beats["status"] == "healthy" and only_beats["health"]["heartbeats"] == len(beats) > 10
+
+
+def test_progress_moves_with_each_piece_of_a_big_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import re
+
+    from analyzer import pipeline
+    from analyzer.progress import Progress
+
+    monkeypatch.setattr(pipeline, "MIN_PIECE", 1)
+    monkeypatch.setattr(Progress, "_draw", _draw_always(Progress._draw))
+    stream = io.StringIO()
+    paths = [SAMPLES / "healthy.evtx", SAMPLES / "connectivity-outage.evtx"]
+    analysis = pipeline.analyze(
+        paths, "rust", load(), lambda _: None, jobs=2, progress=lambda n: Progress(n, True, False, stream)
+    )
+    lines = [re.sub(r"\x1b\[K", "", line) for line in stream.getvalue().split("\r") if line]
+    records = sum(r.events + r.unreadable for r in analysis.inputs)
+    assert any(line.startswith("0/2 files, ") and not line.startswith("0/2 files, 0 records") for line in lines)
+    assert f"2/2 files, {records:,} records, ETA 0 s" in lines
+    assert lines[-1].startswith(f"read 2 files, {records:,} records in ")
+
+
+def _draw_always(draw):  # the live line redraws at most every 0.1 s; here, at every step
+    def always(self) -> None:
+        self._shown = -1e9
+        draw(self)
+
+    return always
