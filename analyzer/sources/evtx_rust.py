@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer.errors import InputError, RecordError
 from analyzer.events import Event
 from analyzer.sources.layout import ChunkView
-from analyzer.sources.tree import El, canonical_time, from_lxml, parse_time, to_event
+from analyzer.sources.tree import El, canonical_time, from_lxml, parse_number, parse_time, to_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -288,15 +288,6 @@ _PLAIN = re.compile(
 _DATA = re.compile(r'<Data(?: Name="([^"]*)")?>([^<]*)</Data>')
 
 
-def _number(text: str) -> int | None:
-    if not text:
-        return None
-    try:
-        return int(text, 16) if text[:2] in ("0x", "0X") else int(text)
-    except ValueError:
-        return None
-
-
 def plain_event(xml: str, file: str) -> Event | None:
     """The event of a record in the plain shape, or None (the other readers then take it)."""
     match = _PLAIN.match(xml)
@@ -318,9 +309,9 @@ def plain_event(xml: str, file: str) -> Event | None:
         provider=name,
         event_id=int(event_id),
         qualifiers=int(qualifiers) if qualifiers and qualifiers.isdigit() else None,
-        level=_number(level),
-        task=_number(task),
-        keywords=_number(keywords),
+        level=parse_number(level),
+        task=parse_number(task),
+        keywords=parse_number(keywords),
         channel=_text(channel),
         computer=_text(computer),
         data=data,
@@ -402,13 +393,7 @@ def fast_event(xml: str, file: str) -> Event | None:
 
     def number(key: str) -> int | None:
         found = values[key]
-        text = found[1] if found else ""
-        if not text:
-            return None
-        try:
-            return int(text, 16) if text[:2] in ("0x", "0X") else int(text)
-        except ValueError:
-            return None
+        return parse_number(found[1] if found else None)
 
     qualifiers = attribute(event_id[0], "Qualifiers")
     return Event(

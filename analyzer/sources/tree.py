@@ -89,7 +89,8 @@ def canonical_time(text: str) -> str:
     return parse_time(text).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
-def _int(text: str | None) -> int | None:
+def parse_number(text: str | None) -> int | None:
+    """A System number as Windows prints it (decimal, or hex with 0x); None if empty or not one."""
     if text is None or text == "":
         return None
     try:
@@ -111,10 +112,10 @@ def to_event(root: El, file: str) -> Event:
     provider = system.child("Provider")
     name = provider.attrs.get("Name") if provider is not None else None
     event_id_el = system.child("EventID")
-    event_id = _int(event_id_el.text()) if event_id_el is not None else None
+    event_id = parse_number(event_id_el.text()) if event_id_el is not None else None
     created = system.child("TimeCreated")
     stamp = created.attrs.get("SystemTime") if created is not None else None
-    record_id = _int(_system_text(system, "EventRecordID"))
+    record_id = parse_number(_system_text(system, "EventRecordID"))
     if not name or event_id is None or not stamp or record_id is None:
         raise RecordError("record lacks Provider, EventID, TimeCreated or EventRecordID")
     data: list[str] = []
@@ -133,10 +134,10 @@ def to_event(root: El, file: str) -> Event:
         time_created=parse_time(stamp),
         provider=name,
         event_id=event_id,
-        qualifiers=_int(event_id_el.attrs.get("Qualifiers")) if event_id_el is not None else None,
-        level=_int(_system_text(system, "Level")),
-        task=_int(_system_text(system, "Task")),
-        keywords=_int(_system_text(system, "Keywords")),
+        qualifiers=parse_number(event_id_el.attrs.get("Qualifiers")) if event_id_el is not None else None,
+        level=parse_number(_system_text(system, "Level")),
+        task=parse_number(_system_text(system, "Task")),
+        keywords=parse_number(_system_text(system, "Keywords")),
         channel=_system_text(system, "Channel"),
         computer=_system_text(system, "Computer"),
         data=data,
