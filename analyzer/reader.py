@@ -61,6 +61,10 @@ class FileReport:
     kind: str = "evtx"  # evtx | xml-export | csv-export
     notes: list[str] = field(default_factory=list)  # facts about the input that are not problems
     rejected: Counter[str] = field(default_factory=Counter)  # records that did not parse, by reason
+    # Counting per chunk (by index), so that pieces of a file add up to the whole: records each
+    # chunk declares (chunks read here), and records counted against each chunk by their number.
+    declared: dict[int, int] = field(default_factory=dict)
+    returned: Counter[int] = field(default_factory=Counter)
 
     @property
     def status(self) -> str:
@@ -142,9 +146,9 @@ class _Ledger:
                 kept -= count
         return kept
 
-    def unreadable(self) -> int:
-        missing = sum(max(c.expected - self.returned[i], 0) for i, c in enumerate(self.layout.chunks))
-        return missing + sum(self.rejected.values())
+    def by_chunk(self) -> Counter[int]:
+        """Records counted against each chunk, keyed by the chunk's index in the file."""
+        return Counter({self.layout.chunks[i].index: count for i, count in self.returned.items()})
 
 
 def read_file(
@@ -176,7 +180,8 @@ def read_file(
     except OSError as exc:
         report.error = f"cannot read: {exc.strerror or type(exc).__name__}"
         return
-    report.size, report.chunks, report.expected = layout.size, len(layout.chunks), layout.expected
+    report.size, report.chunks, report.expected = layout.size, len(layout.own), layout.expected
+    report.declared = {c.index: c.expected for c in layout.own}
     report.problems = layout.problems()
     ledger = _Ledger(layout)
     file = item.display
@@ -195,9 +200,15 @@ def read_file(
         return
     if coverage is not None and coverage.skipped:  # records counted but not parsed (see `keep`)
         report.events += ledger.tally(coverage.skipped, layout)
-    report.unreadable = ledger.unreadable()
-    report.rejected = ledger.rejected
+    report.returned, report.rejected = ledger.by_chunk(), ledger.rejected
+    report.unreadable = _unreadable(report)
     report.problems += _record_problems(report)
+
+
+def _unreadable(report: FileReport) -> int:
+    """Records a chunk declares but nothing returned (a damaged place), plus records that did not parse."""
+    missing = sum(max(count - report.returned[index], 0) for index, count in report.declared.items())
+    return missing + sum(report.rejected.values())
 
 
 _MISSING = "records missing from chunks without a parse error"
@@ -212,14 +223,15 @@ def merge_pieces(parts: list[FileReport]) -> FileReport:
     """One file's report from the reports of its pieces (in chunk order): what reading it whole
     gives."""
     whole = FileReport(parts[0].path, parts[0].engine, size=parts[0].size, kind=parts[0].kind)
-    own = set()
+    own = {_MISSING}  # what `_record_problems` adds: recounted for the whole below
     for part in parts:
-        own |= set(_record_problems(part))
+        own |= {f"{count} record(s): {reason}" for reason, count in part.rejected.items()}
     for part in parts:
         whole.chunks += part.chunks
         whole.expected += part.expected
         whole.events += part.events
-        whole.unreadable += part.unreadable
+        whole.declared.update(part.declared)
+        whole.returned.update(part.returned)
         for moment in (part.first_event, part.last_event):
             if moment is not None:
                 whole.first_event = min(whole.first_event or moment, moment)
@@ -232,6 +244,7 @@ def merge_pieces(parts: list[FileReport]) -> FileReport:
         # the file header's problem is in every piece; chunk problems in one each
         whole.problems += [p for p in part.problems if p not in own and p not in whole.problems]
         whole.notes += [n for n in part.notes if n not in whole.notes]
+    whole.unreadable = _unreadable(whole)
     whole.problems += _record_problems(whole)
     return whole
 

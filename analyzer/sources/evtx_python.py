@@ -513,7 +513,7 @@ def read(
     )
     plans: dict[bytes, list[Part]] = {}
     with path.open("rb") as fh:
-        for chunk in layout.chunks:
+        for chunk in layout.own:
             if not chunk.readable:
                 continue
             fh.seek(chunk.offset)

@@ -35,6 +35,7 @@ class Chunk:
     free_offset: int = 0
     problem: str | None = None  # why the chunk is damaged, if it is
     readable: bool = True  # False: no engine reads it (bad magic, truncated)
+    own: bool = True  # False: outside the piece being read (known by its header, for counting only)
 
     @property
     def expected(self) -> int:
@@ -50,12 +51,17 @@ class Layout:
     chunks: list[Chunk] = field(default_factory=list)
 
     @property
+    def own(self) -> list[Chunk]:
+        """The chunks being read (all, unless a piece is)."""
+        return [c for c in self.chunks if c.own]
+
+    @property
     def expected(self) -> int:
-        return sum(c.expected for c in self.chunks)
+        return sum(c.expected for c in self.own)
 
     def problems(self) -> list[str]:
         found = [self.header_problem] if self.header_problem else []
-        return found + [f"chunk {c.index}: {c.problem}" for c in self.chunks if c.problem]
+        return found + [f"chunk {c.index}: {c.problem}" for c in self.own if c.problem]
 
 
 def _walk_records(data: bytes) -> list[int]:
@@ -70,9 +76,10 @@ def _walk_records(data: bytes) -> list[int]:
     return numbers
 
 
-def _chunk(data: bytes, index: int, offset: int) -> Chunk | None:
-    """The chunk whose bytes (up to 64 KiB, fewer if the file ends) are `data`; None if unused."""
-    chunk = Chunk(index, offset)
+def _chunk(data: bytes, index: int, offset: int, available: int, check: bool = True) -> Chunk | None:
+    """The chunk whose bytes (up to 64 KiB, fewer if the file ends; `available` of them in the
+    file) are `data`, or at least its header; None if unused. `check`: verify its checksums."""
+    chunk = Chunk(index, offset, own=check)
     head = data[:CHUNK_HEADER_SIZE]
     if len(head) < CHUNK_HEADER_SIZE:
         if head.strip(b"\0"):
@@ -96,8 +103,10 @@ def _chunk(data: bytes, index: int, offset: int) -> Chunk | None:
         chunk.problem, chunk.readable = f"implausible record numbers {first}-{last}", False
         chunk.first, chunk.last = 0, -1
         return chunk
-    if len(data) < CHUNK_SIZE:
-        chunk.problem, chunk.readable = f"truncated: {len(data)} of {CHUNK_SIZE} bytes", False
+    if available < CHUNK_SIZE:
+        chunk.problem, chunk.readable = f"truncated: {available} of {CHUNK_SIZE} bytes", False
+        return chunk
+    if not check:
         return chunk
     header_crc = zlib.crc32(head[:0x78] + head[0x80:CHUNK_HEADER_SIZE])
     if header_crc != struct.unpack_from("<I", head, 0x7C)[0]:
@@ -119,8 +128,10 @@ def chunks_in(size: int) -> int:
 
 
 def scan(path: Path, piece: Piece | None = None) -> Layout:
-    """Read the file header and every chunk header (or those of `piece`), a chunk at a time: memory
-    stays flat for any file size; raise InputError if it is not EVTX at all."""
+    """Read the file header and every chunk, a chunk at a time (memory stays flat for any file
+    size); raise InputError if it is not EVTX at all. With `piece`, chunks outside it are known by
+    their headers only: their record numbers and readability, so that records are counted against
+    the same chunks whether a file is read whole or in pieces."""
     size = path.stat().st_size
     with path.open("rb") as fh:
         head = fh.read(FILE_HEADER_SIZE)
@@ -140,12 +151,15 @@ def scan(path: Path, piece: Piece | None = None) -> Layout:
             layout.header_problem = "file header checksum mismatch"
         if header_block != FILE_HEADER_SIZE:
             layout.header_problem = f"unexpected header size {header_block}"
-        index = piece[0] if piece else 0
-        offset = FILE_HEADER_SIZE + index * CHUNK_SIZE
-        end = size if piece is None or piece[1] is None else min(size, FILE_HEADER_SIZE + piece[1] * CHUNK_SIZE)
-        fh.seek(offset)
-        while offset < end:
-            chunk = _chunk(fh.read(CHUNK_SIZE), index, offset)
+        start, stop = piece or (0, None)
+        offset, index = FILE_HEADER_SIZE, 0
+        while offset < size:
+            own = start <= index and (stop is None or index < stop)
+            fh.seek(offset)
+            data = fh.read(CHUNK_SIZE if own else CHUNK_HEADER_SIZE)
+            if not own and data[:8] != CHUNK_MAGIC:  # known only by walking its records
+                data += fh.read(CHUNK_SIZE - len(data))
+            chunk = _chunk(data, index, offset, min(CHUNK_SIZE, size - offset), own)
             if chunk is not None:
                 layout.chunks.append(chunk)
             offset += CHUNK_SIZE
