@@ -55,7 +55,8 @@ def build(data: Path, fleet: bool) -> dict[str, list[Path]]:
 
 
 def run(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) summed over the process and all its children."""
+    """Wall seconds and peak RSS (bytes) summed over the process and all its children. Sampling the
+    process tree costs CPU; time whole-machine runs with `timed` instead."""
     start = time.perf_counter()
     process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
@@ -72,9 +73,23 @@ def run(command: list[str]) -> tuple[float, int]:
     return elapsed, peak
 
 
-def median_runs(command: list[str], times: int) -> tuple[float, int]:
-    results = [run(command) for _ in range(times)]
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+def timed(command: list[str]) -> float:
+    """Wall seconds of a run with nothing else on the machine (no RSS sampling)."""
+    start = time.perf_counter()
+    code = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode
+    if code not in (0, 4):
+        raise SystemExit(f"failed ({code}): {' '.join(command)}")
+    return time.perf_counter() - start
+
+
+def interleaved(commands: list[list[str]], runs: int) -> list[tuple[float, int]]:
+    """Median wall time of each command over `runs` interleaved timed runs (all see the same
+    machine), and its peak RSS from one more, sampled, run."""
+    times: list[list[float]] = [[] for _ in commands]
+    for _ in range(runs):
+        for i, command in enumerate(commands):
+            times[i].append(timed(command))
+    return [(statistics.median(t), run(command)[1]) for t, command in zip(times, commands, strict=True)]
 
 
 def records(paths: list[Path]) -> int:
@@ -114,23 +129,22 @@ def main() -> None:
 
     five = sets["five"]
     n5 = records(five)
-    bare, bare_rss, report, report_rss = [], 0, [], 0
-    for _ in range(args.runs):  # interleaved, so both see the same machine
-        t, m = run([PYTHON, "-c", BARE, *map(str, five)])
-        bare.append(t)
-        bare_rss = max(bare_rss, m)
-        t, m = run([*WBA, "report", *map(str, five), "--engine", "rust", "-f", "json", "-o", "/dev/null"])
-        report.append(t)
-        report_rss = max(report_rss, m)
-    row("bare pyevtx-rs pass, 5 x 20 MB", five, statistics.median(bare), bare_rss, n5)
-    row("wba report --engine rust, 5 x 20 MB", five, statistics.median(report), report_rss, n5)
-    ratios.append(("P1 report / bare pass", statistics.median(report) / statistics.median(bare), "<= 2.0"))
+    (bare, bare_rss), (report, report_rss) = interleaved(
+        [
+            [PYTHON, "-c", BARE, *map(str, five)],
+            [*WBA, "report", *map(str, five), "--engine", "rust", "-f", "json", "-o", "/dev/null"],
+        ],
+        args.runs,
+    )
+    row("bare pyevtx-rs pass, 5 x 20 MB", five, bare, bare_rss, n5)
+    row("wba report --engine rust, 5 x 20 MB", five, report, report_rss, n5)
+    ratios.append(("P1 report / bare pass", report / bare, "<= 2.0"))
 
     small = sets["small"]
     n_small = records(small)
-    naive, naive_rss = run([PYTHON, "-c", NAIVE, str(small[0])])
-    fast, fast_rss = median_runs(
-        [*WBA, "report", str(small[0]), "--engine", "python", "-f", "json", "-o", "/dev/null"], args.runs
+    naive, naive_rss = run([PYTHON, "-c", NAIVE, str(small[0])])  # one process: a core is free for sampling
+    ((fast, fast_rss),) = interleaved(
+        [[*WBA, "report", str(small[0]), "--engine", "python", "-f", "json", "-o", "/dev/null"]], args.runs
     )
     row("naive python-evtx xml(), 2 MB", small, naive, naive_rss, n_small)
     row("wba report --engine python, 2 MB", small, fast, fast_rss, n_small)
@@ -139,18 +153,11 @@ def main() -> None:
     if not args.skip_fleet:
         fleet = sets["fleet"]
         n_fleet = records(fleet)
-        ones, twos, one_rss, two_rss = [], [], 0, 0
-        for _ in range(args.runs):  # interleaved, as for P1
-            t, m = run([*WBA, "triage", *map(str, fleet), "--jobs", "1", "-q", "-f", "json", "-o", "/dev/null"])
-            ones.append(t)
-            one_rss = max(one_rss, m)
-            t, m = run([*WBA, "triage", *map(str, fleet), "--jobs", "2", "-q", "-f", "json", "-o", "/dev/null"])
-            twos.append(t)
-            two_rss = max(two_rss, m)
-        one, two = statistics.median(ones), statistics.median(twos)
-        small_fleet, small_rss = run(
-            [*WBA, "triage", *map(str, five), "--jobs", "2", "-q", "-f", "json", "-o", "/dev/null"]
+        triage = [*WBA, "triage", "-q", "-f", "json", "-o", "/dev/null"]
+        (one, one_rss), (two, two_rss) = interleaved(
+            [[*triage, *map(str, fleet), "--jobs", "1"], [*triage, *map(str, fleet), "--jobs", "2"]], args.runs
         )
+        small_fleet, small_rss = run([*triage, *map(str, five), "--jobs", "2"])
         row("wba triage --jobs 1, 1 GB", fleet, one, one_rss, n_fleet)
         row("wba triage --jobs 2, 1 GB", fleet, two, two_rss, n_fleet)
         row("wba triage --jobs 2, 100 MB", five, small_fleet, small_rss, n5)
