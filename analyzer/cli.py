@@ -315,7 +315,7 @@ def triage(
     redact_hosts: RedactHostsOpt = False,
     scheduler: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--scheduler", help="Read files on a Dask cluster: tcp://HOST:PORT, or `local`."),
+        typer.Option("--scheduler", help="Read and diagnose on a Dask cluster: tcp://HOST:PORT, or `local`."),
     ] = None,
     output: OutputOpt = None,
 ) -> None:

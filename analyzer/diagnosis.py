@@ -17,6 +17,7 @@ from analyzer.fields import extract
 from analyzer.operations import OUTAGE_GAP, Evidence, Operation, Outage, outages, stitch
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
     from datetime import datetime
 
     from analyzer.catalogue.loader import Catalogue
@@ -236,28 +237,48 @@ class Collector:
             evidence.preset(fields)
         self.evidence[computer].append(evidence)
 
-    def diagnose(self) -> list[ServerDiagnosis]:
-        return [self._server(computer) for computer in sorted(self.coverage)]
-
-    def _server(self, computer: str) -> ServerDiagnosis:
-        evidence = sorted(self.evidence.get(computer, []), key=lambda e: (e.time, e.event.event_record_id or 0))
-        beats = sorted(self.beats.get(computer, []), key=lambda b: (b[0], b[1]))
-        ops = stitch(evidence, self.catalogue)
-        windows = outages(evidence, [b[0] for b in beats])
-        # An unfinished operation that started during an outage is attributed to the outage's cause.
-        spans = []
-        for i, window in enumerate(windows):
-            bounds = [t for t in (window.recovered, windows[i + 1].start if i + 1 < len(windows) else None) if t]
-            spans.append((window.start, min(bounds) if bounds else window.end + OUTAGE_GAP, window.cause))
-        for op in ops:
-            if op.outcome == "unfinished" and op.start is not None:
-                op.cause = next((cause for start, until, cause in spans if start <= op.start < until), None)
-        first, last = self.coverage[computer]
-        causes = _rank(evidence, ops, self.catalogue)
-        status = _status(evidence, ops, windows, self.catalogue, bool(beats))
-        return ServerDiagnosis(
-            computer, first, last, evidence, ops, windows, causes, status, self.sources[computer], beats
+    def diagnose(self, mapper: Callable[..., Iterable[ServerDiagnosis]] = map) -> list[ServerDiagnosis]:
+        """One diagnosis per server, in name order; `mapper` runs `diagnose_server` over the servers
+        (the builtin map here, or a Dask client's, to diagnose them on a cluster)."""
+        computers = sorted(self.coverage)
+        return list(
+            mapper(
+                diagnose_server,
+                [self.catalogue] * len(computers),
+                computers,
+                [self.evidence.get(c, []) for c in computers],
+                [self.beats.get(c, []) for c in computers],
+                [tuple(self.coverage[c]) for c in computers],
+                [self.sources[c] for c in computers],
+            )
         )
+
+
+def diagnose_server(
+    catalogue: Catalogue,
+    computer: str,
+    evidence: list[Evidence],
+    beats: list[Beat],
+    span: tuple[datetime, datetime],
+    sources: list[str],
+) -> ServerDiagnosis:
+    """One server's operations, outages, ranked causes and status from its writeback events."""
+    evidence = sorted(evidence, key=lambda e: (e.time, e.event.event_record_id or 0))
+    beats = sorted(beats, key=lambda b: (b[0], b[1]))
+    ops = stitch(evidence, catalogue)
+    windows = outages(evidence, [b[0] for b in beats])
+    # An unfinished operation that started during an outage is attributed to the outage's cause.
+    spans = []
+    for i, window in enumerate(windows):
+        bounds = [t for t in (window.recovered, windows[i + 1].start if i + 1 < len(windows) else None) if t]
+        spans.append((window.start, min(bounds) if bounds else window.end + OUTAGE_GAP, window.cause))
+    for op in ops:
+        if op.outcome == "unfinished" and op.start is not None:
+            op.cause = next((cause for start, until, cause in spans if start <= op.start < until), None)
+    first, last = span
+    causes = _rank(evidence, ops, catalogue)
+    status = _status(evidence, ops, windows, catalogue, bool(beats))
+    return ServerDiagnosis(computer, first, last, evidence, ops, windows, causes, status, list(sources), beats)
 
 
 def _rank(evidence: list[Evidence], ops: list[Operation], catalogue: Catalogue) -> list[CauseSummary]:

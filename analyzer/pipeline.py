@@ -7,11 +7,12 @@ partials are merged in input order, so the result does not depend on `jobs`.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from analyzer.diagnosis import Collector, Partial
+from analyzer.diagnosis import Collector, Partial, ServerDiagnosis
 from analyzer.reader import FileReport, merge_pieces, read_file
 from analyzer.reports import document
 from analyzer.sources.bundles import open_inputs
@@ -36,9 +37,10 @@ class Analysis:
     collector: Collector
     inputs: list[FileReport] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)
+    servers: list[ServerDiagnosis] | None = None  # diagnosed already (on a Dask cluster)
 
     def report(self, lang: str = "en", command: str | None = None, details: bool = False) -> dict[str, Any]:
-        servers = self.collector.diagnose()
+        servers = self.servers if self.servers is not None else self.collector.diagnose()
         return document.build(
             self.inputs,
             self.hashes,
@@ -149,22 +151,43 @@ def analyze(
             warn(report.message() or "")
         meter = progress(len(inputs.files)) if progress else None
         if scheduler:
-            results = iter(_read_on_dask(inputs.files, engine, catalogue, jobs, everything, scheduler))
+            with _dask(scheduler, jobs) as client:
+                results = iter(_read_on_dask(client, inputs.files, engine, catalogue, everything))
+                _merge_all(analysis, inputs.files, results, warn, meter)
+                scattered = client.scatter(catalogue, broadcast=True)
+                analysis.servers = analysis.collector.diagnose(
+                    lambda f, catalogues, *rest: client.gather(
+                        client.map(f, [scattered] * len(catalogues), *rest, pure=False)
+                    )
+                )
         else:
-            results = _read_all(inputs.files, engine, catalogue, jobs, everything, meter=meter)
-        for item, (report, partial, digest) in zip(inputs.files, results, strict=True):
-            analysis.inputs.append(report)
-            if meter and scheduler:
-                meter.update(report.events + report.unreadable)
-            if digest:
-                analysis.hashes[item.display] = digest
-            message = report.message()
-            if message:
-                warn(message)
-            analysis.collector.merge(partial, item.display)
+            _merge_all(
+                analysis, inputs.files, _read_all(inputs.files, engine, catalogue, jobs, everything, meter=meter), warn
+            )
         if meter:
             meter.finish()
     return analysis
+
+
+def _merge_all(
+    analysis: Analysis,
+    items: list[Input],
+    results: Iterator[tuple[FileReport, Partial, str | None]],
+    warn: Callable[[str], None],
+    meter: Progress | None = None,
+) -> None:
+    """Each input's result into the analysis, in input order (`meter`: when the reader does not
+    tell it itself)."""
+    for item, (report, found, digest) in zip(items, results, strict=True):
+        analysis.inputs.append(report)
+        if meter:
+            meter.update(report.events + report.unreadable)
+        if digest:
+            analysis.hashes[item.display] = digest
+        message = report.message()
+        if message:
+            warn(message)
+        analysis.collector.merge(found, item.display)
 
 
 def _read_all(
@@ -220,32 +243,33 @@ def _merge(parts: list[tuple[FileReport, Partial, str | None]]) -> tuple[FileRep
     return report, whole, parts[0][2] if report.error is None else None
 
 
-def _read_on_dask(
-    items: list[Input],
-    engine: str,
-    catalogue: Catalogue,
-    jobs: int,
-    everything: bool,
-    scheduler: str,
-) -> list[tuple[FileReport, Partial, str | None]]:
-    """Per-file reading on a Dask cluster (`local` starts one on this machine); results are
-    gathered in input order, so the report is the same as a local run. Workers must see the
-    input paths (archives are unpacked here: share the temporary directory, or give plain paths
-    on a shared file system)."""
+@contextmanager
+def _dask(scheduler: str, jobs: int) -> Iterator[Any]:
+    """A client of the cluster at `scheduler`, or of one started here for `local`."""
     from distributed import Client, LocalCluster
 
-    wanted = catalogue.wanted(everything)
     cluster = None
     if scheduler == "local":
         cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True, dashboard_address=None)
     client = Client(cluster or scheduler)
     try:
-        futures = [
-            client.submit(read_input, item, engine, catalogue, wanted, 1, None, not everything, pure=False)
-            for item in items
-        ]
-        return client.gather(futures)
+        yield client
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _read_on_dask(
+    client: Any, items: list[Input], engine: str, catalogue: Catalogue, everything: bool
+) -> list[tuple[FileReport, Partial, str | None]]:
+    """Per-file reading on a Dask cluster; results are gathered in input order, so the report is
+    the same as a local run (each server's diagnosis then runs on the cluster too: see `analyze`).
+    Workers must see the input paths (archives are unpacked here: share the temporary directory,
+    or give plain paths on a shared file system)."""
+    wanted = catalogue.wanted(everything)
+    futures = [
+        client.submit(read_input, item, engine, catalogue, wanted, 1, None, not everything, pure=False)
+        for item in items
+    ]
+    return client.gather(futures)

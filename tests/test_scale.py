@@ -144,6 +144,30 @@ def test_dask_local_cluster_gives_the_same_report(monkeypatch: pytest.MonkeyPatc
     assert local.stdout == dask.stdout
 
 
+def test_dask_diagnoses_each_server_on_the_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed")
+    from analyzer.diagnosis import Collector
+    from analyzer.pipeline import analyze
+
+    catalogue = load()
+    local = analyze([SAMPLES], "rust", catalogue, lambda _: None, jobs=2)
+    tasks: list[str] = []
+    diagnose = Collector.diagnose
+
+    def spy(self, mapper=map):  # which function the cluster's map is given
+        def watched(function, *iterables):
+            tasks.append(function.__name__)
+            return mapper(function, *iterables)
+
+        return diagnose(self, watched)
+
+    monkeypatch.setattr(Collector, "diagnose", spy)
+    on_dask = analyze([SAMPLES], "rust", catalogue, lambda _: None, jobs=2, scheduler="local")
+    assert tasks == ["diagnose_server"] and on_dask.servers is not None and len(on_dask.servers) >= 5
+    monkeypatch.undo()
+    assert json.dumps(on_dask.report(details=True)) == json.dumps(local.report(details=True))
+
+
 def test_parquet_partitioned_by_server(tmp_path: Path) -> None:
     pa_ds = pytest.importorskip("pyarrow.dataset")
     result = CliRunner().invoke(app, ["events", str(SAMPLES), "-f", "parquet", "-o", str(tmp_path / "pq")])
