@@ -59,7 +59,6 @@ def read_input(
     engine: str,
     catalogue: Catalogue,
     wanted: dict[str, frozenset[int] | None],
-    threads: int = 1,
     piece: Piece | None = None,
     compact: bool = False,
 ) -> tuple[FileReport, Partial, str | None]:
@@ -77,7 +76,7 @@ def read_input(
     coverage = Coverage()
     with ThreadPoolExecutor(max_workers=1) as hasher:
         digest = hasher.submit(document.file_sha256, item.path) if piece is None or piece[0] == 0 else None
-        for event in read_file(item, engine, report, wanted, coverage, threads, piece):
+        for event in read_file(item, engine, report, wanted, coverage, piece):
             partial.observe(event, catalogue.providers)
         for computer, (first, last) in coverage.spans_by_computer().items():
             partial.extend(computer or f"(unknown computer: {item.display})", first, last)
@@ -98,7 +97,7 @@ def _read_task(
     item: Input,
     piece: Piece | None,
 ) -> tuple[FileReport, Partial, str | None]:
-    return read_input(item, engine, catalogue, wanted, 1, piece, compact)
+    return read_input(item, engine, catalogue, wanted, piece, compact)
 
 
 PIECES_PER_WORKER = 4  # enough that no worker idles long at the end of a batch
@@ -269,7 +268,6 @@ def _read_on_dask(
     or give plain paths on a shared file system)."""
     wanted = catalogue.wanted(everything)
     futures = [
-        client.submit(read_input, item, engine, catalogue, wanted, 1, None, not everything, pure=False)
-        for item in items
+        client.submit(read_input, item, engine, catalogue, wanted, None, not everything, pure=False) for item in items
     ]
     return client.gather(futures)

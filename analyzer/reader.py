@@ -157,7 +157,6 @@ def read_file(
     report: FileReport,
     keep: Keep | None = None,
     coverage: Coverage | None = None,
-    threads: int = 1,
     piece: layout_mod.Piece | None = None,
 ) -> Iterator[Event]:
     """Stream the events of one input (or of a `piece` of an EVTX file's chunks); fill `report` as
@@ -188,7 +187,7 @@ def read_file(
     if engine == "rust":
         from analyzer.sources import evtx_rust
 
-        records = evtx_rust.read(path, file, keep, coverage, threads, piece)
+        records = evtx_rust.read(path, file, keep, coverage, piece)
     else:
         from analyzer.sources import evtx_python
 

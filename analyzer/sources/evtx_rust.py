@@ -94,7 +94,6 @@ def read(
     file: str,
     keep: Keep | None = None,
     coverage: Coverage | None = None,
-    threads: int = 1,
     piece: Piece | None = None,
 ) -> Iterator[tuple[int, Event | RecordError]]:
     """Yield (record-header number, event or the reason it could not be read).
@@ -109,7 +108,8 @@ def read(
 
     try:
         source = ChunkView(path, piece) if piece else str(path)  # a piece: only its chunks
-        records = PyEvtxParser(source, number_of_threads=threads, indent=False).records()
+        # One thread: spare cores read other files or pieces (pyevtx-rs's threads gain nothing here).
+        records = PyEvtxParser(source, number_of_threads=1, indent=False).records()
     except (OSError, RuntimeError) as exc:
         raise InputError(path, f"pyevtx-rs cannot open it ({str(exc).splitlines()[0][:120]})") from None
     triage = _Triage(keep, coverage) if keep is not None and coverage is not None else None
