@@ -6,28 +6,29 @@ diagnosis needs: each server's coverage window and its writeback events.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from analyzer.catalogue.model import SEVERITY_RANK
 from analyzer.fields import extract
 from analyzer.operations import OUTAGE_GAP, Evidence, Operation, Outage, outages, stitch
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
-    from datetime import datetime
 
     from analyzer.catalogue.loader import Catalogue
     from analyzer.events import Event
     from analyzer.fields import Fields
 
 KINDS = ("reset", "change", "admin_reset")
-Beat = tuple["datetime", int, "str | None"]  # a heartbeat: time, EventRecordID, Service Bus namespace
-FAILING_SEVERITY = SEVERITY_RANK["high"]  # a failure this severe at the end means writeback is down
+Beat = tuple["datetime", int, "str | None"]  # a heartbeat: time, EventRecordID, Service Bus host
 WRITEBACK_ROLES = ("companion", "connectivity-error")
+EVERYONE = 3  # this many failed operations in a row, of two or more users, mean writeback is down
+Hint = tuple["str | None", bool, "Fields", "str | None"]  # cause, specific, text fields, evidence
 
 
 @dataclass
@@ -40,6 +41,7 @@ class CauseSummary:
     tracking_ids: list[str] = field(default_factory=list)
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    evidence: Counter[str] = field(default_factory=Counter)  # what in the texts named this cause
 
     def saw(self, moment: datetime, event_id: int | None = None) -> None:
         self.first_seen = moment if self.first_seen is None else min(self.first_seen, moment)
@@ -60,6 +62,7 @@ class ServerDiagnosis:
     status: str
     sources: list[str] = field(default_factory=list)
     beats: list[Beat] = field(default_factory=list)  # heartbeats kept compact (see `Partial.classify`)
+    cloud: str | None = None  # the Azure cloud its events name (codes/clouds.yaml), None if none does
 
     def counts(self, kind: str) -> dict[str, int]:
         ops = [op for op in self.operations if op.kind == kind]
@@ -75,8 +78,8 @@ class ServerDiagnosis:
         return [e for e in self.evidence if e.role in roles]
 
     def pulses(self) -> list[Beat]:
-        """Every heartbeat as (time, EventRecordID, namespace), in time order."""
-        full = [(e.time, e.event.event_record_id or 0, e.fields.namespace) for e in self.of_role("heartbeat")]
+        """Every heartbeat as (time, EventRecordID, Service Bus host), in time order."""
+        full = [(e.time, e.event.event_record_id or 0, e.fields.servicebus_host) for e in self.of_role("heartbeat")]
         return sorted(self.beats + full, key=lambda b: (b[0], b[1])) if full and self.beats else full or self.beats
 
     @property
@@ -115,7 +118,7 @@ class Partial:
     events: list[Event] = field(default_factory=list)
     seen: set[tuple[str, str | None, int]] = field(default_factory=set)
     duplicates: int = 0
-    hints: list[tuple[str | None, bool, Fields]] = field(default_factory=list)  # see `classify`
+    hints: list[Hint] = field(default_factory=list)  # see `classify`
     beats: list[tuple[tuple[str, str | None, int] | None, str, Beat]] = field(default_factory=list)
 
     def classify(self, catalogue: Catalogue, compact: bool = False) -> None:
@@ -124,11 +127,11 @@ class Partial:
 
         With `compact`, plain Service Bus heartbeats (most writeback events of a healthy server:
         one a minute) leave `events` for `beats`: (dedupe key, server, (time, EventRecordID,
-        namespace)), all a report reads of them, and far cheaper to send and merge."""
+        Service Bus host)), all a report reads of them, and far cheaper to send and merge."""
         self.hints = []
         events: list[Event] = []
         for event in self.events:
-            entry, cause, specific = catalogue.classify(event)
+            entry, cause, specific, found = catalogue.classify(event)
             fields = extract("\n".join(event.data))
             if (
                 compact
@@ -137,13 +140,13 @@ class Partial:
                 and cause is None
                 and event.provider == "PasswordResetService"
             ):
-                beat = (event.time_created, event.event_record_id or 0, fields.namespace)
+                beat = (event.time_created, event.event_record_id or 0, fields.servicebus_host)
                 self.beats.append((dedupe_key(event), server_of(event), beat))
                 continue
             _ = fields.tracking_id, fields.user  # computed now, shipped with the result
             if entry is not None and entry.role not in ("info", "start", "success", "heartbeat"):
-                _ = fields.client_version, fields.namespace  # what the report reads of these
-            self.hints.append((cause, specific, fields))
+                _ = fields.client_version, fields.cloud_host  # what the report reads of these
+            self.hints.append((cause, specific, fields, found))
             events.append(event)
         self.events = events
 
@@ -214,7 +217,7 @@ class Collector:
                 seen.add(key)
             self.beats[computer].append(beat)
 
-    def _classify(self, event: Event, hint: tuple[str | None, bool, Fields] | None = None) -> None:
+    def _classify(self, event: Event, hint: Hint | None = None) -> None:
         computer = server_of(event)
         key = dedupe_key(event)
         if key is not None:
@@ -224,15 +227,15 @@ class Collector:
             self._seen.add(key)
         policy = self.catalogue.providers.get(event.provider)
         if hint is None:
-            entry, cause, specific = self.catalogue.classify(event)
+            entry, cause, specific, found = self.catalogue.classify(event)
         else:
-            entry, (cause, specific, fields) = self.catalogue.entry_for(event.provider, event.event_id), hint
+            entry, (cause, specific, fields, found) = self.catalogue.entry_for(event.provider, event.event_id), hint
         if entry is None:
             if policy == "report":
                 self.unknown[(event.provider, event.event_id)] += 1
                 self.unknown_events[computer].append(event)
             return
-        evidence = Evidence(event, entry, cause, specific)
+        evidence = Evidence(event, entry, cause, specific, found)
         if hint is not None:
             evidence.preset(fields)
         self.evidence[computer].append(evidence)
@@ -263,7 +266,7 @@ def diagnose_server(
     sources: list[str],
 ) -> ServerDiagnosis:
     """One server's operations, outages, ranked causes and status from its writeback events."""
-    evidence = sorted(evidence, key=lambda e: (e.time, e.event.event_record_id or 0))
+    evidence = _corroborated(sorted(evidence, key=lambda e: (e.time, e.event.event_record_id or 0)))
     beats = sorted(beats, key=lambda b: (b[0], b[1]))
     ops = stitch(evidence, catalogue)
     windows = outages(evidence, [b[0] for b in beats])
@@ -278,7 +281,41 @@ def diagnose_server(
     first, last = span
     causes = _rank(evidence, ops, catalogue)
     status = _status(evidence, ops, windows, catalogue, bool(beats))
-    return ServerDiagnosis(computer, first, last, evidence, ops, windows, causes, status, list(sources), beats)
+    cloud = _cloud(evidence, beats, catalogue)
+    return ServerDiagnosis(computer, first, last, evidence, ops, windows, causes, status, list(sources), beats, cloud)
+
+
+def _corroborated(evidence: list[Evidence]) -> list[Evidence]:
+    """Evidence without events that count only near others (`corroborated_by`), when none is near:
+    a lone ADSync 6306 is sync noise, within minutes of 6800, 32001 or 31044 it is writeback's."""
+    doubtful = [e for e in evidence if e.entry.corroborated_by]
+    if not doubtful:
+        return evidence
+    times: dict[str, list[datetime]] = defaultdict(list)
+    for item in evidence:
+        times[f"{item.event.provider}/{item.event.event_id}"].append(item.time)  # already in time order
+    kept = set()
+    for item in doubtful:
+        window = timedelta(minutes=item.entry.corroboration_minutes)
+        for code in item.entry.corroborated_by:
+            near = times.get(code, [])
+            i = bisect.bisect_left(near, item.time - window)
+            if i < len(near) and near[i] <= item.time + window:
+                kept.add(id(item))
+                break
+    return [e for e in evidence if not e.entry.corroborated_by or id(e) in kept]
+
+
+def _cloud(evidence: list[Evidence], beats: list[Beat], catalogue: Catalogue) -> str | None:
+    """The cloud the server's events name most often (Service Bus hosts, password reset endpoints)."""
+    hosts = Counter(b[2] for b in beats if b[2])
+    hosts.update(e.fields.cloud_host for e in evidence if e.role not in ("start", "success") and e.fields.cloud_host)
+    clouds: Counter[str] = Counter()
+    for host, count in hosts.items():
+        cloud = catalogue.cloud_of(host)
+        if cloud:
+            clouds[cloud] += count
+    return max(sorted(clouds), key=lambda c: clouds[c]) if clouds else None
 
 
 def _rank(evidence: list[Evidence], ops: list[Operation], catalogue: Catalogue) -> list[CauseSummary]:
@@ -309,6 +346,8 @@ def _rank(evidence: list[Evidence], ops: list[Operation], catalogue: Catalogue) 
         found = summary(cause)
         found.events += 1
         found.saw(item.time, item.event.event_id)
+        if item.found and item.cause == cause:
+            found.evidence[item.found] += 1
         if (
             item.fields.tracking_id
             and len(found.tracking_ids) < 3
@@ -322,20 +361,22 @@ def _rank(evidence: list[Evidence], ops: list[Operation], catalogue: Catalogue) 
 def _status(
     evidence: list[Evidence], ops: list[Operation], windows: list[Outage], catalogue: Catalogue, beats: bool
 ) -> str:
+    """failing: writeback is broken for everyone at the end of the log (the last operation failed for a
+    server-scope cause; or the last EVERYONE or more operations all failed, for two or more users;
+    or the service is stopped or disconnected at the end). degraded: failures or outages, but it
+    works at the end (one user failing at the end while others succeed is degraded). healthy.
+    no-data: no writeback events at all."""
     if not beats and not any(e.event.provider == "PasswordResetService" or e.role in WRITEBACK_ROLES for e in evidence):
         return "no-data"
-    done = [op for op in ops if op.outcome != "unfinished" and op.end is not None]
-    last = max(done, key=lambda op: op.end) if done else None  # type: ignore[arg-type, return-value]
+    done = sorted((op for op in ops if op.outcome != "unfinished" and op.end is not None), key=lambda op: op.end)  # type: ignore[arg-type, return-value]
+    trailing = list(itertools.takewhile(lambda op: op.outcome == "failed", reversed(done)))
+    last = trailing[0] if trailing else None
+    server_wide = last is not None and last.cause is not None and catalogue.causes[last.cause].scope == "server"
+    everyone = len(trailing) >= EVERYONE and len({op.user for op in trailing if op.user}) >= 2
     service = [e for e in evidence if e.role in ("service-started", "service-stopped")]
-    down = (
-        last is not None
-        and last.outcome == "failed"
-        and last.cause is not None
-        and (SEVERITY_RANK[catalogue.causes[last.cause].severity] >= FAILING_SEVERITY)
-    )
     stopped = bool(service) and service[-1].role == "service-stopped"
     disconnected = bool(windows) and windows[-1].recovered is None
-    if down or stopped or disconnected:
+    if server_wide or everyone or stopped or disconnected:
         return "failing"
     if windows or any(op.outcome != "succeeded" for op in ops):
         return "degraded"

@@ -22,12 +22,11 @@ _DETAILS_UPN = re.compile(r"Details:\s*([^\s,:]+@[^\s,]+)")
 _ADMIN = re.compile(r"AdminUpn:\s*([^\s,]+@[^\s,]+)")
 _CLOUD_ANCHOR = re.compile(r"cloudAnchor:\s*(User_[0-9A-Fa-f-]+)")
 _SOURCE_ANCHOR = re.compile(r"Anchor(?:(?<=SourceAnchor)Value)?\s?:\s*([A-Za-z0-9+/=]{8,})")
+# A Service Bus host in any cloud (which cloud a domain belongs to is catalogue data: codes/clouds.yaml).
 # Starts only where a name can start, and never gives back what `*+` took: the plain form retried
 # every suffix of every word of a long stack trace (~100 µs per text). Same matches.
-_NAMESPACE = re.compile(
-    r"(?<![a-z0-9])([a-z0-9][a-z0-9-]*+)\.servicebus\.(?:windows\.net|usgovcloudapi\.net|chinacloudapi\.cn)",
-    re.IGNORECASE,
-)
+_SERVICEBUS = re.compile(r"(?<![a-z0-9])([a-z0-9][a-z0-9-]*+\.servicebus(?:\.[a-z0-9-]+)*\.[a-z]{2,})", re.IGNORECASE)
+_RESET_HOST = re.compile(r"(?<![a-z0-9])((?:[a-z0-9-]+\.)*passwordreset(?:\.[a-z0-9-]+)*\.[a-z]{2,})", re.IGNORECASE)
 _VERSION = re.compile(
     r"(?:Details: Version:|Azure AD Sync|Entra Connect Sync|Azure AD Connect)\s*([0-9]+(?:\.[0-9]+){2,3})"
 )
@@ -63,7 +62,7 @@ class Fields:
             "admin_upn",
             "cloud_anchor",
             "source_anchor",
-            "namespace",
+            "servicebus_host",
             "client_version",
             "dn",
         )
@@ -99,10 +98,25 @@ class Fields:
         return _first(_SOURCE_ANCHOR, self.text)
 
     @_cached
-    def namespace(self) -> str | None:
+    def servicebus_host(self) -> str | None:
+        """The Service Bus namespace host named in the text (`ns.servicebus.windows.net`), lower case."""
         if "servicebus" not in self.text.casefold():  # most texts: a quick no
             return None
-        return (_first(_NAMESPACE, self.text) or "").casefold() or None
+        return (_first(_SERVICEBUS, self.text) or "").casefold() or None
+
+    @property
+    def namespace(self) -> str | None:
+        host = self.servicebus_host
+        return host.split(".", 1)[0] if host else None
+
+    @property
+    def cloud_host(self) -> str | None:
+        """A host that tells the Azure cloud: the Service Bus host, else a password reset endpoint."""
+        if self.servicebus_host:
+            return self.servicebus_host
+        if "passwordreset" not in self.text.casefold():
+            return None
+        return (_first(_RESET_HOST, self.text) or "").casefold() or None
 
     @_cached
     def client_version(self) -> str | None:

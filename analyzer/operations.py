@@ -34,10 +34,11 @@ OUTAGE_GAP = timedelta(minutes=30)  # connectivity errors closer than this form 
 class Evidence:
     """One writeback event with what the catalogue and (read on first use) its text say about it."""
 
-    __slots__ = ("_fields", "cause", "entry", "event", "specific")
+    __slots__ = ("_fields", "cause", "entry", "event", "found", "specific")
 
-    def __init__(self, event: Event, entry: Entry, cause: str | None, specific: bool) -> None:
+    def __init__(self, event: Event, entry: Entry, cause: str | None, specific: bool, found: str | None = None) -> None:
         self.event, self.entry, self.cause, self.specific = event, entry, cause, specific
+        self.found = found  # what in the text picked the cause (None for a default cause)
         self._fields: Fields | None = None
 
     def preset(self, fields: Fields) -> None:
@@ -75,9 +76,12 @@ class Operation:
         return min(e.time for e in self.evidence)
 
     def settle(self, catalogue: Catalogue) -> None:
-        """A failed operation takes the most specific cause among its events."""
+        """A failed operation takes the most specific cause among its events; a cause that another
+        one refines (e.g. denied access, refined by a SAM policy that denies it) gives way to it."""
         if self.outcome != "failed":
             return
+        named = {e.cause for e in self.evidence if e.cause and e.role in ("failure", "companion")}
+        refined = {other for cause in named for other in catalogue.causes[cause].refines}
         ranked = [
             (
                 e.specific,
@@ -86,7 +90,7 @@ class Operation:
                 e.cause,
             )
             for e in self.evidence
-            if e.cause and e.role in ("failure", "companion")
+            if e.cause and e.role in ("failure", "companion") and e.cause not in refined
         ]
         if ranked:
             specific, _, _, self.cause = max(ranked)

@@ -101,6 +101,8 @@ class Redactor:
             self.learn_hosts(doc)
 
         def walk(node: Any, key: str | None = None) -> Any:
+            if key == "fixes" and self.hosts:  # catalogue text, but filled with the server's namespace
+                return [_NAMESPACE.sub(lambda m: self.pseudonym("namespace", m.group()), fix) for fix in node]
             if key in _CATALOGUE_KEYS:
                 return node
             if isinstance(node, dict):

@@ -36,6 +36,9 @@ def test_every_code_of_the_reference_has_an_entry(catalogue) -> None:
         "8023062C",
         "80230818",
         "80004005",
+        "80230619",  # evidence wherever they appear, not only in their home entries (33008, 33004, 6329)
+        "80230626",
+        "8023061F",
     }
     for code in (32006, 32012):
         assert catalogue.entry_for("PasswordResetService", code).documented is False
@@ -52,7 +55,7 @@ def test_examples_through_the_event_model(catalogue) -> None:
         if entry.is_signature:
             continue
         for example in entry.examples:
-            found, cause, _ = catalogue.classify(event(entry.provider, entry.event_id, example.text))
+            found, cause, _, _ = catalogue.classify(event(entry.provider, entry.event_id, example.text))
             assert found is entry and cause == example.cause, (entry.id, example.text[:60])
 
 
@@ -73,6 +76,40 @@ def test_most_specific_cause_wins(catalogue) -> None:
     proxy = catalogue.entry_for("PasswordResetService", 32002)
     assert catalogue.cause_of(proxy, "(407) Proxy Authentication Required")[0] == "proxy-auth-required"
     assert catalogue.cause_of(catalogue.entry_for("PasswordResetService", 31001), "(407)") == (None, False)
+
+
+def test_specific_beats_generic(catalogue) -> None:
+    """An ERR_ line that names the reason wins over the HRESULT after it; HRESULTs count in any failure
+    event; E_FAIL (0x80004005) comes after every specific evidence, also inside a socket error."""
+    sam = (
+        '"ERR_: MMS(7104): admaexport.cpp(2944): Failed to acquire user information: CONTOSO\\MSOL_1. Error Code: '
+        'ERROR_ACCESS_DENIED" "BAIL: MMS(7104): admaexport.cpp(3050): 0x80230626 (denied access.)"'
+    )
+    assert catalogue.cause_of(catalogue.entry_for("ADSync", 6329), sam) == ("sam-remote-restricted", True)
+    for code in (31003, 31011, 33001, 32000):
+        entry = catalogue.entry_for("PasswordResetService", code)
+        assert catalogue.cause_of(entry, "Reason: hr=80230626, message=x")[0] == "connector-permissions"
+        assert catalogue.cause_of(entry, "Reason: hr=80230619, message=x")[0] == "password-policy"
+        assert catalogue.cause_of(entry, "BAIL: 0x8023061f (x)")[0] == "ma-not-enabled"
+        assert catalogue.cause_of(entry, "Details: Object could not be found.")[0] == "object-not-joined"
+        assert catalogue.cause_of(entry, "Details: Multiple matches found.")[0] == "duplicate-user-match"
+        assert catalogue.cause_of(entry, "hr=80004005 ... hr=80230626") == ("connector-permissions", True)
+        assert catalogue.cause_of(entry, "hr=80004005, message=Unspecified error") == ("sync-engine-unspecified", False)
+    socket = "System.Net.Sockets.SocketException (0x80004005): No such host is known"
+    assert catalogue.cause_of(catalogue.entry_for("PasswordResetService", 32002), socket)[0] == "dns-resolution"
+
+
+def test_no_generic_answer_where_specific_evidence_exists(catalogue) -> None:
+    """No example of the catalogue gets a default (generic) cause while some specific evidence of any
+    signature or entry rule would name a cause for its text."""
+    rules = [r for e in catalogue.all_entries() if not e.generic for r in e.rules if r.clues]
+    for entry in catalogue.all_entries():
+        for example in entry.examples:
+            cause, specific = catalogue.cause_of(entry, example.text)
+            if cause is None or specific or not example.matches:
+                continue
+            covering = [r.cause for r in rules if r.find(example.text)]
+            assert covering == [], (entry.id, example.text[:80], covering)
 
 
 def test_malformed_catalogue_reports_every_problem() -> None:
@@ -132,13 +169,13 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 def test_codes_cli() -> None:
     code, out, _ = _run("codes")
-    assert code == 0 and len(out.splitlines()) == 2 + 60 + 6
+    assert code == 0 and len(out.splitlines()) == 2 + 60 + 10
     code, out, _ = _run("codes", "33004")
     assert code == 0 and "ADPermissionsError" in out and "Set-ADSyncPasswordWritebackPermissions" in out
     code, out, _ = _run("codes", "0x80230402")
     assert code == 0 and "hresult-80230402" in out
     code, out, _ = _run("codes", "--search", "proxy")
-    assert code == 0 and "32002" in out and "network-exceptions" in out and "31001" not in out
+    assert code == 0 and "32002" in out and "network-evidence" in out and "31001" not in out
     code, out, _ = _run("codes", "33008", "--lang", "zh-CN")
     assert "最短密码期限" in out
     code, _, err = _run("codes", "99999")

@@ -119,12 +119,35 @@ def test_ranking_by_operations_then_users_then_events(catalogue) -> None:
     ]
 
 
+def _failed(tid: str, user: str, at: float) -> list:
+    return [start(tid, user, at), failure(tid, user, at + 1)]
+
+
 @pytest.mark.parametrize(
     ("events", "status"),
     [
         ([event("ADSync", 904, "Scheduler", 0)], "no-data"),
         ([start("a", "u@c.com", 0), success("a", "u@c.com", 1)], "healthy"),
-        ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1)], "failing"),  # last operation denied (high)
+        ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1, hr="8023062C", eid=33001)], "failing"),  # server scope
+        ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1)], "degraded"),  # one user denied: user scope
+        (
+            [x for i, u in enumerate(["u@c.com", "v@c.com", "u@c.com"]) for x in _failed(f"t{i}", u, 100 * i)],
+            "failing",
+        ),  # three failures in a row, two users: broken for everyone
+        (
+            [x for i, u in enumerate(["u@c.com"] * 4) for x in _failed(f"t{i}", u, 100 * i)],
+            "degraded",
+        ),  # one user, however often
+        (
+            [
+                *_failed("t0", "u@c.com", 0),
+                *_failed("t1", "v@c.com", 100),
+                start("t2", "w@c.com", 200),
+                success("t2", "w@c.com", 201),
+                *_failed("t3", "u@c.com", 300),
+            ],
+            "degraded",
+        ),  # one user failing at the end while others still succeed
         (
             [
                 start("a", "u@c.com", 0),
@@ -153,6 +176,7 @@ def test_ranking_by_operations_then_users_then_events(catalogue) -> None:
     ],
 )
 def test_status_rules(catalogue, events, status) -> None:
+    """The rule of the report contract (analyzer/reports/document.py): failing = broken for everyone."""
     assert diagnose(catalogue, events).status == status
 
 

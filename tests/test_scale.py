@@ -265,7 +265,9 @@ def test_reading_in_pieces_gives_what_reading_whole_gives(monkeypatch: pytest.Mo
             partial.duplicates,
             sha,
         ), item.display
-        assert [(c, s, f.text) for c, s, f in p_partial.hints] == [(c, s, f.text) for c, s, f in partial.hints]
+        assert [(c, s, f.text, e) for c, s, f, e in p_partial.hints] == [
+            (c, s, f.text, e) for c, s, f, e in partial.hints
+        ]
 
 
 def test_heartbeats_in_short_form_give_the_same_report(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -49,21 +49,56 @@ ENTRY_KEYS = {
     "references": list,
     "examples": list,
     "signature": dict,
+    "corroborated_by": dict,
 }
 CAUSE_KEYS = {
     "id": str,
     "title": dict,
     "severity": str,
     "category": str,
+    "scope": str,
     "checklist": str,
+    "refines": list,
     "explanation": dict,
     "fixes": list,
     "references": list,
 }
 ENTRY_REQUIRED = {"id", "name", "title", "meaning", "references", "examples"}
 EVENT_REQUIRED = {"provider", "event_id", "level", "category", "role"}
-CAUSE_REQUIRED = set(CAUSE_KEYS) - {"checklist"}
+CAUSE_REQUIRED = set(CAUSE_KEYS) - {"checklist", "refines"}
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+PHRASE_KEYS = {"text": str, "example": str, "source": str}
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def phrase_pattern(text: str) -> re.Pattern[str]:
+    """A localized phrase as a pattern: the literal text, any run of white space (line breaks,
+    non-breaking spaces) where it has one, and either apostrophe (' or ’)."""
+    parts = [re.sub("['’]", "['’]", re.escape(word)) for word in text.split()]
+    return re.compile(r"\s+".join(parts), re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A .NET or Windows message as one display language writes it (codes/phrases/<lang>.yaml)."""
+
+    lang: str
+    message: str
+    text: str
+    example: str
+    source: str
+    file: str
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """An Azure cloud, told by the host names in a server's events (codes/clouds.yaml)."""
+
+    id: str
+    title: m.Text
+    suffixes: tuple[str, ...]  # host name endings that belong to this cloud
+    values: dict[str, m.Text]  # what the placeholders in fix texts say for this cloud
+    references: tuple[str, ...] = ()
 
 
 def index_key(provider: str, event_id: int) -> tuple[str, int]:
@@ -77,7 +112,29 @@ class Catalogue:
     signatures: list[m.Entry] = field(default_factory=list)
     causes: dict[str, m.Cause] = field(default_factory=dict)
     providers: dict[str, str] = field(default_factory=dict)  # provider -> report|ignore
+    phrases: dict[str, dict[str, list[Phrase]]] = field(default_factory=dict)  # lang -> message -> variants
+    clouds: dict[str, Cloud] = field(default_factory=dict)  # "unknown" is the cloud of no host
     version: str = ""  # content hash of every file loaded: reports name the exact catalogue
+
+    def cloud_of(self, host: str | None) -> str | None:
+        """The cloud a host name (a Service Bus namespace, a password reset endpoint) belongs to."""
+        if host:
+            host = host.casefold().rstrip(".")
+            for cloud in self.clouds.values():
+                if any(host == s or host.endswith("." + s) for s in cloud.suffixes):
+                    return cloud.id
+        return None
+
+    def fill(self, text: str, cloud: str | None = None, namespace: str | None = None, lang: str = "en") -> str:
+        """A fix text with its placeholders filled for one server: the endpoints of its cloud (all
+        clouds named when it is not known), and its Service Bus namespace host when it is."""
+        if "{" not in text:
+            return text
+        known = self.clouds.get(cloud or "unknown") or self.clouds.get("unknown")
+        values = {name: value.get(lang) for name, value in (known.values if known else {}).items()}
+        if namespace:
+            values["namespace"] = namespace
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
     def wanted(self, everything: bool = False) -> dict[str, frozenset[int] | None]:
         """What a reader must parse: every event of a provider whose unknown codes are reported;
@@ -124,27 +181,38 @@ class Catalogue:
 
         return [e for e in self.all_entries() if needle in text(e)]
 
-    def classify(self, event: Event) -> tuple[m.Entry | None, str | None, bool]:
-        """(entry, cause id, specific): the event's entry and its most specific cause."""
+    def classify(self, event: Event) -> tuple[m.Entry | None, str | None, bool, str | None]:
+        """(entry, cause id, specific, evidence): the event's entry, its most specific cause, and what in
+        its text picked that cause (None for a default cause)."""
         entry = self.entry_for(event.provider, event.event_id)
         if entry is None:
-            return None, None, False
-        return (entry, *self.cause_of(entry, "\n".join(event.data)))
+            return None, None, False, None
+        cause, specific, found = self.explain(entry, "\n".join(event.data))
+        return entry, cause, specific, found.describe() if found else None
 
     def cause_of(self, entry: m.Entry, text: str) -> tuple[str | None, bool]:
+        """(cause id, specific) for a text of this entry: see `explain` for why."""
+        cause, specific, _ = self.explain(entry, text)
+        return cause, specific
+
+    def explain(self, entry: m.Entry, text: str) -> tuple[str | None, bool, m.Found | None]:
+        """(cause id, specific, evidence): the entry's own rules, then the signatures that apply to
+        its category (generic ones last), then its default. `evidence` is None for a default."""
         if not entry.rules and not entry.is_signature:
-            return None, False  # informational: no cause to look for
-        rule = entry.specific_rule(text)
-        if rule is None and not entry.is_signature:
-            for signature in self.signatures:
+            return None, False, None  # informational: no cause to look for
+        for rule in entry.rules:
+            found = rule.find(text) if rule.clues else None
+            if found:
+                return rule.cause, not entry.generic, found
+        if not entry.is_signature:
+            for signature in self.signatures:  # in order: specific first, generic last
                 if signature.applies(entry.category):
-                    rule = signature.specific_rule(text)
-                    if rule:
-                        break
-        if rule is not None:
-            return rule.cause, True
+                    for rule in signature.rules:
+                        found = rule.find(text)
+                        if found:
+                            return rule.cause, not signature.generic, found
         default = entry.default_rule()
-        return (default.cause if default else None), False
+        return (default.cause if default else None), False, None
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -209,6 +277,7 @@ def _cause(data: dict[str, Any], check: _Checker) -> m.Cause | None:
     check.enum(data, "severity", m.SEVERITIES)
     check.enum(data, "category", m.CAUSE_CATEGORIES)
     check.enum(data, "checklist", m.CHECKLIST)
+    check.enum(data, "scope", m.SCOPES)
     if "id" in data and not SLUG.match(data["id"]):
         check.fail("id", "must be a lower-case slug")
     title = check.text(data["title"], "title") if "title" in data else None
@@ -227,25 +296,100 @@ def _cause(data: dict[str, Any], check: _Checker) -> m.Cause | None:
         explanation=explanation,
         fixes=fixes,
         references=references,
+        scope=data["scope"],
         checklist=data.get("checklist"),
+        refines=check.strings(data.get("refines", []), "refines"),
         source=check.source,
     )
 
 
-def _rules(data: list[Any], check: _Checker) -> tuple[m.Rule, ...]:
+def _rules(data: list[Any], check: _Checker, phrases: dict[str, dict[str, list[Phrase]]]) -> tuple[m.Rule, ...]:
+    """A list of rules; each rule's clues are its patterns (language-independent), then the
+    phrases of the messages it names, English first, then the other languages in name order."""
     rules = []
+    known = phrases.get("en", {})
     for i, item in enumerate(data):
         where = f"causes[{i}]."
-        if not isinstance(item, dict) or not check.keys(item, {"cause": str, "patterns": list}, {"cause"}, where):
+        spec = {"cause": str, "patterns": list, "messages": list}
+        if not isinstance(item, dict) or not check.keys(item, spec, {"cause"}, where):
             continue
-        compiled = [check.regex(p, f"{where}patterns[{j}]") for j, p in enumerate(item.get("patterns", []))]
-        rules.append(m.Rule(item["cause"], tuple(p for p in compiled if p)))
-    if sum(1 for r in rules if not r.patterns) > 1:
+        clues = []
+        for j, pattern in enumerate(item.get("patterns", [])):
+            compiled = check.regex(pattern, f"{where}patterns[{j}]")
+            if compiled:
+                clues.append(m.Clue(compiled, "token"))
+        for message in check.strings(item.get("messages", []), f"{where}messages"):
+            if message not in known:
+                check.fail(f"{where}messages", f"{message!r} is not a message of phrases/en.yaml")
+            for lang in sorted(phrases, key=lambda lang: (lang != "en", lang)):
+                for phrase in phrases[lang].get(message, []):
+                    clues.append(m.Clue(phrase_pattern(phrase.text), "phrase", lang, message))
+        rules.append(m.Rule(item["cause"], tuple(clues)))
+    if sum(1 for r in rules if not r.clues) > 1:
         check.fail("causes", "more than one default cause (a cause without patterns)")
     return tuple(rules)
 
 
-def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
+def _corroboration(data: Any, check: _Checker) -> tuple[tuple[str, ...], int]:
+    if data is None:
+        return (), 0
+    if not check.keys(data, {"codes": list, "minutes": int}, {"codes", "minutes"}, "corroborated_by."):
+        return (), 0
+    codes = check.strings(data["codes"], "corroborated_by.codes")
+    for code in codes:
+        provider, _, number = code.rpartition("/")
+        if not provider or not number.isdigit():
+            check.fail("corroborated_by.codes", f"{code!r} is not Provider/EventID")
+    return codes, data["minutes"]
+
+
+def _phrases(data: dict[str, Any], check: _Checker) -> dict[str, list[Phrase]]:
+    """One language's messages (codes/phrases/<lang>.yaml); a message has one wording or a list of them."""
+    if not check.keys(data, {"lang": str, "name": str, "messages": dict}, {"lang", "name", "messages"}):
+        return {}
+    found: dict[str, list[Phrase]] = {}
+    for message, spec in data["messages"].items():
+        variants = spec if isinstance(spec, list) else [spec]
+        for i, item in enumerate(variants):
+            where = f"messages.{message}" + (f"[{i}]." if isinstance(spec, list) else ".")
+            if not isinstance(item, dict) or not check.keys(item, PHRASE_KEYS, set(PHRASE_KEYS), where):
+                continue
+            if not item["text"].strip():
+                check.fail(where + "text", "empty")
+                continue
+            if not phrase_pattern(item["text"]).search(item["example"]):
+                check.fail(where + "example", "does not contain the text")
+            phrase = Phrase(data["lang"], message, item["text"], item["example"], item["source"], check.source)
+            found.setdefault(message, []).append(phrase)
+    return found
+
+
+def _clouds(data: dict[str, Any], check: _Checker) -> dict[str, Cloud]:
+    if not check.keys(data, {"clouds": dict}, {"clouds"}):
+        return {}
+    found = {}
+    for name, spec in data["clouds"].items():
+        where = f"clouds.{name}."
+        allowed = {"title": dict, "suffixes": list, "values": dict, "references": list}
+        if not isinstance(spec, dict) or not check.keys(spec, allowed, {"title", "values"}, where):
+            continue
+        values = {key: check.text(value, f"{where}values.{key}") for key, value in spec["values"].items()}
+        found[name] = Cloud(
+            name,
+            check.text(spec["title"], where + "title"),
+            tuple(s.casefold() for s in check.strings(spec.get("suffixes", []), where + "suffixes")),
+            values,
+            check.strings(spec.get("references", []), where + "references"),
+        )
+    if "unknown" not in found:
+        check.fail("clouds", "needs an `unknown` cloud (the placeholders' values when no host tells the cloud)")
+    names = [set(c.values) for c in found.values()]
+    if names and any(n != names[0] for n in names):
+        check.fail("clouds", "every cloud must give the same placeholders")
+    return found
+
+
+def _entry(data: dict[str, Any], check: _Checker, phrases: dict[str, dict[str, list[Phrase]]]) -> m.Entry | None:
     signature = data.get("signature")
     required = ENTRY_REQUIRED | ({"causes"} if signature is not None else EVENT_REQUIRED)
     usable = check.keys(data, ENTRY_KEYS, required)
@@ -260,7 +404,7 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
         check.fail("id", "must be a lower-case slug")
     if data.get("role") in ("start", "success") and "operation" not in data:
         check.fail("operation", f"required for role {data['role']}")
-    hresult, applies = None, ()
+    hresult, applies, generic = None, (), False
     if signature is not None:
         if signature.get("hresult") is not None:
             hresult = str(signature["hresult"])
@@ -268,8 +412,12 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
         for category in applies:
             if category != "all" and category not in m.ENTRY_CATEGORIES:
                 check.fail("signature.applies_to", f"{category!r} is not an entry category")
-        if set(signature) - {"hresult", "applies_to"}:
+        generic = signature.get("generic", False)
+        if not isinstance(generic, bool):
+            check.fail("signature.generic", "must be true or false")
+        if set(signature) - {"hresult", "applies_to", "generic"}:
             check.fail("signature", "unknown key")
+    corroborated_by, minutes = _corroboration(data.get("corroborated_by"), check)
     examples = []
     for i, item in enumerate(data.get("examples", [])):
         where = f"examples[{i}]."
@@ -279,7 +427,7 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
             examples.append(m.Example(item["text"], item["matches"], item.get("cause")))
     if not any(e.matches for e in examples) or all(e.matches for e in examples):
         check.fail("examples", "needs at least one matching and one non-matching example")
-    rules = _rules(data.get("causes", []), check)
+    rules = _rules(data.get("causes", []), check, phrases)
     title = check.text(data["title"], "title") if "title" in data else None
     meaning = check.text(data["meaning"], "meaning") if "meaning" in data else None
     references = check.strings(data.get("references", []), "references")
@@ -305,6 +453,9 @@ def _entry(data: dict[str, Any], check: _Checker) -> m.Entry | None:
         operation=data.get("operation"),
         hresult=hresult,
         applies_to=applies,
+        generic=generic is True,
+        corroborated_by=corroborated_by,
+        corroboration_minutes=minutes,
         source=check.source,
     )
 
@@ -343,7 +494,10 @@ def _documents(
             problems.append(f"{shown}{name}: -: must be a mapping")
             continue
         kind = name.split("/", 1)[0]
-        key = "providers" if name == "providers.yaml" else f"{kind}:{data.get('id')}"
+        if name in ("providers.yaml", "clouds.yaml"):
+            key = name.removesuffix(".yaml")
+        else:
+            key = f"{kind}:{data.get('lang') if kind == 'phrases' else data.get('id')}"
         found[key] = (name, data)
     return found
 
@@ -397,7 +551,9 @@ def load(extra: Path | None = None, shipped: bool = True) -> Catalogue:
     digest = hashlib.sha256(json.dumps(sorted(documents.items()), sort_keys=True, default=str).encode())
     catalogue.version = f"{len(documents)}-{digest.hexdigest()[:12]}"
     entries: list[m.Entry] = []
-    for key, (source, data) in sorted(documents.items()):
+    # First what entries refer to (phrases, clouds, causes, providers), then the entries.
+    ordered = sorted(documents.items(), key=lambda item: (item[0].startswith(("events:", "signatures:")), item[0]))
+    for key, (source, data) in ordered:
         check = _Checker(source, problems)
         if key == "providers":
             for provider, spec in (data.get("providers") or {}).items():
@@ -405,25 +561,54 @@ def load(extra: Path | None = None, shipped: bool = True) -> Catalogue:
                 if policy not in ("report", "ignore"):
                     check.fail(f"providers.{provider}.unknown", "must be report or ignore")
                 catalogue.providers[provider] = policy or "ignore"
+        elif key == "clouds":
+            catalogue.clouds = _clouds(data, check)
+        elif key.startswith("phrases:"):
+            catalogue.phrases[key.removeprefix("phrases:")] = _phrases(data, check)
         elif key.startswith("causes:"):
             cause = _cause(data, check)
             if cause:
                 catalogue.causes[cause.id] = cause
         elif key.startswith(("events:", "signatures:")):
-            entry = _entry(data, check)
+            entry = _entry(data, check, catalogue.phrases)
             if entry:
                 entries.append(entry)
         else:
-            check.fail("-", "outside causes/, events/ and signatures/")
+            check.fail("-", "outside causes/, events/, signatures/ and phrases/")
     _index(catalogue, entries, problems)
+    _check_references(catalogue, problems)
     if problems:
         raise CatalogueError(problems)
     return catalogue
 
 
+def _check_references(catalogue: Catalogue, problems: list[str]) -> None:
+    """Placeholders in fixes name a cloud value; every message and phrase file is used and known."""
+    allowed = {"namespace"} | {name for cloud in catalogue.clouds.values() for name in cloud.values}
+    for cause in catalogue.causes.values():
+        for other in cause.refines:
+            if other not in catalogue.causes:
+                problems.append(f"{cause.source}: refines: unknown cause {other!r}")
+        for i, fix in enumerate(cause.fixes):
+            for lang in m.LANGS:
+                for name in PLACEHOLDER.findall(fix.get(lang)):
+                    if name not in allowed:
+                        problems.append(f"{cause.source}: fixes[{i}]: unknown placeholder {{{name}}}")
+    used = {c.message for e in catalogue.all_entries() for r in e.rules for c in r.clues if c.message}
+    english = catalogue.phrases.get("en", {})
+    for message, variants in english.items():
+        if message not in used:
+            problems.append(f"{variants[0].file}: messages.{message}: no rule names this message")
+    for messages in catalogue.phrases.values():
+        for message, variants in messages.items():
+            if message not in english:
+                problems.append(f"{variants[0].file}: messages.{message}: not a message of phrases/en.yaml")
+
+
 def _index(catalogue: Catalogue, entries: list[m.Entry], problems: list[str]) -> None:
     seen_ids: dict[str, str] = {}
-    for entry in sorted(entries, key=lambda e: e.id):
+    entries = sorted(entries, key=lambda e: (e.generic, e.id))  # generic signatures are tried last
+    for entry in entries:
         if entry.id in seen_ids:
             problems.append(f"{entry.source}: id: duplicate of {seen_ids[entry.id]}")
             continue
@@ -443,7 +628,9 @@ def _index(catalogue: Catalogue, entries: list[m.Entry], problems: list[str]) ->
 
 
 def example_problems(catalogue: Catalogue) -> list[str]:
-    """Run every entry's examples: recognition and the cause picked must be as the entry says."""
+    """Run every example: recognition and the cause picked must be as the entry says; every pattern
+    is exercised by an example of its entry; every phrase's example, in an event the rule applies
+    to, picks the rule's cause (so no earlier rule takes it)."""
     problems = []
     for entry in catalogue.all_entries():
         for i, example in enumerate(entry.examples):
@@ -453,7 +640,32 @@ def example_problems(catalogue: Catalogue) -> list[str]:
             cause, _ = catalogue.cause_of(entry, example.text)
             if cause != example.cause:
                 problems.append(f"{where}: picked cause {cause!r}, expected {example.cause!r}")
+        for i, rule in enumerate(entry.rules):
+            for j, clue in enumerate(c for c in rule.clues if c.kind == "token"):
+                if not any(clue.pattern.search(e.text) for e in entry.examples):
+                    problems.append(f"{entry.source}: causes[{i}].patterns[{j}]: no example contains it")
+            host = _host(catalogue, entry)
+            phrases = {(c.lang, c.message) for c in rule.clues if c.kind == "phrase"}
+            for lang, message in sorted(phrases) if host is not None else ():
+                for phrase in catalogue.phrases[lang or ""][message or ""]:
+                    cause, _ = catalogue.cause_of(host, phrase.example)  # type: ignore[arg-type]
+                    if cause != rule.cause:
+                        problems.append(
+                            f"{phrase.file}: messages.{phrase.message}.example: picked cause {cause!r} in "
+                            f"{host.provider} {host.event_id}, expected {rule.cause!r}"  # type: ignore[union-attr]
+                        )
     return problems
+
+
+def _host(catalogue: Catalogue, entry: m.Entry) -> m.Entry | None:
+    """An event entry whose texts a rule of `entry` is tried on: the entry itself, or for a signature
+    the first event entry of a category it applies to that has a default cause."""
+    if not entry.is_signature:
+        return entry
+    return next(
+        (e for e in catalogue.all_entries() if not e.is_signature and e.default_rule() and entry.applies(e.category)),
+        None,
+    )
 
 
 if __name__ == "__main__":  # python -m analyzer.catalogue.loader: refresh codes/catalogue.json

@@ -2,10 +2,17 @@
 
 An event is matched to its entry by (provider, event id); the entry's rules then
 pick its cause, most specific first:
-1. a rule of the entry whose patterns match the event text;
-2. a signature (an HRESULT, or a network exception text) that applies to the
-   entry's category and matches the text;
-3. the entry's default rule (one without patterns), if any.
+1. a rule of the entry whose evidence matches the event text;
+2. a signature (an HRESULT, or network failure evidence) that applies to the
+   entry's category and matches the text; generic signatures (such as 0x80004005)
+   only after every specific one;
+3. the entry's default rule (one without evidence), if any.
+
+A rule's evidence is its language-independent patterns (HTTP status codes, exception
+type names, error numbers, stack frames) followed by the localized phrases of the
+messages it names (codes/phrases/<lang>.yaml), so that a server in any display
+language reaches the same cause. Rules are tried in order, so a rule's place in the
+list says how specific it is.
 """
 
 from __future__ import annotations
@@ -71,6 +78,10 @@ CHECKLIST = {
     "disable-reenable": "Disable and re-enable password writeback in the Connect wizard",
 }
 SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}
+# A cause's scope: `server` breaks writeback for everyone (connectivity, TLS, keys, configuration,
+# service, a policy on the server); `user` affects one user (password policy, account state,
+# permissions on one protected object). It decides a server's status (see diagnosis).
+SCOPES = ("server", "user")
 
 
 @dataclass(frozen=True)
@@ -93,17 +104,64 @@ class Cause:
     explanation: Text
     fixes: tuple[Text, ...]
     references: tuple[str, ...]
+    scope: str = "server"
     checklist: str | None = None
+    refines: tuple[str, ...] = ()  # causes this one explains more precisely (it wins over them)
     source: str = ""
+
+
+@dataclass(frozen=True)
+class Clue:
+    """One piece of evidence a rule looks for: a pattern, and what it is (for reports and `explain`)."""
+
+    pattern: re.Pattern[str]
+    kind: str  # "token": does not depend on the display language; "phrase": a localized message
+    lang: str | None = None  # the phrase's language
+    message: str | None = None  # the phrase's message id (codes/phrases/)
+
+
+@dataclass(frozen=True)
+class Found:
+    """Why a rule matched: the clue and the text it found."""
+
+    clue: Clue
+    text: str
+
+    def describe(self) -> str:
+        if self.clue.kind == "phrase":
+            return f"“{self.text}” ({self.clue.lang} message: {self.clue.message})"
+        return f"“{self.text}” (language-independent)"
 
 
 @dataclass(frozen=True)
 class Rule:
     cause: str
-    patterns: tuple[re.Pattern[str], ...] = ()
+    clues: tuple[Clue, ...] = ()
+
+    @property
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(c.pattern for c in self.clues)
+
+    @cached_property
+    def _any(self) -> re.Pattern[str] | None:
+        """Every clue in one alternation: one search per rule and text (a rule can have hundreds of
+        phrases); which clue matched is looked up only after a hit."""
+        if not self.clues:
+            return None
+        return re.compile("|".join(f"(?:{c.pattern.pattern})" for c in self.clues), re.IGNORECASE)
 
     def matches(self, text: str) -> bool:
-        return any(p.search(text) for p in self.patterns)
+        return self._any is not None and self._any.search(text) is not None
+
+    def find(self, text: str) -> Found | None:
+        """The first clue that matches (language-independent ones come first), or None."""
+        if not self.matches(text):
+            return None
+        for clue in self.clues:
+            hit = clue.pattern.search(text)
+            if hit:
+                return Found(clue, hit.group(0).strip())
+        return None
 
 
 @dataclass(frozen=True)
@@ -133,6 +191,11 @@ class Entry:
     operation: str | None = None
     hresult: str | None = None  # signatures only
     applies_to: tuple[str, ...] = ()  # signatures only: entry categories, or ("all",)
+    generic: bool = False  # signatures only: tried after every specific one, and never "specific"
+    # Evidence of this entry counts only within `minutes` of an event of one of these codes
+    # ("Provider/EventID"); alone it is noise (e.g. ADSync 6306 outside the KB 3185990 cluster).
+    corroborated_by: tuple[str, ...] = ()
+    corroboration_minutes: int = 0
     source: str = ""
 
     @cached_property
@@ -153,10 +216,10 @@ class Entry:
         return any(t.search(text) for t in self._tokens) or any(r.matches(text) for r in self.rules)
 
     def specific_rule(self, text: str) -> Rule | None:
-        return next((r for r in self.rules if r.patterns and r.matches(text)), None)
+        return next((r for r in self.rules if r.clues and r.matches(text)), None)
 
     def default_rule(self) -> Rule | None:
-        return next((r for r in self.rules if not r.patterns), None)
+        return next((r for r in self.rules if not r.clues), None)
 
     def applies(self, category: str) -> bool:
         return "all" in self.applies_to or category in self.applies_to

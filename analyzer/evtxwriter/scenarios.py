@@ -536,7 +536,8 @@ SCENARIOS: dict[str, tuple[Callable[[], list[Event]], str]] = {
     ),
     "password-policy": (
         password_policy,
-        "degraded: 33008 + 6329 0x80230619 when users change again within the minimum password age",
+        "failing: 33008 + 6329 0x80230619 when users change again within the minimum password age; by the end "
+        "most users are back within it, and the last operations all fail, for several users",
     ),
     "connectivity-outage": (
         connectivity_outage,

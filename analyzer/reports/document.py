@@ -4,13 +4,24 @@ Contract (`schema_version` 1; other keys may be added):
     {"schema_version", "tool": {"name", "version", "catalogue"},
      "inputs": [{"path", "sha256", "records", "unreadable", "error"}],
      "servers": [{"computer", "status", "first_event", "last_event",
+                  "cloud": {"id", "title"} | null,
                   "operations": {kind: {"started", "succeeded", "failed", "unfinished", "success_rate"}},
-                  "causes": [{"id", "title", "severity", "category", "event_ids", "events", "operations",
-                              "users", "first_seen", "last_seen", "tracking_ids", "fixes", "references",
-                              "checklist"}],
-                  "health": {...}, "checklist": [...], "client_version", "namespaces"}],
+                  "causes": [{"id", "title", "severity", "category", "scope", "event_ids", "events",
+                              "operations", "users", "first_seen", "last_seen", "tracking_ids", "evidence",
+                              "explanation", "fixes", "references", "checklist"}],
+                  "health": {...}, "checklist": [...], "client_versions", "namespaces"}],
      "unknown_events": [{"provider", "event_id", "count"}]}
 Times are ISO 8601 UTC with microseconds and `Z`; nothing depends on the engine or the clock.
+
+`status` is `failing` when writeback is broken for everyone at the end of the log: the last
+operation failed for a cause of scope `server`, or the last three or more operations all failed for
+two or more users with no success in between, or the service is stopped or disconnected at the end;
+`degraded` with failures or outages that leave it working at the end (one user still failing while
+others succeed is degraded); `healthy`; `no-data` without writeback events. A cause's `scope` is
+`server` (everyone's writeback: connectivity, TLS, keys, configuration, a policy on the server) or
+`user` (one user's password, account or object). `fixes` name the endpoints of the server's `cloud`
+(all clouds when its events name none) and its Service Bus namespace when its events name one.
+`evidence` quotes what in the event texts named the cause (at most three, most frequent first).
 """
 
 from __future__ import annotations
@@ -47,13 +58,16 @@ def _time(moment: datetime | None) -> str | None:
     return iso_utc(moment) if moment is not None else None
 
 
-def _cause(summary: CauseSummary, catalogue: Catalogue, lang: str) -> dict[str, Any]:
+def _cause(
+    summary: CauseSummary, catalogue: Catalogue, lang: str, cloud: str | None, namespace: str | None
+) -> dict[str, Any]:
     cause = catalogue.causes[summary.id]
     return {
         "id": summary.id,
         "title": cause.title.get(lang),
         "severity": cause.severity,
         "category": cause.category,
+        "scope": cause.scope,
         "event_ids": sorted(summary.event_ids),
         "events": summary.events,
         "operations": summary.operations,
@@ -61,8 +75,9 @@ def _cause(summary: CauseSummary, catalogue: Catalogue, lang: str) -> dict[str, 
         "first_seen": _time(summary.first_seen),
         "last_seen": _time(summary.last_seen),
         "tracking_ids": summary.tracking_ids,
+        "evidence": [text for text, _ in sorted(summary.evidence.items(), key=lambda i: (-i[1], i[0]))[:3]],
         "explanation": cause.explanation.get(lang),
-        "fixes": [f.get(lang) for f in cause.fixes],
+        "fixes": [catalogue.fill(f.get(lang), cloud, namespace, lang) for f in cause.fixes],
         "references": list(cause.references),
         "checklist": cause.checklist,
     }
@@ -109,7 +124,12 @@ def _operations(server: ServerDiagnosis) -> dict[str, dict[str, Any]]:
 
 
 def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str, details: bool) -> dict[str, Any]:
-    causes = [_cause(s, catalogue, lang) for s in server.causes]
+    texts = [e for e in server.evidence if e.role not in ("info", "heartbeat", "start", "success")]
+    pulses = server.pulses()
+    hosts = {e.fields.servicebus_host for e in texts if e.fields.servicebus_host} | {p[2] for p in pulses if p[2]}
+    in_cloud = sorted(h for h in hosts if catalogue.cloud_of(h) == server.cloud)
+    namespace = in_cloud[0] if len(in_cloud) == 1 else None  # a fix names the host only when it is certain
+    causes = [_cause(s, catalogue, lang, server.cloud, namespace) for s in server.causes]
     checklist: list[dict[str, Any]] = []
     for cause in causes:
         item = cause["checklist"]
@@ -120,18 +140,17 @@ def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str, details: b
             checklist.append({"item": item, "text": CHECKLIST[item], "causes": [cause["id"]]})
         else:
             found["causes"].append(cause["id"])
-    texts = [e for e in server.evidence if e.role not in ("info", "heartbeat", "start", "success")]
     versions = sorted({e.fields.client_version for e in texts if e.fields.client_version})
     successes = [op.end for op in server.operations if op.outcome == "succeeded" and op.end]
-    pulses = server.pulses()
     beats = [pulse[0] for pulse in pulses]
-    sampled = pulses[:20] + pulses[-20:]  # the namespace rarely changes: sample the heartbeats
-    namespaces = sorted({e.fields.namespace for e in texts if e.fields.namespace} | {p[2] for p in sampled if p[2]})
+    namespaces = sorted({host.split(".", 1)[0] for host in hosts})
+    cloud = catalogue.clouds.get(server.cloud or "")
     found: dict[str, Any] = {
         "computer": server.computer,
         "status": server.status,
         "first_event": _time(server.first_event),
         "last_event": _time(server.last_event),
+        "cloud": {"id": cloud.id, "title": cloud.title.get(lang)} if cloud else None,
         "operations": _operations(server),
         "causes": causes,
         "health": _health(server, catalogue, lang),

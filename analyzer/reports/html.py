@@ -121,7 +121,12 @@ def _cause(rank: int, cause: dict[str, Any], colour: str, lang: str) -> str:
         f"{_e(t('failed or unfinished operations', lang))}, {cause['users']} {_e(t('users', lang))}, "
         f"{cause['events']} {_e(t('events', lang))} ({_e(', '.join(map(str, cause['event_ids'])))}); "
         f"{_e(cause['first_seen'])} → {_e(cause['last_seen'])}</span><p>{_e(cause['explanation'])}</p>"
-        f'<p class="meta">{_e(t("Tracking IDs", lang))}: {ids or "-"}</p>'
+        + (
+            f'<p class="meta">{_e(t("Evidence", lang))}: {_e("; ".join(cause["evidence"]))}</p>'
+            if cause["evidence"]
+            else ""
+        )
+        + f'<p class="meta">{_e(t("Tracking IDs", lang))}: {ids or "-"}</p>'
         f'<b>{_e(t("Fix, in order", lang))}</b><ol>{fixes}</ol><p class="meta">{refs}</p></div>'
     )
 
@@ -132,7 +137,9 @@ def _server(server: dict[str, Any], lang: str) -> str:
     out = [
         f'<section class="server"><h2>{_e(server["computer"])} <span class="badge {_e(status)}">'
         f"{_e(t(status, lang))}</span></h2>",
-        f"<p>{_e(t('Log coverage', lang))}: {_e(server['first_event'])} → {_e(server['last_event'])}</p>",
+        f"<p>{_e(t('Log coverage', lang))}: {_e(server['first_event'])} → {_e(server['last_event'])}"
+        + (f"; {_e(t('Cloud', lang))}: {_e(server['cloud']['title'])}" if server["cloud"] else "")
+        + "</p>",
         _chart(server, colours, lang),
     ]
     ops = operation_counts(server, lang)

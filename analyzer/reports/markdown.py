@@ -86,6 +86,8 @@ def _cause(rank: int, cause: dict[str, Any], lang: str) -> list[str]:
         "",
     ]
     out += [f"   {cause['explanation']}", ""]
+    if cause["evidence"]:
+        out += [f"   {t('Evidence', lang)}: " + "; ".join(cause["evidence"]), ""]
     if cause["tracking_ids"]:
         out += [f"   {t('Tracking IDs', lang)}: " + ", ".join(f"`{x}`" for x in cause["tracking_ids"]), ""]
     out += [f"   {t('Fix, in order', lang)}:", ""]
@@ -97,6 +99,8 @@ def _cause(rank: int, cause: dict[str, Any], lang: str) -> list[str]:
 def _server(server: dict[str, Any], lang: str) -> list[str]:
     out = [f"## {server['computer']} — {t(server['status'], lang)}", ""]
     out += [f"{t('Log coverage', lang)}: {server['first_event']} → {server['last_event']}", ""]
+    if server["cloud"]:
+        out += [f"{t('Cloud', lang)}: {server['cloud']['title']}", ""]
     if server["client_versions"] or server["namespaces"]:
         out += [
             f"{t('Client version', lang)}: {', '.join(server['client_versions']) or '-'}; "

@@ -21,7 +21,8 @@ def render(doc: dict[str, Any], lang: str = "en") -> str:
     for server in doc["servers"]:
         out += [
             f"== {server['computer']}: {t(server['status'], lang)}  "
-            f"({server['first_event']} -> {server['last_event']})",
+            f"({server['first_event']} -> {server['last_event']})"
+            + (f"  {t('Cloud', lang)}: {server['cloud']['title']}" if server["cloud"] else ""),
             "",
         ]
         rows = operation_counts(server, lang)
@@ -33,6 +34,8 @@ def render(doc: dict[str, Any], lang: str = "en") -> str:
                 f"({', '.join(map(str, cause['event_ids']))}), {cause['first_seen']} -> {cause['last_seen']}",
                 "",
             )
+            if cause["evidence"]:
+                out += _wrap(f"{t('evidence', lang)}: " + "; ".join(cause["evidence"]), "     ")
             for i, fix in enumerate(cause["fixes"], 1):
                 out += _wrap(f"{i}) {fix}", "     ")
             if cause["tracking_ids"]:
