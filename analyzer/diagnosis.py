@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
+from analyzer import correlate
 from analyzer.fields import extract
 from analyzer.operations import OUTAGE_GAP, Evidence, Operation, Outage, outages, stitch
 
@@ -63,6 +64,7 @@ class ServerDiagnosis:
     sources: list[str] = field(default_factory=list)
     beats: list[Beat] = field(default_factory=list)  # heartbeats kept compact (see `Partial.classify`)
     cloud: str | None = None  # the Azure cloud its events name (codes/clouds.yaml), None if none does
+    incomplete: str | None = None  # why its operation counts cannot be trusted (a filtered export)
 
     def counts(self, kind: str) -> dict[str, int]:
         ops = [op for op in self.operations if op.kind == kind]
@@ -267,8 +269,10 @@ def diagnose_server(
 ) -> ServerDiagnosis:
     """One server's operations, outages, ranked causes and status from its writeback events."""
     evidence = _corroborated(sorted(evidence, key=lambda e: (e.time, e.event.event_record_id or 0)))
+    correlate.clusters(evidence, catalogue)
     beats = sorted(beats, key=lambda b: (b[0], b[1]))
     ops = stitch(evidence, catalogue)
+    correlate.situations(ops, catalogue)
     windows = outages(evidence, [b[0] for b in beats])
     # An unfinished operation that started during an outage is attributed to the outage's cause.
     spans = []
@@ -279,10 +283,14 @@ def diagnose_server(
         if op.outcome == "unfinished" and op.start is not None:
             op.cause = next((cause for start, until, cause in spans if start <= op.start < until), None)
     first, last = span
-    causes = _rank(evidence, ops, catalogue)
+    times = [b[0] for b in beats] + [e.time for e in evidence if e.role == "heartbeat"]
+    causes = _rank(evidence, ops, catalogue, correlate.findings(evidence, ops, times, span))
     status = _status(evidence, ops, windows, catalogue, bool(beats))
     cloud = _cloud(evidence, beats, catalogue)
-    return ServerDiagnosis(computer, first, last, evidence, ops, windows, causes, status, list(sources), beats, cloud)
+    incomplete = correlate.incomplete(evidence, times)
+    return ServerDiagnosis(
+        computer, first, last, evidence, ops, windows, causes, status, list(sources), beats, cloud, incomplete
+    )
 
 
 def _corroborated(evidence: list[Evidence]) -> list[Evidence]:
@@ -318,8 +326,10 @@ def _cloud(evidence: list[Evidence], beats: list[Beat], catalogue: Catalogue) ->
     return max(sorted(clouds), key=lambda c: clouds[c]) if clouds else None
 
 
-def _rank(evidence: list[Evidence], ops: list[Operation], catalogue: Catalogue) -> list[CauseSummary]:
-    """Root causes by impact: failed operations, then distinct users, then events."""
+def _rank(
+    evidence: list[Evidence], ops: list[Operation], catalogue: Catalogue, findings: Iterable[correlate.Finding] = ()
+) -> list[CauseSummary]:
+    """Root causes by impact: failed operations, then distinct users, then events; then findings."""
     summaries: dict[str, CauseSummary] = {}
 
     def summary(cause: str) -> CauseSummary:
@@ -338,10 +348,12 @@ def _rank(evidence: list[Evidence], ops: list[Operation], catalogue: Catalogue) 
         found.saw(op.start or op.first_seen)
         if op.tracking_id and len(found.tracking_ids) < 3:
             found.tracking_ids.append(op.tracking_id)
+        if op.context:
+            found.evidence[op.context] += 1
     for item in evidence:
         op = owner.get(id(item))
         cause = op.cause if op is not None and item.role in ("failure", "companion") else item.cause
-        if cause is None or (op is None and item.role in ("start", "success")):
+        if cause is None or (op is None and item.role == "start"):
             continue
         found = summary(cause)
         found.events += 1
@@ -355,6 +367,14 @@ def _rank(evidence: list[Evidence], ops: list[Operation], catalogue: Catalogue) 
         ):
             found.tracking_ids.append(item.fields.tracking_id)
     ranked = sorted(summaries.values(), key=lambda s: (-s.operations, -len(s.users), -s.events, s.id))
+    for cause, note, first, last in findings:
+        found = summaries.get(cause) or CauseSummary(cause)
+        found.saw(first)
+        found.saw(last)
+        found.evidence[note] += 1
+        if cause not in summaries:
+            summaries[cause] = found
+            ranked.append(found)
     return [s for s in ranked if s.id in catalogue.causes]
 
 

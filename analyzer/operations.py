@@ -70,6 +70,7 @@ class Operation:
     cause: str | None = None
     specific: bool = False
     evidence: list[Evidence] = field(default_factory=list)
+    context: str | None = None  # what in the server's other operations refined the cause (see correlate)
 
     @property
     def first_seen(self) -> datetime:

@@ -114,13 +114,13 @@ def test_ranking_by_operations_then_users_then_events(catalogue) -> None:
     events.append(success("d9", "f@c.com", 5001))
     server = diagnose(catalogue, events)
     assert [(c.id, c.operations, len(c.users)) for c in server.causes] == [
-        ("connector-permissions", 3, 3),
+        ("protected-object-permissions", 3, 3),  # f@c.com succeeded after them: a few objects, not the delegation
         ("password-policy", 3, 2),
     ]
 
 
-def _failed(tid: str, user: str, at: float) -> list:
-    return [start(tid, user, at), failure(tid, user, at + 1)]
+def _failed(tid: str, user: str, at: float, hr: str = "80230626") -> list:
+    return [start(tid, user, at), failure(tid, user, at + 1, hr=hr, eid=33008 if hr == "80230619" else 33004)]
 
 
 @pytest.mark.parametrize(
@@ -129,15 +129,19 @@ def _failed(tid: str, user: str, at: float) -> list:
         ([event("ADSync", 904, "Scheduler", 0)], "no-data"),
         ([start("a", "u@c.com", 0), success("a", "u@c.com", 1)], "healthy"),
         ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1, hr="8023062C", eid=33001)], "failing"),  # server scope
-        ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1)], "degraded"),  # one user denied: user scope
+        ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1)], "failing"),  # denied, nobody succeeds: delegation
         (
-            [x for i, u in enumerate(["u@c.com", "v@c.com", "u@c.com"]) for x in _failed(f"t{i}", u, 100 * i)],
+            [
+                x
+                for i, u in enumerate(["u@c.com", "v@c.com", "u@c.com"])
+                for x in _failed(f"t{i}", u, 100 * i, "80230619")
+            ],
             "failing",
-        ),  # three failures in a row, two users: broken for everyone
+        ),  # three failures in a row, two users (even of a user-scope cause): broken for everyone
         (
-            [x for i, u in enumerate(["u@c.com"] * 4) for x in _failed(f"t{i}", u, 100 * i)],
+            [x for i, u in enumerate(["u@c.com"] * 4) for x in _failed(f"t{i}", u, 100 * i, "80230619")],
             "degraded",
-        ),  # one user, however often
+        ),  # one user's password policy, however often
         (
             [
                 *_failed("t0", "u@c.com", 0),
@@ -246,3 +250,73 @@ def test_unknown_codes_of_reported_providers_are_counted(catalogue) -> None:
 def test_field_extraction_tolerates_variants(text: str, expected: dict[str, str]) -> None:
     fields = extract(text)
     assert {k: getattr(fields, k) for k in expected} == expected
+
+
+def test_a_policy_rejection_a_day_after_a_change_is_the_minimum_age(catalogue) -> None:
+    events = [start("c1", "u@c.com", 0, "ChangePasswordRequestStart", 31006), success("c1", "u@c.com", 1, eid=31007)]
+    events += [start("c2", "u@c.com", 3600 * 5), failure("c2", "u@c.com", 3600 * 5 + 1, hr="80230619", eid=33008)]
+    events += [start("c3", "v@c.com", 3600 * 6), failure("c3", "v@c.com", 3600 * 6 + 1, hr="80230619", eid=33008)]
+    server = diagnose(catalogue, events)
+    assert [(op.user, op.cause) for op in server.operations if op.outcome == "failed"] == [
+        ("u@c.com", "password-minimum-age"),  # changed 5 h before
+        ("v@c.com", "password-policy"),  # no earlier change in the log: the policy, not known which rule
+    ]
+    age = next(c for c in server.causes if c.id == "password-minimum-age")
+    assert list(age.evidence) == ["previous change of the same user 5.0 h earlier"]
+
+
+def test_denied_for_a_few_while_others_succeed_is_protected_objects(catalogue) -> None:
+    everyone = [
+        x for i, u in enumerate(["a@c.com", "b@c.com"]) for x in (start(f"e{i}", u, i), failure(f"e{i}", u, i + 1))
+    ]
+    assert [c.id for c in diagnose(catalogue, everyone).causes] == ["connector-permissions"]
+    few = [*everyone, start("s", "c@c.com", 100), success("s", "c@c.com", 101)]
+    server = diagnose(catalogue, few)
+    assert [c.id for c in server.causes] == ["protected-object-permissions"]
+    fixes = catalogue.causes["protected-object-permissions"].fixes
+    assert "inheritance" in fixes[0].en and "adminCount" in fixes[0].en  # inheritance/adminCount first
+
+
+def test_the_kb3185990_cluster_names_licence_clock_or_tls(catalogue) -> None:
+    text = "The server encountered an unexpected error while performing an operation for the client."
+    cluster = [
+        event("ADSync", 6306, text, 0, level="error"),
+        event(
+            "ADSync", 6800, "The password management extension encountered an error. Couldn't connect", 1, level="error"
+        ),
+        prs(32001, "TrackingId: 3f3, Couldn't connect to any service bus endpoint(s), Details:", 2, level="error"),
+        prs(31044, "TrackingId: 3f3 , Password writeback service is not in a healthy state.", 3, level="error"),
+    ]
+    server = diagnose(catalogue, cluster)
+    assert [c.id for c in server.causes] == ["writeback-setup-licence-time-tls"]
+    assert "6306, 6800, 31044, 32001" in next(iter(server.causes[0].evidence))
+    other_ids = [
+        *cluster[:3],
+        prs(31044, "TrackingId: 999, Password writeback service is not healthy", 3, level="error"),
+    ]
+    assert "writeback-setup-licence-time-tls" not in {c.id for c in diagnose(catalogue, other_ids).causes}
+
+
+def test_findings_from_what_the_log_lacks(catalogue) -> None:
+    sync_only = [event("ADSync", 2001, "The Microsoft Azure AD Sync service started.", 0)]
+    assert [c.id for c in diagnose(catalogue, sync_only).causes] == ["writeback-not-running"]
+    offboarded = [
+        prs(31019, "TrackingId: h, ServiceBusHeartBeat, Details: ok", 0),
+        prs(31012, "TrackingId: o, OffboardingEventStart, Details:", 10),
+        prs(31013, "TrackingId: o, OffboardingEventSuccess, Details:", 11),
+    ]
+    assert [c.id for c in diagnose(catalogue, offboarded).causes] == ["writeback-not-running"]
+    quiet = [prs(31019, "TrackingId: h, ServiceBusHeartBeat, Details: ok", hour * 3600) for hour in range(0, 60, 6)]
+    quiet.append(
+        event("Directory Synchronization", 656, "Password Change Request - Anchor : abcdefgh12, Dn : CN=x", 7200)
+    )
+    assert [c.id for c in diagnose(catalogue, quiet).causes] == ["writeback-disabled-in-portal"]
+    assert diagnose(catalogue, quiet[:3] + quiet[-1:]).causes == []  # less than two days: too soon to tell
+
+
+def test_a_forced_change_reset_notes_the_catch_up_time(catalogue) -> None:
+    done = "TrackingId: a, ResetUserPasswordByAdminSuccess, Details: Context: cloudAnchor: User_1, UserPrincipalName u@c.com"
+    events = [start("a", "u@c.com", 0, "ResetUserPasswordByAdminStart", 31009)]
+    assert diagnose(catalogue, [*events, prs(31010, done + ", ForcePasswordChange: False", 1)]).causes == []
+    server = diagnose(catalogue, [*events, prs(31010, done + ", ForcePasswordChange: True", 1)])
+    assert [c.id for c in server.causes] == ["forced-change-catch-up"] and server.status == "healthy"

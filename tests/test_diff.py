@@ -44,7 +44,7 @@ def test_persisting_and_new_causes() -> None:
     code, out, _ = _run("diff", str(SAMPLES / "password-policy.evtx"), str(SAMPLES), "-f", "json")
     assert code == 0
     servers = {s["server"]: s for s in json.loads(out)["servers"]}
-    assert servers["ENTRACONNECT01.contoso.com"]["persisting"] == ["password-policy"]
+    assert servers["ENTRACONNECT01.contoso.com"]["persisting"] == ["password-policy", "password-minimum-age"]
     assert servers["AADC02.corp.fabrikam.com"]["status_before"] is None
     assert servers["AADC02.corp.fabrikam.com"]["new"] == ["connector-permissions"]
 

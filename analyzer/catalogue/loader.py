@@ -59,13 +59,14 @@ CAUSE_KEYS = {
     "scope": str,
     "checklist": str,
     "refines": list,
+    "when": str,
     "explanation": dict,
     "fixes": list,
     "references": list,
 }
 ENTRY_REQUIRED = {"id", "name", "title", "meaning", "references", "examples"}
 EVENT_REQUIRED = {"provider", "event_id", "level", "category", "role"}
-CAUSE_REQUIRED = set(CAUSE_KEYS) - {"checklist", "refines"}
+CAUSE_REQUIRED = set(CAUSE_KEYS) - {"checklist", "refines", "when"}
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 PHRASE_KEYS = {"text": str, "example": str, "source": str}
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -114,6 +115,7 @@ class Catalogue:
     providers: dict[str, str] = field(default_factory=dict)  # provider -> report|ignore
     phrases: dict[str, dict[str, list[Phrase]]] = field(default_factory=dict)  # lang -> message -> variants
     clouds: dict[str, Cloud] = field(default_factory=dict)  # "unknown" is the cloud of no host
+    clusters: list[m.Cluster] = field(default_factory=list)
     version: str = ""  # content hash of every file loaded: reports name the exact catalogue
 
     def cloud_of(self, host: str | None) -> str | None:
@@ -278,6 +280,9 @@ def _cause(data: dict[str, Any], check: _Checker) -> m.Cause | None:
     check.enum(data, "category", m.CAUSE_CATEGORIES)
     check.enum(data, "checklist", m.CHECKLIST)
     check.enum(data, "scope", m.SCOPES)
+    check.enum(data, "when", m.WHEN)
+    if "when" in data and not data.get("refines"):
+        check.fail("when", "only with refines")
     if "id" in data and not SLUG.match(data["id"]):
         check.fail("id", "must be a lower-case slug")
     title = check.text(data["title"], "title") if "title" in data else None
@@ -299,6 +304,7 @@ def _cause(data: dict[str, Any], check: _Checker) -> m.Cause | None:
         scope=data["scope"],
         checklist=data.get("checklist"),
         refines=check.strings(data.get("refines", []), "refines"),
+        when=data.get("when"),
         source=check.source,
     )
 
@@ -361,6 +367,28 @@ def _phrases(data: dict[str, Any], check: _Checker) -> dict[str, list[Phrase]]:
                 check.fail(where + "example", "does not contain the text")
             phrase = Phrase(data["lang"], message, item["text"], item["example"], item["source"], check.source)
             found.setdefault(message, []).append(phrase)
+    return found
+
+
+def _clusters(data: dict[str, Any], check: _Checker) -> list[m.Cluster]:
+    if not check.keys(data, {"clusters": list}, {"clusters"}):
+        return []
+    found = []
+    spec = {"id": str, "title": dict, "cause": str, "codes": list, "minimum": int, "within_minutes": int}
+    for i, item in enumerate(data["clusters"]):
+        where = f"clusters[{i}]."
+        if not isinstance(item, dict) or not check.keys(item, {**spec, "tracking_id": list}, set(spec), where):
+            continue
+        codes = check.strings(item["codes"], where + "codes")
+        tracking = check.strings(item.get("tracking_id", []), where + "tracking_id")
+        if not set(tracking) <= set(codes):
+            check.fail(where + "tracking_id", "names codes that are not in codes")
+        if not 1 <= item["minimum"] <= len(codes):
+            check.fail(where + "minimum", f"must be between 1 and {len(codes)}")
+        title = check.text(item["title"], where + "title")
+        found.append(
+            m.Cluster(item["id"], title, item["cause"], codes, item["minimum"], item["within_minutes"], tracking)
+        )
     return found
 
 
@@ -494,7 +522,7 @@ def _documents(
             problems.append(f"{shown}{name}: -: must be a mapping")
             continue
         kind = name.split("/", 1)[0]
-        if name in ("providers.yaml", "clouds.yaml"):
+        if name in ("providers.yaml", "clouds.yaml", "clusters.yaml"):
             key = name.removesuffix(".yaml")
         else:
             key = f"{kind}:{data.get('lang') if kind == 'phrases' else data.get('id')}"
@@ -563,6 +591,8 @@ def load(extra: Path | None = None, shipped: bool = True) -> Catalogue:
                 catalogue.providers[provider] = policy or "ignore"
         elif key == "clouds":
             catalogue.clouds = _clouds(data, check)
+        elif key == "clusters":
+            catalogue.clusters = _clusters(data, check)
         elif key.startswith("phrases:"):
             catalogue.phrases[key.removeprefix("phrases:")] = _phrases(data, check)
         elif key.startswith("causes:"):
@@ -589,6 +619,9 @@ def _check_references(catalogue: Catalogue, problems: list[str]) -> None:
         for other in cause.refines:
             if other not in catalogue.causes:
                 problems.append(f"{cause.source}: refines: unknown cause {other!r}")
+    for cluster in catalogue.clusters:
+        if cluster.cause not in catalogue.causes:
+            problems.append(f"clusters.yaml: {cluster.id}.cause: unknown cause {cluster.cause!r}")
         for i, fix in enumerate(cause.fixes):
             for lang in m.LANGS:
                 for name in PLACEHOLDER.findall(fix.get(lang)):

@@ -61,6 +61,7 @@ ROLES = (
     "connectivity-warning",
     "configuration",
     "configuration-error",
+    "phs-change",  # password hash sync saw an on-premises password change (656)
     "info",
 )
 OPERATIONS = ("reset", "change", "admin_reset")
@@ -82,6 +83,23 @@ SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}
 # service, a policy on the server); `user` affects one user (password policy, account state,
 # permissions on one protected object). It decides a server's status (see diagnosis).
 SCOPES = ("server", "user")
+# Situations, told by a server's operations, in which a cause refines another (`when`):
+# others-succeed: other users' operations succeed while these fail (a few objects, not the delegation);
+# changed-within-a-day: the same user's password was changed or reset successfully < 24 h before.
+WHEN = ("others-succeed", "changed-within-a-day")
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Events that mean more together than apart (codes/clusters.yaml)."""
+
+    id: str
+    title: Text
+    cause: str
+    codes: tuple[str, ...]  # "Provider/EventID"
+    minimum: int
+    within_minutes: int
+    tracking_id: tuple[str, ...] = ()  # these codes must share one TrackingId
 
 
 @dataclass(frozen=True)
@@ -107,6 +125,7 @@ class Cause:
     scope: str = "server"
     checklist: str | None = None
     refines: tuple[str, ...] = ()  # causes this one explains more precisely (it wins over them)
+    when: str | None = None  # with `refines`: only in this situation of the user's operations (WHEN)
     source: str = ""
 
 

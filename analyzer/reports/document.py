@@ -4,7 +4,7 @@ Contract (`schema_version` 1; other keys may be added):
     {"schema_version", "tool": {"name", "version", "catalogue"},
      "inputs": [{"path", "sha256", "records", "unreadable", "error"}],
      "servers": [{"computer", "status", "first_event", "last_event",
-                  "cloud": {"id", "title"} | null,
+                  "cloud": {"id", "title"} | null, "incomplete": why the counts are incomplete | null,
                   "operations": {kind: {"started", "succeeded", "failed", "unfinished", "success_rate"}},
                   "causes": [{"id", "title", "severity", "category", "scope", "event_ids", "events",
                               "operations", "users", "first_seen", "last_seen", "tracking_ids", "evidence",
@@ -123,7 +123,9 @@ def _operations(server: ServerDiagnosis) -> dict[str, dict[str, Any]]:
     return result
 
 
-def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str, details: bool) -> dict[str, Any]:
+def _server(
+    server: ServerDiagnosis, catalogue: Catalogue, lang: str, details: bool, exports: set[str]
+) -> dict[str, Any]:
     texts = [e for e in server.evidence if e.role not in ("info", "heartbeat", "start", "success")]
     pulses = server.pulses()
     hosts = {e.fields.servicebus_host for e in texts if e.fields.servicebus_host} | {p[2] for p in pulses if p[2]}
@@ -151,6 +153,8 @@ def _server(server: ServerDiagnosis, catalogue: Catalogue, lang: str, details: b
         "first_event": _time(server.first_event),
         "last_event": _time(server.last_event),
         "cloud": {"id": cloud.id, "title": cloud.title.get(lang)} if cloud else None,
+        # A log always holds what it held; an export may have been filtered (e.g. to errors).
+        "incomplete": server.incomplete if server.sources and set(server.sources) <= exports else None,
         "operations": _operations(server),
         "causes": causes,
         "health": _health(server, catalogue, lang),
@@ -213,7 +217,9 @@ def build(
             for r in inputs
         ],
         "duplicate_events": duplicates,
-        "servers": [_server(s, catalogue, lang, details) for s in ordered],
+        "servers": [
+            _server(s, catalogue, lang, details, {r.path for r in inputs if r.kind != "evtx"}) for s in ordered
+        ],
         "unknown_events": [
             {"provider": provider, "event_id": event_id, "count": count}
             for (provider, event_id), count in sorted(unknown.items())
