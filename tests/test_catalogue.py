@@ -168,8 +168,10 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 
 def test_codes_cli() -> None:
+    catalogue = load()
     code, out, _ = _run("codes")
-    assert code == 0 and len(out.splitlines()) == 2 + 60 + 10
+    assert code == 0 and len(out.splitlines()) == 2 + len(catalogue.entries) + len(catalogue.signatures)
+    assert len(catalogue.entries) >= 60 and len(catalogue.signatures) == 10
     code, out, _ = _run("codes", "33004")
     assert code == 0 and "ADPermissionsError" in out and "Set-ADSyncPasswordWritebackPermissions" in out
     code, out, _ = _run("codes", "0x80230402")
@@ -184,7 +186,7 @@ def test_codes_cli() -> None:
 
 def test_codes_check_cli(tmp_path: Path) -> None:
     code, out, _ = _run("codes", "check", "codes")
-    assert code == 0 and "valid, 60 entries" in out
+    assert code == 0 and f"valid, {len(load().entries)} entries" in out
     code, out, _ = _run("codes", "check", str(CASES / "override"))
     assert code == 0
     result = CliRunner().invoke(app, ["codes", "check", str(CASES / "malformed")])

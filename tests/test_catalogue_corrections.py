@@ -1,0 +1,87 @@
+"""Issue 11, "Corrections": each test fails on the catalogue as it was before the correction it names.
+
+The facts come from Microsoft's pages named in each test; the examples inside the entries check the
+text recognition, these check what an example cannot (levels, scopes, fix steps, translations).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from analyzer.catalogue.loader import load
+from tests.helpers import event
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return load()
+
+
+def _pick(catalogue, provider: str, event_id: int, text: str) -> str | None:
+    _, cause, _, _ = catalogue.classify(event(provider, event_id, text))
+    return cause
+
+
+# --- Directory Synchronization (troubleshoot-pwd-sync, "Event ID messages") -------------------------
+def test_issue_11_phs_events_have_microsofts_names_and_levels(catalogue) -> None:
+    names = {
+        650: "Provision credentials batch start",
+        651: "Provision credentials batch end",
+        652: "Failed credential provisioning batch",
+        653: "Provision credentials ping start",
+        654: "Provision credentials ping end",
+        655: "Failed credential provisioning ping",
+    }
+    for code, alias in names.items():
+        entry = catalogue.entry_for("Directory Synchronization", code)
+        assert alias in entry.aliases, code
+        others = [c for c in names if c != code]
+        assert not any(catalogue.entry_for("Directory Synchronization", c).recognizes(alias) for c in others), code
+    levels = {c: catalogue.entry_for("Directory Synchronization", c).level for c in (*names, 656, 657, 611)}
+    assert levels == {650: "info", 651: "info", 652: "error", 653: "info", 654: "info", 655: "error"} | {
+        656: "info",
+        657: "info",
+        611: "error",
+    }
+
+
+def test_issue_11_error_code_90_means_phs_not_activated(catalogue) -> None:
+    text = (
+        "Failed credential provisioning {}. Error: Microsoft.Online.Coexistence.ProvisionException: An error "
+        "occurred. Error Code: 90. Error Description: Password Synchronization has not been activated for this "
+        "company. Tracking ID: 07e93e8a-cf2d-4f67-9e95-53169c4875e0 Server Name: BL2GR1BBA003."
+    )
+    assert _pick(catalogue, "Directory Synchronization", 652, text.format("batch")) == "phs-not-activated"
+    assert _pick(catalogue, "Directory Synchronization", 655, text.format("ping")) == "phs-not-activated"
+    assert _pick(catalogue, "ADSync", 6900, "processing a password change notification: " + text) == "phs-not-activated"
+    assert _pick(catalogue, "Directory Synchronization", 652, "Error Code: 900.") == "phs-failure"  # not code 90
+    cause = catalogue.causes["phs-not-activated"]
+    assert cause.category == "password-hash-sync" and cause.scope == "server"
+    assert any("Set-ADSyncAADPasswordSyncState" in f.en for f in cause.fixes)
+
+
+def test_issue_11_a_failed_657_names_a_user_scoped_phs_cause(catalogue) -> None:
+    for text in (
+        "Password Change Result - Anchor: eX5b50Rf+UizRIMe2CA/tg==, Dn: CN=Viola,DC=contoso,DC=local, Result: Failed.",
+        "Password Change Result - Anchor : B0H+OD3LM0GEnYODwdPhpg==, Result : failed, Extended Error :",
+    ):
+        assert _pick(catalogue, "Directory Synchronization", 657, text) == "phs-user-failed"
+    success = "Password Change Result - Anchor: eX5b50Rf+UizRIMe2CA/tg==, Dn: CN=Viola,DC=contoso, Result: Success."
+    assert _pick(catalogue, "Directory Synchronization", 657, success) is None
+    cause = catalogue.causes["phs-user-failed"]
+    assert cause.scope == "user" and cause.category == "password-hash-sync"
+    assert "not a writeback failure" in cause.explanation.en
+
+
+def test_issue_11_credentials_changed_outside_the_wizard(catalogue) -> None:
+    text = "The user name or password is incorrect. Verify your user name, and then type your password again."
+    assert _pick(catalogue, "Directory Synchronization", 655, text) == "phs-cloud-credentials"
+    assert catalogue.entry_for("Directory Synchronization", 655).recognizes(text)
+    busy = "ProvisionRetryException: An error occurred. Error Code: 81. Error Description: ... currently busy."
+    assert _pick(catalogue, "Directory Synchronization", 652, busy) == "phs-cloud-busy"
+
+
+def test_issue_11_phs_zh_cn_texts(catalogue) -> None:
+    entries = [catalogue.entry_for("Directory Synchronization", c) for c in range(652, 657)]
+    assert all("云调用" not in e.title.zh_cn + e.meaning.zh_cn for e in entries)
+    assert "检测到密码更改" in catalogue.entry_for("Directory Synchronization", 656).title.zh_cn
