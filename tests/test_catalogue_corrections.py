@@ -85,3 +85,11 @@ def test_issue_11_phs_zh_cn_texts(catalogue) -> None:
     entries = [catalogue.entry_for("Directory Synchronization", c) for c in range(652, 657)]
     assert all("云调用" not in e.title.zh_cn + e.meaning.zh_cn for e in entries)
     assert "检测到密码更改" in catalogue.entry_for("Directory Synchronization", 656).title.zh_cn
+
+
+# --- ADSync 2001/2002: no Microsoft page lists them -------------------------------------------------
+def test_issue_11_adsync_2001_2002_are_marked_undocumented(catalogue) -> None:
+    for code in (2001, 2002):
+        entry = catalogue.entry_for("ADSync", code)
+        assert entry.documented is False
+        assert not any("how-to-connect-sync-feature-scheduler" in r for r in entry.references)
