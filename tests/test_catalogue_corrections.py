@@ -93,3 +93,27 @@ def test_issue_11_adsync_2001_2002_are_marked_undocumented(catalogue) -> None:
         entry = catalogue.entry_for("ADSync", code)
         assert entry.documented is False
         assert not any("how-to-connect-sync-feature-scheduler" in r for r in entry.references)
+
+
+# --- connector-permissions (tutorial-enable-sspr-writeback, SSPR_0029, concept-sspr-writeback) ------
+def test_issue_11_connector_permissions_apply_to_the_tutorials_objects(catalogue) -> None:
+    fixes = catalogue.causes["connector-permissions"].fixes
+    grant = fixes[0].en
+    rights = grant.index("Reset password"), grant.index("Write lockoutTime"), grant.index("Write pwdLastSet")
+    descendants = grant.index("Descendant User objects")
+    unexpire = grant.index("Unexpire Password")
+    assert max(rights) < descendants < unexpire < grant.index("This object and all descendant objects")
+    assert "“不过期密码”" in fixes[0].zh_cn and "“lockoutTime 的写入权限”(Write lockoutTime)" in fixes[0].zh_cn
+
+
+def test_issue_11_inheritance_and_admincount_are_one_step_of_their_own(catalogue) -> None:
+    """The step for a few failing users (inheritance, a stale adminCount) stands alone, so that it can be
+    moved first; it names nothing of the delegation step."""
+    cause = catalogue.causes["connector-permissions"]
+    steps = [f for f in cause.fixes if "adminCount" in f.en]
+    assert len(steps) == 1
+    step = steps[0].en
+    assert "inheritance" in step and "former member" in step and "Reset password" not in step
+    protected = [f.en for f in cause.fixes if "Current members" in f.en]
+    assert len(protected) == 1 and "change" in protected[0] and "by design" in protected[0]
+    assert "reset" in cause.explanation.en and "can still change" in cause.explanation.en
