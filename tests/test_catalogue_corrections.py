@@ -117,3 +117,29 @@ def test_issue_11_inheritance_and_admincount_are_one_step_of_their_own(catalogue
     protected = [f.en for f in cause.fixes if "Current members" in f.en]
     assert len(protected) == 1 and "change" in protected[0] and "by design" in protected[0]
     assert "reset" in cause.explanation.en and "can still change" in cause.explanation.en
+
+
+# --- cloud-admin-auth, 32011/32013, 31014 (troubleshoot-sspr-writeback) -------------------------------
+def test_issue_11_wizard_administrator_is_managed(catalogue) -> None:
+    cause = catalogue.causes["cloud-admin-auth"]
+    assert "managed (cloud-only or password-synchronized)" in cause.explanation.en
+    assert "managed (cloud-only or password-synchronized)" in cause.fixes[0].en
+    assert "混合标识管理员" in cause.fixes[0].zh_cn
+
+
+def test_issue_11_onboarding_errors_name_the_firewall_first(catalogue) -> None:
+    for code in (32011, 32013):
+        assert _pick(catalogue, "PasswordResetService", code, "TrackingId: 1, Details: ") == (
+            "onboarding-service-unreachable"
+        )
+    cause = catalogue.causes["onboarding-service-unreachable"]
+    first = cause.fixes[0].en
+    assert "TCP 443" in first and "9350-9354" in first and "1.1.443.0" in first and "{endpoints}" in first
+    assert "federated" in cause.fixes[1].en
+    assert cause.scope == "server" and cause.checklist == "firewall-proxy"
+
+
+def test_issue_11_offboarding_failure_has_an_on_premises_half(catalogue) -> None:
+    cause = catalogue.causes[_pick(catalogue, "PasswordResetService", 31014, "TrackingId: 1, OffboardingEventFail")]
+    assert any("On-premises administrator" in f.en and "Connect to AD DS" in f.en for f in cause.fixes)
+    assert any("Cloud administrator" in f.en for f in cause.fixes)
