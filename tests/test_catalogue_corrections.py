@@ -143,3 +143,31 @@ def test_issue_11_offboarding_failure_has_an_on_premises_half(catalogue) -> None
     cause = catalogue.causes[_pick(catalogue, "PasswordResetService", 31014, "TrackingId: 1, OffboardingEventFail")]
     assert any("On-premises administrator" in f.en and "Connect to AD DS" in f.en for f in cause.fixes)
     assert any("Cloud administrator" in f.en for f in cause.fixes)
+
+
+# --- severities and wordings (troubleshoot-sspr-writeback, general-troubleshooting-steps, concept) ------
+def test_issue_11_ma_not_enabled_is_high(catalogue) -> None:
+    """Every password operation for the users of the forest fails."""
+    cause = catalogue.causes["ma-not-enabled"]
+    assert cause.severity == "high" and "every password operation" in cause.explanation.en
+
+
+def test_issue_11_reserved_ou_characters_include_lf_and_cr(catalogue) -> None:
+    text = catalogue.causes["ad-unknown-error"].explanation
+    assert "line feed (LF)" in text.en and "carriage return (CR)" in text.en
+    assert "换行符 (LF)" in text.zh_cn and "回车符 (CR)" in text.zh_cn
+
+
+def test_issue_11_dc_unreachable_sets_one_preferred_dc(catalogue) -> None:
+    cause = catalogue.causes["dc-unreachable"]
+    step = next(f.en for f in cause.fixes if "preferred" in f.en)
+    assert "one preferred DC" in step and "nearest" in step and "PDC emulator" in step and "FQDN" in step
+    assert "talks to the PDC emulator" not in cause.explanation.en  # the 2017 wording
+
+
+def test_issue_11_decryption_key_mismatch_needs_no_extra_restart(catalogue) -> None:
+    """Disabling and re-enabling writeback restarts the service and rolls the keys; a restart step on top of it
+    only repeats what it did."""
+    fixes = catalogue.causes["decryption-key-mismatch"].fixes
+    assert len(fixes) == 1 and "Disable password writeback" in fixes[0].en
+    assert not any("Restart" in f.en for f in fixes)
