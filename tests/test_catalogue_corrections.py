@@ -171,3 +171,29 @@ def test_issue_11_decryption_key_mismatch_needs_no_extra_restart(catalogue) -> N
     fixes = catalogue.causes["decryption-key-mismatch"].fixes
     assert len(fixes) == 1 and "Disable password writeback" in fixes[0].en
     assert not any("Restart" in f.en for f in fixes)
+
+
+# --- zh-CN: Microsoft's Chinese terms ------------------------------------------------------------------
+def _all_zh(catalogue) -> list[str]:
+    texts = [t.zh_cn for c in catalogue.causes.values() for t in (c.title, c.explanation, *c.fixes)]
+    return texts + [t.zh_cn for e in catalogue.all_entries() for t in (e.title, e.meaning)]
+
+
+def test_issue_11_zh_cn_terms(catalogue) -> None:
+    texts = _all_zh(catalogue)
+    assert not any("混合身份管理员" in t for t in texts)
+    assert sum("混合标识管理员" in t for t in texts) >= 3
+    prs = {c: catalogue.entry_for("PasswordResetService", c).title.zh_cn for c in (31004, 31012, 31044)}
+    assert "登记已开始" in prs[31004] and "已开始取消登记" in prs[31012]
+    assert prs[31044].endswith("服务总线终结点没有处于运行状态的 ServiceHost")
+    meaning = catalogue.entry_for("PasswordResetService", 31044).meaning.zh_cn
+    assert meaning.startswith("密码写回无法工作")  # the English order: what it means first, then why
+
+
+def test_issue_11_ui_labels_stay_in_english_in_zh_cn(catalogue) -> None:
+    """Synchronization Service Manager is not translated: its labels are quoted as the customer sees them."""
+    assert "“Sign and Encrypt LDAP Traffic”" in catalogue.causes["ldap-sign-encrypt"].fixes[0].zh_cn
+    assert "Connect to Active Directory Forest" in catalogue.causes["connector-password-too-long"].fixes[0].zh_cn
+    assert "Only use preferred domain controllers" in " ".join(
+        f.zh_cn for f in catalogue.causes["dc-unreachable"].fixes
+    )
