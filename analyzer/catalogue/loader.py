@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.catalogue import model as m
+from analyzer.catalogue import tables
 from analyzer.errors import AnalyzerError
 
 if TYPE_CHECKING:
@@ -116,6 +117,8 @@ class Catalogue:
     phrases: dict[str, dict[str, list[Phrase]]] = field(default_factory=dict)  # lang -> message -> variants
     clouds: dict[str, Cloud] = field(default_factory=dict)  # "unknown" is the cloud of no host
     clusters: list[m.Cluster] = field(default_factory=list)
+    checklist: dict[str, m.Text] = field(default_factory=dict)  # Microsoft's prerequisites, by item id
+    user_codes: dict[str, m.UserCode] = field(default_factory=dict)  # SSPR_0029 -> what to check
     version: str = ""  # content hash of every file loaded: reports name the exact catalogue
 
     def cloud_of(self, host: str | None) -> str | None:
@@ -163,8 +166,11 @@ class Catalogue:
     def all_entries(self) -> list[m.Entry]:
         return sorted(self.entries.values(), key=lambda e: (e.provider or "", e.event_id or 0)) + self.signatures
 
-    def find(self, code: str) -> list[m.Entry]:
-        """Entries whose id, event id or HRESULT is `code`."""
+    def find(self, code: str) -> list[m.Entry | m.UserCode]:
+        """Entries whose id, event id or HRESULT is `code`; or the SSPR code a user saw (SSPR_0029)."""
+        user_code = tables.find_user_code(self, code)
+        if user_code is not None:
+            return [user_code]
         wanted = code.casefold().removeprefix("0x")
         return [e for e in self.all_entries() if wanted in (e.id.casefold(), e.code.casefold())]
 
@@ -278,7 +284,6 @@ def _cause(data: dict[str, Any], check: _Checker) -> m.Cause | None:
     usable = check.keys(data, CAUSE_KEYS, CAUSE_REQUIRED)
     check.enum(data, "severity", m.SEVERITIES)
     check.enum(data, "category", m.CAUSE_CATEGORIES)
-    check.enum(data, "checklist", m.CHECKLIST)
     check.enum(data, "scope", m.SCOPES)
     check.enum(data, "when", m.WHEN)
     if "when" in data and not data.get("refines"):
@@ -504,10 +509,15 @@ def _sources(root: Traversable | Path) -> list[tuple[str, str]]:
     return found
 
 
+# Files of one table each, at the top of codes/ (keyed by their name without .yaml).
+TABLES = ("providers.yaml", "clouds.yaml", "clusters.yaml", "checklist.yaml", "sspr-codes.yaml")
+
+
 def _documents(
     sources: list[tuple[str, str]], problems: list[str], shown: str = ""
 ) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Every YAML mapping of causes/, events/, signatures/ (keyed by id), and providers."""
+    """Every YAML mapping of causes/, events/, signatures/ (keyed by id), phrases/ (by language), and the
+    tables at the top (TABLES, by name)."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same result, faster
@@ -522,7 +532,7 @@ def _documents(
             problems.append(f"{shown}{name}: -: must be a mapping")
             continue
         kind = name.split("/", 1)[0]
-        if name in ("providers.yaml", "clouds.yaml", "clusters.yaml"):
+        if name in TABLES:
             key = name.removesuffix(".yaml")
         else:
             key = f"{kind}:{data.get('lang') if kind == 'phrases' else data.get('id')}"
@@ -593,6 +603,10 @@ def load(extra: Path | None = None, shipped: bool = True) -> Catalogue:
             catalogue.clouds = _clouds(data, check)
         elif key == "clusters":
             catalogue.clusters = _clusters(data, check)
+        elif key == "checklist":
+            catalogue.checklist = tables.checklist(data, check)
+        elif key == "sspr-codes":
+            catalogue.user_codes = tables.user_codes(data, check)
         elif key.startswith("phrases:"):
             catalogue.phrases[key.removeprefix("phrases:")] = _phrases(data, check)
         elif key.startswith("causes:"):
@@ -613,20 +627,27 @@ def load(extra: Path | None = None, shipped: bool = True) -> Catalogue:
 
 
 def _check_references(catalogue: Catalogue, problems: list[str]) -> None:
-    """Placeholders in fixes name a cloud value; every message and phrase file is used and known."""
+    """Placeholders in fixes and checklist items name a cloud value; checklist items and causes named
+    exist; every message and phrase file is used and known."""
     allowed = {"namespace"} | {name for cloud in catalogue.clouds.values() for name in cloud.values}
+    tables.references(catalogue, problems)
+    for item, text in catalogue.checklist.items():
+        for lang in m.LANGS:
+            for name in PLACEHOLDER.findall(text.get(lang)):
+                if name not in allowed:
+                    problems.append(f"checklist.yaml: items.{item}: unknown placeholder {{{name}}}")
     for cause in catalogue.causes.values():
         for other in cause.refines:
             if other not in catalogue.causes:
                 problems.append(f"{cause.source}: refines: unknown cause {other!r}")
-    for cluster in catalogue.clusters:
-        if cluster.cause not in catalogue.causes:
-            problems.append(f"clusters.yaml: {cluster.id}.cause: unknown cause {cluster.cause!r}")
         for i, fix in enumerate(cause.fixes):
             for lang in m.LANGS:
                 for name in PLACEHOLDER.findall(fix.get(lang)):
                     if name not in allowed:
                         problems.append(f"{cause.source}: fixes[{i}]: unknown placeholder {{{name}}}")
+    for cluster in catalogue.clusters:
+        if cluster.cause not in catalogue.causes:
+            problems.append(f"clusters.yaml: {cluster.id}.cause: unknown cause {cluster.cause!r}")
     used = {c.message for e in catalogue.all_entries() for r in e.rules for c in r.clues if c.message}
     english = catalogue.phrases.get("en", {})
     for message, variants in english.items():

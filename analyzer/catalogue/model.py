@@ -65,19 +65,6 @@ ROLES = (
     "info",
 )
 OPERATIONS = ("reset", "change", "admin_reset")
-# Items of Microsoft's prerequisites checklist that a cause's evidence points at.
-CHECKLIST = {
-    "firewall-proxy": "Outbound HTTPS to *.passwordreset.microsoftonline.com and *.servicebus.windows.net",
-    "idle-timeout": "Firewalls and proxies keep idle connections for at least 2-3 minutes",
-    "tls": "TLS 1.2, .NET Framework 4.8 and current root CAs on the Connect server",
-    "permissions": "AD DS connector account has the password writeback permissions",
-    "password-policy": "Minimum password age and history allow the reset (0 while testing)",
-    "cloud-admin": "A cloud-only (managed) admin with the right role was used to enable writeback",
-    "full-sync": "Full import and full synchronization ran from AD and Entra ID",
-    "pdc": "Connect reaches the PDC emulator; preferred DCs listed by FQDN",
-    "dc-os": "Domain controllers run a supported Windows Server version",
-    "disable-reenable": "Disable and re-enable password writeback in the Connect wizard",
-}
 SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}
 # A cause's scope: `server` breaks writeback for everyone (connectivity, TLS, keys, configuration,
 # service, a policy on the server); `user` affects one user (password policy, account state,
@@ -123,7 +110,7 @@ class Cause:
     fixes: tuple[Text, ...]
     references: tuple[str, ...]
     scope: str = "server"
-    checklist: str | None = None
+    checklist: str | None = None  # an item of codes/checklist.yaml
     refines: tuple[str, ...] = ()  # causes this one explains more precisely (it wins over them)
     when: str | None = None  # with `refines`: only in this situation of the user's operations (WHEN)
     source: str = ""
@@ -242,3 +229,19 @@ class Entry:
 
     def applies(self, category: str) -> bool:
         return "all" in self.applies_to or category in self.applies_to
+
+
+@dataclass(frozen=True)
+class UserCode:
+    """An error code a user sees on the password reset page (SSPR_0029 …) and what to check for it:
+    causes of the catalogue, in order, and steps of its own where no cause of a Connect server's log
+    applies (a tenant setting, a licence)."""
+
+    code: str  # SSPR_0029
+    name: str  # OnPremisesAdminActionRequired
+    number: int
+    meaning: Text
+    causes: tuple[str, ...] = ()
+    steps: tuple[Text, ...] = ()
+    references: tuple[str, ...] = ()
+    source: str = ""

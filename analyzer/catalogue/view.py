@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
+from analyzer.catalogue.model import UserCode
+
 if TYPE_CHECKING:
     from analyzer.catalogue.loader import Catalogue
     from analyzer.catalogue.model import Entry
@@ -26,7 +28,9 @@ def listing(entries: list[Entry], lang: str) -> str:
     return tabulate(rows, headers=["provider", "code", "name", "level", "role", "title"], tablefmt="simple")
 
 
-def entry(item: Entry, catalogue: Catalogue, lang: str) -> str:
+def entry(item: Entry | UserCode, catalogue: Catalogue, lang: str) -> str:
+    if isinstance(item, UserCode):
+        return user_code(item, catalogue, lang)
     where = f"{item.provider} {item.event_id}" if not item.is_signature else f"signature {item.code}"
     lines = [f"{where}: {item.name} [{item.id}]", f"  {item.title.get(lang)}", f"  {item.meaning.get(lang)}"]
     if not item.is_signature:
@@ -53,5 +57,23 @@ def entry(item: Entry, catalogue: Catalogue, lang: str) -> str:
         lines += [f"    {i}. {fix.get(lang)}" for i, fix in enumerate(cause.fixes, 1)]
     if not item.rules and not item.is_signature:
         lines += ["", "  Informational: no cause, nothing to fix."]
+    lines += ["", "  references:"] + [f"    {r}" for r in item.references]
+    return "\n".join(lines)
+
+
+def user_code(item: UserCode, catalogue: Catalogue, lang: str) -> str:
+    """An SSPR code a user saw: what it means, the causes to check (with their fixes) and its own steps."""
+    lines = [
+        f"{item.code}: {item.name} (= {item.number}), an error a user sees on the password reset page",
+        f"  {item.meaning.get(lang)}",
+    ]
+    if item.causes:
+        lines += ["", "  causes to check, most likely first:"]
+    for i, cause_id in enumerate(item.causes, 1):
+        cause = catalogue.causes[cause_id]
+        lines += ["", f"  {i}. {cause.id} ({cause.severity}): {cause.title.get(lang)}"]
+        lines += [f"     - {catalogue.fill(fix.get(lang), lang=lang)}" for fix in cause.fixes]
+    if item.steps:
+        lines += ["", "  steps:"] + [f"    - {step.get(lang)}" for step in item.steps]
     lines += ["", "  references:"] + [f"    {r}" for r in item.references]
     return "\n".join(lines)

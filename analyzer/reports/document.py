@@ -30,7 +30,6 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from analyzer import __version__
-from analyzer.catalogue.model import CHECKLIST
 from analyzer.diagnosis import KINDS
 from analyzer.events import iso_utc
 
@@ -139,7 +138,8 @@ def _server(
             continue
         found = next((c for c in checklist if c["item"] == item), None)
         if found is None:
-            checklist.append({"item": item, "text": CHECKLIST[item], "causes": [cause["id"]]})
+            text = catalogue.fill(catalogue.checklist[item].get(lang), server.cloud, namespace, lang)
+            checklist.append({"item": item, "text": text, "causes": [cause["id"]]})
         else:
             found["causes"].append(cause["id"])
     versions = sorted({e.fields.client_version for e in texts if e.fields.client_version})
