@@ -627,15 +627,10 @@ def load(extra: Path | None = None, shipped: bool = True) -> Catalogue:
 
 
 def _check_references(catalogue: Catalogue, problems: list[str]) -> None:
-    """Placeholders in fixes and checklist items name a cloud value; checklist items and causes named
-    exist; every message and phrase file is used and known."""
+    """Placeholders in fixes name a cloud value; checklist items and causes named exist; every message
+    and phrase file is used and known."""
     allowed = {"namespace"} | {name for cloud in catalogue.clouds.values() for name in cloud.values}
     tables.references(catalogue, problems)
-    for item, text in catalogue.checklist.items():
-        for lang in m.LANGS:
-            for name in PLACEHOLDER.findall(text.get(lang)):
-                if name not in allowed:
-                    problems.append(f"checklist.yaml: items.{item}: unknown placeholder {{{name}}}")
     for cause in catalogue.causes.values():
         for other in cause.refines:
             if other not in catalogue.causes:

@@ -138,8 +138,7 @@ def _server(
             continue
         found = next((c for c in checklist if c["item"] == item), None)
         if found is None:
-            text = catalogue.fill(catalogue.checklist[item].get(lang), server.cloud, namespace, lang)
-            checklist.append({"item": item, "text": text, "causes": [cause["id"]]})
+            checklist.append({"item": item, "text": catalogue.checklist[item].get(lang), "causes": [cause["id"]]})
         else:
             found["causes"].append(cause["id"])
     versions = sorted({e.fields.client_version for e in texts if e.fields.client_version})
