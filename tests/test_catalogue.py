@@ -17,8 +17,9 @@ REQUIRED = (
         ("PasswordResetService", i)
         for i in [*range(31001, 31020), 31034, 31044, *range(32000, 32016), *range(33001, 33010)]
     ]
-    + [("ADSync", i) for i in (6329, 6800, 6306, 2001, 2002)]
+    + [("ADSync", i) for i in (6329, 6800, 6306, 6900, 2001, 2002)]
     + [("Directory Synchronization", i) for i in (611, *range(650, 658))]
+    + [("Entra Connect Admin Actions", i) for i in (2503, 2517, 2518)]
 )
 
 
