@@ -197,3 +197,19 @@ def test_issue_11_ui_labels_stay_in_english_in_zh_cn(catalogue) -> None:
     assert "Only use preferred domain controllers" in " ".join(
         f.zh_cn for f in catalogue.causes["dc-unreachable"].fixes
     )
+
+
+# --- item 10: the rest checked against the pages -------------------------------------------------------
+def test_issue_11_levels_follow_the_names_where_no_real_event_was_seen(catalogue) -> None:
+    """Microsoft states no level; the reference's rule (…Error/…Fail is an error, …Warning a warning)
+    holds for every name, and real events confirm 31044 and 33001. ReportServiceHealthError was a warning."""
+    assert catalogue.entry_for("PasswordResetService", 32015).level == "error"
+    assert catalogue.entry_for("PasswordResetService", 32014).level == "warning"
+    for entry in catalogue.entries.values():
+        if "Error" in entry.name or "Fail" in entry.name:
+            assert entry.level == "error", entry.id
+
+
+def test_issue_11_dc_audit_needs_failure_auditing(catalogue) -> None:
+    step = next(f.en for f in catalogue.causes["password-policy"].fixes if "4724" in f.en)
+    assert "failure auditing of account management" in step
