@@ -221,3 +221,16 @@ def test_a_stale_sidecar_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loader, "_digest", lambda sources: "stale")
     stale = load()
     assert used == [1] and stale.version == fresh.version and stale.entries == fresh.entries
+
+
+def test_every_cause_fix_placeholder_is_checked(tmp_path: Path) -> None:
+    """Each cause's fixes are checked, not only the last cause's (the clusters loop once sat inside it)."""
+    (tmp_path / "causes").mkdir()
+    (tmp_path / "causes/aaa-site.yaml").write_text(
+        "id: aaa-site\ntitle: {en: A, zh-CN: 甲}\nseverity: low\ncategory: service\nscope: server\n"
+        "explanation: {en: B, zh-CN: 乙}\nfixes: [{en: 'open {hosts}', zh-CN: '开放 {hosts}'}]\nreferences: []\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogueError) as caught:
+        load(tmp_path)
+    assert any("aaa-site.yaml: fixes[0]: unknown placeholder {hosts}" in p for p in caught.value.problems)
