@@ -5,6 +5,8 @@
 - situations: a cause that refines another when the server's operations show it (`when` in a cause:
   a password rejected less than a day after the user's last change is the minimum age; denied access
   while other users succeed is a few protected objects, not the missing delegation);
+- dates: administrator actions (Entra Connect Admin Actions 2503, 2517, 2518) that date a change
+  behind a cause (`dates` in an entry): permissions set, connector credential changed, forests changed;
 - findings: what the absence of events says (no writeback service where the sync engine runs;
   heartbeats for days but no operation while on-premises passwords change), and exports too
   filtered to count operations.
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from analyzer.catalogue.loader import Catalogue
+    from analyzer.diagnosis import CauseSummary
     from analyzer.operations import Evidence, Operation
 
 DAY = timedelta(days=1)
@@ -86,6 +89,18 @@ def situations(ops: list[Operation], catalogue: Catalogue) -> None:
                     note = f"{len(others)} operations of other users succeeded while these failed"
                     for op in failed:
                         op.cause, op.context = refiner.id, note
+
+
+def dates(causes: list[CauseSummary], evidence: list[Evidence]) -> None:
+    """Each cause that an administrator action dates names it (time, and whether it came before or after
+    the cause was first seen): `2517 Set Permissions at 2026-11-20T07:58:02Z, before the first failure`."""
+    actions = [e for e in evidence if e.entry.dates]
+    for summary in causes:
+        for item in actions:
+            if summary.id in item.entry.dates and summary.first_seen is not None:
+                when = "before" if item.time <= summary.first_seen else "after"
+                stamp = item.time.strftime("%Y-%m-%dT%H:%M:%SZ")
+                summary.evidence[f"{item.event.event_id} {item.entry.name} at {stamp}, {when} it was first seen"] += 1
 
 
 def findings(

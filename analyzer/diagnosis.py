@@ -285,6 +285,7 @@ def diagnose_server(
     first, last = span
     times = [b[0] for b in beats] + [e.time for e in evidence if e.role == "heartbeat"]
     causes = _rank(evidence, ops, catalogue, correlate.findings(evidence, ops, times, span))
+    correlate.dates(causes, evidence)
     status = _status(evidence, ops, windows, catalogue, bool(beats))
     cloud = _cloud(evidence, beats, catalogue)
     incomplete = correlate.incomplete(evidence, times)

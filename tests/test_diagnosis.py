@@ -320,3 +320,13 @@ def test_a_forced_change_reset_notes_the_catch_up_time(catalogue) -> None:
     assert diagnose(catalogue, [*events, prs(31010, done + ", ForcePasswordChange: False", 1)]).causes == []
     server = diagnose(catalogue, [*events, prs(31010, done + ", ForcePasswordChange: True", 1)])
     assert [c.id for c in server.causes] == ["forced-change-catch-up"] and server.status == "healthy"
+
+
+def test_an_administrator_action_dates_the_change_behind_a_cause(catalogue) -> None:
+    events = [
+        event("Entra Connect Admin Actions", 2517, "Set Permissions: Password writeback", -60),
+        *[x for i, u in enumerate(["a@c.com", "b@c.com"]) for x in (start(f"e{i}", u, i), failure(f"e{i}", u, i + 1))],
+    ]
+    [cause] = diagnose(catalogue, events).causes
+    assert cause.id == "connector-permissions"
+    assert "2517 Set Permissions at 2026-11-20T07:59:00Z, before it was first seen" in cause.evidence

@@ -51,6 +51,7 @@ ENTRY_KEYS = {
     "examples": list,
     "signature": dict,
     "corroborated_by": dict,
+    "dates": list,
 }
 CAUSE_KEYS = {
     "id": str,
@@ -488,6 +489,7 @@ def _entry(data: dict[str, Any], check: _Checker, phrases: dict[str, dict[str, l
         applies_to=applies,
         generic=generic is True,
         corroborated_by=corroborated_by,
+        dates=check.strings(data.get("dates", []), "dates"),
         corroboration_minutes=minutes,
         source=check.source,
     )
@@ -665,6 +667,9 @@ def _index(catalogue: Catalogue, entries: list[m.Entry], problems: list[str]) ->
         for i, rule in enumerate(entry.rules):
             if rule.cause not in catalogue.causes:
                 problems.append(f"{entry.source}: causes[{i}].cause: unknown cause {rule.cause!r}")
+        for cause in entry.dates:
+            if cause not in catalogue.causes:
+                problems.append(f"{entry.source}: dates: unknown cause {cause!r}")
         if entry.is_signature:
             catalogue.signatures.append(entry)
             continue

@@ -202,6 +202,9 @@ class Entry:
     # ("Provider/EventID"); alone it is noise (e.g. ADSync 6306 outside the KB 3185990 cluster).
     corroborated_by: tuple[str, ...] = ()
     corroboration_minutes: int = 0
+    # An administrator action that dates a change behind these causes: a report of one of them names
+    # this event's time (Entra Connect Admin Actions 2517 next to denied access, for example).
+    dates: tuple[str, ...] = ()
     source: str = ""
 
     @cached_property
