@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from analyzer.errors import AnalyzerError, InputError, RecordError
 from analyzer.sources import layout as layout_mod
-from analyzer.sources.bundles import Input, kind_of, open_inputs
+from analyzer.sources.bundles import Input, Limits, Options, kind_of, open_inputs
 
 if TYPE_CHECKING:
     from array import array
@@ -58,8 +58,10 @@ class FileReport:
     providers: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     error: str | None = None
-    kind: str = "evtx"  # evtx | xml-export | csv-export
+    kind: str = "evtx"  # one of analyzer.sources.sniff.LOGS
     notes: list[str] = field(default_factory=list)  # facts about the input that are not problems
+    times: str = "utc"  # "local": times are the exporting machine's wall clock (no zone known)
+    timezone: str | None = None  # the zone local times were converted from (--input-tz)
     rejected: Counter[str] = field(default_factory=Counter)  # records that did not parse, by reason
     # Counting per chunk (by index), so that pieces of a file add up to the whole: records each
     # chunk declares (chunks read here), and records counted against each chunk by their number.
@@ -265,15 +267,23 @@ def _account(
 
 
 def _read_export(item: Input, report: FileReport) -> Iterator[Event]:
-    from analyzer.sources import csv_export, xml_export
+    """An export (every kind but EVTX), streamed: each record is an event or counted unreadable."""
+    from analyzer.sources import csv_export, powershell, text_export, xml_export
+    from analyzer.sources.exported import Facts
 
-    module = csv_export if item.kind == "csv-export" else xml_export
-    if module is csv_export:
-        report.notes.append(csv_export.NOTE)
+    module = {
+        "xml-export": xml_export,
+        "csv-export": csv_export,
+        "text-export": csv_export,
+        "powershell-csv": powershell,
+        "powershell-json": powershell,
+        "details-text": text_export,
+    }[item.kind]
+    facts = Facts()
     rejected: Counter[str] = Counter()
     try:
         report.size = item.path.stat().st_size
-        for record in module.read(item.path, item.display):
+        for record in module.read(item.path, item.display, item.clock, facts):
             report.expected += 1
             if isinstance(record, RecordError):
                 rejected[str(record)] += 1
@@ -284,16 +294,31 @@ def _read_export(item: Input, report: FileReport) -> Iterator[Event]:
         report.error = exc.problem.replace(str(item.path), item.display)
     except OSError as exc:
         report.error = f"cannot read: {exc.strerror or type(exc).__name__}"
+    report.notes += facts.notes
+    if facts.local:
+        report.times, report.timezone = facts.times, facts.zone
+        report.notes.append(
+            f"times converted to UTC from {facts.zone}"
+            if facts.zone
+            else "times are the exporting machine's local time (no time zone; give --input-tz to convert)"
+        )
     report.unreadable = sum(rejected.values())
     report.problems += [f"{count} record(s): {reason}" for reason, count in sorted(rejected.items())]
 
 
 def read_inputs(
-    paths: Iterable[Path], engine: str, reports: list[FileReport], warn: Callable[[str], None]
+    paths: Iterable[Path],
+    engine: str,
+    reports: list[FileReport],
+    warn: Callable[[str], None],
+    limits: Limits | None = None,
+    options: Options | None = None,
 ) -> Iterator[Event]:
-    """Events of every input (files, directories, archives) in sorted order; `warn` gets one line per
-    problem input."""
-    with open_inputs(paths) as inputs:
+    """Events of every input (files, directories, archives, `-`) in sorted order; `warn` gets one
+    line per problem input and per archive member skipped."""
+    with open_inputs(paths, limits, options) as inputs:
+        for display, why in inputs.skipped:
+            warn(f"skipped: {display}: {why}")
         for display, problem in inputs.problems:
             report = FileReport(display, engine, error=problem)
             reports.append(report)

@@ -42,7 +42,6 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         archive.writestr("ENTRACONNECT01/Application.xml", xml_export(make["password-policy"]()))
         archive.writestr("AADC-SH01/wevtutil.xml", xml_export(make["connectivity-outage"](), root=False))
         archive.writestr("AADC03/Application.csv", csv_export(make["disable-reenable"]()))
-        archive.writestr("notes.txt", "ignored")
         archive.writestr("more/servers.zip", inner.getvalue())
     return path
 

@@ -1,173 +1,405 @@
-"""Inputs: files, directories and archives (.zip, .tar, .tar.gz/.tgz, nested one level) -> readable files.
+"""Inputs: files, directories, archives and standard input -> readable files, each named.
 
-Archive members are copied, under names this module makes up, into one private
-temporary directory (mode 0700) that is removed when the command ends; a member's
-own path is never used to write anything, so `../` or absolute names cannot escape.
+Every file is judged by its content (`sniff`), its name only a hint. Archives of every
+format `archives` reads are unpacked, nested to any depth, member by member, into one private
+temporary directory (mode 0700) under names this module makes up (a member's own path is never
+used to write anything, so `../` or absolute names cannot escape); it is removed when the
+command ends. Caps hold for the whole run, across nesting: members unpacked, bytes unpacked,
+and the ratio of unpacked to packed bytes of each member and of each archive.
+
+Nothing is dropped silently: a file or member not read is either refused (`problems`: an
+error line, exit 4: it may hold events but cannot be read) or, inside an archive, skipped as
+not a log (`skipped`: a line, exit code unchanged). A directory's files that are not logs by
+name or content (notes, scripts) are not inputs and are passed over.
 Each input keeps a display name such as `bundle.zip!srv1/Application.evtx`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import stat
-import tarfile
+import sys
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
+
+from analyzer.sources import archives, sniff
+from analyzer.sources.exported import Clock
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
 KINDS = {".evtx": "evtx", ".xml": "xml-export", ".csv": "csv-export"}
-ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz")
+STDIN = "(stdin)"
+GRACE = 64 << 10  # bytes any member may unpack to beyond its ratio (tiny members compress oddly)
+MAX_DEPTH = 8  # archives inside archives
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Caps against hostile archives (zip bombs, huge member counts)."""
+    """Caps against hostile archives, for the whole run (nested archives share them)."""
 
     max_members: int = 10_000
-    max_total_bytes: int = 64 << 30  # uncompressed, per archive
-    max_ratio: int = 200  # uncompressed / compressed, per member larger than 1 MiB
+    max_total_bytes: int = 64 << 30  # unpacked, all archives together
+    max_ratio: int = 200  # unpacked / packed, per member and per archive
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to read inputs: the archive password, and how to read local times in exports."""
+
+    password: str | None = None
+    clock: Clock = field(default_factory=Clock)
 
 
 @dataclass(frozen=True)
 class Input:
     display: str  # what reports call it
     path: Path  # where it can be read
-    kind: str  # evtx | xml-export | csv-export
+    kind: str  # one of sniff.LOGS
+    clock: Clock = field(default_factory=Clock)
 
 
 @dataclass
 class Inputs:
     files: list[Input] = field(default_factory=list)
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (display, problem)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (display, why not read): exit 4
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (display, why): archive members, not logs
 
 
 def kind_of(name: str) -> str | None:
     return KINDS.get(PurePosixPath(name.lower()).suffix)
 
 
-def is_archive(name: str) -> bool:
-    return name.lower().endswith(ARCHIVES)
+class _Cap(Exception):
+    """A cap was reached: for one member, for its archive, or for the whole run."""
+
+    wba_cap = True  # lets `archives` tell it from the libraries' own exceptions
+
+    def __init__(self, reason: str, scope: str = "member") -> None:
+        super().__init__(reason)
+        self.reason, self.scope = reason, scope
 
 
-class _Unpacker:
-    def __init__(self, workdir: Path, limits: Limits, result: Inputs) -> None:
-        self.workdir, self.limits, self.result = workdir, limits, result
+class _Sink:
+    """Where one member's bytes go: its head is judged first; only a log, an export or an archive
+    is written out, under the caps."""
+
+    def __init__(self, unpacker: Unpacker, name: str, packed: Callable[[], int | None], archive: _Archive) -> None:
+        self.unpacker, self.name, self.packed, self.archive = unpacker, name, packed, archive
+        self.head = bytearray()
+        self.out: IO[bytes] | None = None
+        self.target: Path | None = None
+        self.verdict: sniff.Verdict | None = None
+        self.written = 0
+
+    def write(self, data: bytes) -> int:
+        if self.verdict is None:
+            self.head += data
+            if len(self.head) >= sniff.HEAD:
+                self._judge()
+            return len(data)
+        if self.out is not None:
+            self._count(len(data))
+            self.out.write(data)
+        return len(data)
+
+    def _judge(self) -> None:
+        self.verdict = sniff.classify(bytes(self.head[: sniff.HEAD]), self.name)
+        if self.verdict.kind is not None:
+            self.target = self.unpacker.new_path(self.verdict.kind)
+            self.out = self.target.open("wb")
+            self._count(len(self.head))
+            self.out.write(self.head)
+        self.head = bytearray()
+
+    def _count(self, size: int) -> None:
+        self.written += size
+        self.archive.written += size
+        unpacker = self.unpacker
+        unpacker.bytes_left -= size
+        ratio = unpacker.limits.max_ratio
+        if unpacker.bytes_left < 0:
+            raise _Cap(f"unpacking goes beyond --max-archive-mb {unpacker.limits.max_total_bytes >> 20}", "run")
+        packed = self.packed()
+        if packed is not None and self.written > ratio * packed + GRACE:
+            raise _Cap(f"expands more than {ratio} times its packed size (zip bomb?)")
+        if self.archive.written > ratio * self.archive.size + GRACE:
+            raise _Cap(f"the archive expands more than {ratio} times its size (zip bomb?)", "archive")
+
+    def finish(self) -> sniff.Verdict:
+        if self.verdict is None:
+            self._judge()
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+        assert self.verdict is not None
+        return self.verdict
+
+    def discard(self) -> None:
+        if self.out is not None:
+            self.out.close()
+        if self.target is not None:
+            self.target.unlink(missing_ok=True)
+
+    # py7zr's writer interface (Py7zIO)
+    def read(self, size: int | None = None) -> bytes:
+        return b""
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass
+
+    def size(self) -> int:
+        return self.written + len(self.head)
+
+    def close(self) -> None:
+        self.finish()  # py7zr is done with this member: no file stays open
+
+
+@dataclass
+class _Archive:
+    display: str
+    size: int  # packed bytes
+    written: int = 0
+    found: int = 0  # logs and refusals found inside (anything but skipped members)
+
+
+class Unpacker:
+    def __init__(self, workdir: Path, limits: Limits, options: Options, result: Inputs) -> None:
+        self.workdir, self.limits, self.options, self.result = workdir, limits, options, result
         self.count = 0
+        self.bytes_left = limits.max_total_bytes
+        self.members_left = limits.max_members
+        self.spent: str | None = None  # why unpacking stopped for the rest of the run
 
-    def _target(self, name: str) -> Path:
+    def new_path(self, kind: str) -> Path:
         self.count += 1
-        return self.workdir / f"{self.count:06d}{''.join(PurePosixPath(name.lower()).suffixes[-2:])}"
+        return self.workdir / f"{self.count:06d}.{kind}"
 
-    def _copy(self, source: IO[bytes], name: str, budget: list[int]) -> Path:
-        target = self._target(name)
-        with target.open("wb") as out:
-            while block := source.read(1 << 20):
-                budget[0] -= len(block)
-                if budget[0] < 0:
-                    raise ValueError(f"archive expands beyond {self.limits.max_total_bytes} bytes")
-                out.write(block)
-        return target
+    def refuse(self, display: str, reason: str) -> None:
+        self.result.problems.append((display, reason))
 
-    def _member(self, display: str, name: str, opener: IO[bytes], depth: int, budget: list[int]) -> None:
-        if is_archive(name):
-            if depth >= 1:
-                self.result.problems.append((display, "archive nested more than one level deep: not read"))
-                return
-            path = self._copy(opener, name, budget)
-            self.archive(path, display, depth + 1)
-        elif kind_of(name):
-            self.result.files.append(Input(display, self._copy(opener, name, budget), kind_of(name) or ""))
-
-    def archive(self, path: Path, display: str, depth: int = 0) -> None:
+    def add(self, path: Path, display: str, given: bool, depth: int = 0) -> bool:
+        """Judge a file on disk and read, unpack, refuse or skip it; True unless skipped."""
         try:
-            if path.name.lower().endswith(".zip") or zipfile.is_zipfile(path):
-                self._zip(path, display, depth)
+            verdict = sniff.sniff(path, PurePosixPath(display.rsplit("!", 1)[-1]).name)
+        except OSError as exc:
+            self.refuse(display, f"cannot read: {exc.strerror or type(exc).__name__}")
+            return True
+        return self._place(path, display, verdict, given, depth)
+
+    def _place(self, path: Path, display: str, verdict: sniff.Verdict, given: bool, depth: int) -> bool:
+        if verdict.kind in sniff.ARCHIVES:
+            self.archive(path, display, verdict.kind or "", depth)
+            return True
+        if verdict.kind is not None:
+            self.result.files.append(Input(display, path, verdict.kind, self.options.clock))
+            return True
+        if verdict.refused or given:
+            self.refuse(display, verdict.reason)
+            return True
+        if depth > 0:
+            self.result.skipped.append((display, verdict.reason))
+        return False
+
+    def archive(self, path: Path, display: str, kind: str, depth: int) -> None:
+        if self.spent:
+            self.refuse(display, f"not unpacked: {self.spent}")
+            return
+        if depth >= MAX_DEPTH:
+            self.refuse(display, f"archive nested more than {MAX_DEPTH} levels deep: not read")
+            return
+        state = _Archive(display, max(path.stat().st_size, 1))
+        before = len(self.result.problems)
+        try:
+            if kind == "7z":
+                self._sevenzip(path, state, depth)
             else:
-                self._tar(path, display, depth)
-        except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError) as exc:
-            self.result.problems.append((display, f"cannot read archive: {_reason(exc)}"))
+                self._stream(path, kind, state, depth)
+        except archives.ArchiveError as exc:
+            self.refuse(display, str(exc))
+        except _Cap as exc:
+            self.refuse(display, f"{exc.reason}: the rest of this archive was not read")
+            if exc.scope == "run":
+                self.spent = exc.reason
+        except (OSError, EOFError, ValueError, archives.tarfile.TarError) as exc:
+            self.refuse(display, f"cannot read archive: {archives._first_line(exc)}")
+        if state.found == 0 and len(self.result.problems) == before:
+            self.refuse(display, "no logs or exports in this archive")
 
-    def _zip(self, path: Path, display: str, depth: int) -> None:
-        with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
-            self._check_count(len(members))
-            budget = [self.limits.max_total_bytes]
-            for member in sorted(members, key=lambda m: m.filename):
-                shown = f"{display}!{member.filename}"
-                if not (is_archive(member.filename) or kind_of(member.filename)):
-                    continue
-                if member.flag_bits & 0x1:
-                    self.result.problems.append((shown, "encrypted archive member: not read"))
-                    continue
-                if member.file_size > (1 << 20) and member.file_size > self.limits.max_ratio * max(
-                    member.compress_size, 1
-                ):
-                    self.result.problems.append((shown, "compression ratio too high (zip bomb?): not read"))
-                    continue
-                with archive.open(member) as source:
-                    self._member(shown, member.filename, source, depth, budget)
+    def _stream(self, path: Path, kind: str, state: _Archive, depth: int) -> None:
+        with path.open("rb") as fh:
+            raw = archives.Counted(fh)
+            name = PurePosixPath(state.display.rsplit("!", 1)[-1]).name
+            if kind == "zip":
+                members = archives.zip_members(path, self.options.password)
+            elif kind == "tar":
+                members = archives.tar_members(raw)
+            elif kind in ("rar", "cab"):
+                members = archives.libarchive_members(raw, kind, self.options.password)
+            else:
+                members = archives.compressed_members(raw, kind, name)
+            for member in members:
+                packed = _fixed(member.packed) if kind == "zip" else _since(raw, raw.count)
+                self._member(member, state, depth, packed)
 
-    def _tar(self, path: Path, display: str, depth: int) -> None:
-        with tarfile.open(path, "r:*") as archive:
-            members = archive.getmembers()
-            self._check_count(len(members))
-            budget = [self.limits.max_total_bytes]
-            for member in sorted(members, key=lambda m: m.name):
-                shown = f"{display}!{member.name}"
-                if not (is_archive(member.name) or kind_of(member.name)):
-                    continue
-                if member.issym() or member.islnk():
-                    self.result.problems.append((shown, "link in archive: not followed"))
-                    continue
-                if not member.isfile():
-                    continue
-                source = archive.extractfile(member)
-                if source is not None:
-                    self._member(shown, member.name, source, depth, budget)
+    def _member(self, member: archives.Member, state: _Archive, depth: int, packed: Any) -> None:
+        display = f"{state.display}!{member.name}"
+        if member.problem is not None or member.open is None:
+            state.found += 1
+            self.refuse(display, member.problem or "cannot be read")
+            return
+        self._take_member(display)
+        sink = _Sink(self, member.name, packed, state)
+        try:
+            with member.open() as stream:
+                while block := stream.read(1 << 20):
+                    sink.write(block)
+            verdict = sink.finish()
+        except _Cap as exc:
+            sink.discard()
+            if exc.scope != "member":
+                raise
+            state.found += 1
+            self.refuse(display, f"{exc.reason}: not read")
+            return
+        except RuntimeError as exc:  # pyzipper's "Bad password"
+            sink.discard()
+            state.found += 1
+            bad = "password" in str(exc).lower()
+            self.refuse(display, "wrong --archive-password" if bad else f"cannot unpack: {archives._first_line(exc)}")
+            return
+        except (OSError, EOFError, ValueError, NotImplementedError, archives.zipfile.BadZipFile) as exc:
+            sink.discard()
+            state.found += 1
+            self.refuse(display, _member_problem(exc, self.options.password))
+            return
+        self._after(sink, verdict, display, state, depth)
 
-    def _check_count(self, count: int) -> None:
-        if count > self.limits.max_members:
-            raise ValueError(f"{count} members, more than the limit of {self.limits.max_members}")
+    def _take_member(self, display: str) -> None:
+        self.members_left -= 1
+        if self.members_left < 0:
+            raise _Cap(f"more than --max-archive-members {self.limits.max_members} members in this run", "run")
+
+    def _after(self, sink: _Sink, verdict: sniff.Verdict, display: str, state: _Archive, depth: int) -> None:
+        if verdict.kind is None or sink.target is None:
+            if verdict.refused:
+                state.found += 1
+                self.refuse(display, verdict.reason)
+            else:
+                self.result.skipped.append((display, verdict.reason))
+            return
+        state.found += 1
+        if verdict.kind in sniff.ARCHIVES:
+            self.archive(sink.target, display, verdict.kind, depth + 1)
+            sink.target.unlink(missing_ok=True)  # its members are out: free the disk (the budget stays spent)
+        else:
+            self.result.files.append(Input(display, sink.target, verdict.kind, self.options.clock))
+
+    def _sevenzip(self, path: Path, state: _Archive, depth: int) -> None:
+        listed = archives.sevenzip_list(path, self.options.password)
+        declared = sum(size for _, size in listed)
+        if declared > self.limits.max_ratio * state.size + GRACE:
+            raise _Cap(
+                f"the archive says it expands more than {self.limits.max_ratio} times its size (zip bomb?)", "archive"
+            )
+        sinks: list[tuple[str, _Sink]] = []
+
+        def create(name: str) -> _Sink:
+            self._take_member(f"{state.display}!{name}")
+            sink = _Sink(self, name, lambda: None, state)
+            sinks.append((name, sink))
+            return sink
+
+        try:
+            archives.sevenzip_extract(path, self.options.password, create)
+        except BaseException:
+            for _, sink in sinks:
+                sink.discard()
+            raise
+        for name, sink in sorted(sinks, key=lambda s: s[0]):
+            self._after(sink, sink.finish(), f"{state.display}!{name}", state, depth)
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+def _fixed(size: int | None) -> Callable[[], int | None]:
+    return lambda: size
+
+
+def _since(raw: archives.Counted, start: int) -> Callable[[], int | None]:
+    """Packed bytes read since `start`: what the member being unpacked took."""
+    return lambda: max(raw.count - start, 1)
+
+
+def _member_problem(exc: BaseException, password: str | None) -> str:
+    if isinstance(exc, NotImplementedError):
+        return f"compression method not supported ({archives._first_line(exc)}): repack it as a plain zip or 7z"
+    if isinstance(exc, archives.zipfile.BadZipFile) and password is not None:
+        return "cannot unpack: wrong --archive-password, or the member is damaged"
+    return f"cannot unpack: {archives._first_line(exc)}"
+
+
+def _walk(root: Path, unpacker: Unpacker) -> None:
+    """Every file under a directory, in sorted order; unreadable subdirectories are refused."""
+    found = 0
+    failed: list[OSError] = []
+    for folder, dirs, names in os.walk(root, onerror=failed.append):
+        dirs.sort()
+        for name in sorted(names):
+            path = Path(folder, name)
+            if path.is_symlink() and not path.is_file():
+                continue  # a dangling link: nothing to read
+            found += unpacker.add(path, str(path), given=False)
+        for name in dirs:
+            if Path(folder, name).is_symlink():
+                unpacker.refuse(str(Path(folder, name)), "link to a directory: not followed")
+    for exc in failed:
+        unpacker.refuse(exc.filename or str(root), f"cannot read directory: {exc.strerror or type(exc).__name__}")
+    if not found and not failed:
+        unpacker.refuse(str(root), "no logs, exports or archives in this directory")
+
+
+def _stdin(unpacker: Unpacker) -> None:
+    """Standard input, spooled to the private directory (any format, judged by content)."""
+    target = unpacker.new_path("stdin")
+    source = sys.stdin.buffer
+    with target.open("wb") as out:
+        while block := source.read(1 << 20):
+            unpacker.bytes_left -= len(block)
+            if unpacker.bytes_left < 0:
+                unpacker.refuse(STDIN, f"more than --max-archive-mb {unpacker.limits.max_total_bytes >> 20}: not read")
+                return
+            out.write(block)
+    unpacker.add(target, STDIN, given=True)
 
 
 @contextlib.contextmanager
-def open_inputs(paths: Iterable[Path], limits: Limits | None = None) -> Iterator[Inputs]:
+def open_inputs(
+    paths: Iterable[Path], limits: Limits | None = None, options: Options | None = None
+) -> Iterator[Inputs]:
     """Every readable input under `paths`, in sorted order; archives unpacked into a private directory."""
     result = Inputs()
     workdir = Path(tempfile.mkdtemp(prefix="wba-"))
     workdir.chmod(stat.S_IRWXU)
-    unpacker = _Unpacker(workdir, limits or Limits(), result)
+    unpacker = Unpacker(workdir, limits or Limits(), options or Options(), result)
     try:
         for path in paths:
-            if path.is_dir():
-                found = sorted(p for p in path.rglob("*") if p.is_file() and (kind_of(p.name) or is_archive(p.name)))
-                if not found:
-                    result.problems.append((str(path), "no .evtx, export or archive files in this directory"))
-                for item in found:
-                    _add(item, unpacker, result)
+            if str(path) == "-":
+                _stdin(unpacker)
+            elif path.is_dir():
+                _walk(path, unpacker)
             elif path.is_file():
-                _add(path, unpacker, result)
+                unpacker.add(path, str(path), given=True)
+            elif path.exists() or path.is_symlink():
+                unpacker.refuse(str(path), "not a regular file or directory")
             else:
-                result.problems.append((str(path), "no such file or directory"))
+                unpacker.refuse(str(path), "no such file or directory")
         result.files.sort(key=lambda i: i.display)
         yield result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _add(path: Path, unpacker: _Unpacker, result: Inputs) -> None:
-    if is_archive(path.name):
-        unpacker.archive(path, str(path))
-    else:
-        result.files.append(Input(str(path), path, kind_of(path.name) or "evtx"))

@@ -1,93 +1,112 @@
-"""Event Viewer "Save as CSV" exports (Level, Date and Time, Source, Event ID, Task Category, text) -> events.
+"""Event Viewer "Save as CSV" and "Save as Text" (tab-separated) exports -> events, streamed.
 
-Such an export has no computer, channel, record id, qualifiers or keywords (they are
-null), and its times are the exporting machine's local time (read as UTC; reports
-say so).
+The header names the columns shown in Event Viewer, in its display language
+(`labels.COLUMNS`); each row holds those columns and then the description, which has no
+column name. Such an export carries no computer, channel, record id, qualifiers or keywords
+(they are null), and its times are the exporting machine's local time in its regional format
+(`exported.Clock`: the day/month order is settled once per file).
 """
 
 from __future__ import annotations
 
 import csv
-import io
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from analyzer.errors import InputError, RecordError
 from analyzer.events import Event
+from analyzer.sources import labels, sniff
+from analyzer.sources.exported import FIELD_LIMIT, DateOrderError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-HEADERS = {
-    ("level", "date and time", "source", "event id", "task category"),
-    ("级别", "日期和时间", "来源", "事件 id", "任务类别"),
-}
-LEVELS = {
-    "information": 4,
-    "信息": 4,
-    "warning": 3,
-    "警告": 3,
-    "error": 2,
-    "错误": 2,
-    "critical": 1,
-    "关键": 1,
-    "verbose": 5,
-    "详细": 5,
-}
-DATE_FORMATS = (
-    "%m/%d/%Y %I:%M:%S %p",
-    "%m/%d/%Y %H:%M:%S",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y/%m/%d %H:%M:%S",
-    "%d/%m/%Y %H:%M:%S",
-    "%d.%m.%Y %H:%M:%S",
-)
-NOTE = "CSV export: no computer, channel or record ids; times are the exporting machine's local time, read as UTC"
+    from analyzer.sources.exported import Clock, Facts
 
 
-def _date(text: str) -> datetime:
-    for fmt in DATE_FORMATS:
+def _rows(path: Path) -> Iterator[list[str]]:
+    """The file's rows (the first is the header), streamed; a malformed row ends the file with
+    a RecordError row marker (a list holding the error)."""
+    with sniff.open_text(path) as fh:
+        first = fh.readline(FIELD_LIMIT)
+        delimiter = "\t" if "\t" in first else ","
+        reader = csv.reader(_chain(first, fh), delimiter=delimiter)
         try:
-            return datetime.strptime(text.strip(), fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    raise RecordError("unrecognised date format")
+            yield from reader
+        except csv.Error as exc:
+            raise _Broken(reader.line_num, str(exc)) from None
 
 
-def read(path: Path, file: str) -> Iterator[Event | RecordError]:
-    raw = path.read_bytes()
-    if not raw:
-        raise InputError(path, "empty file")
-    encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
-    rows = csv.reader(io.StringIO(raw.decode(encoding, "replace"), newline=""))
-    header = next(rows, [])
-    if tuple(h.strip().casefold() for h in header[:5]) not in HEADERS:
-        raise InputError(path, "not an Event Viewer CSV export (unexpected header)")
-    for row in rows:
-        if not row:
-            continue
-        if len(row) < 6:
-            yield RecordError("CSV row with fewer than 6 columns")
-            continue
-        level, when, source, event_id, _task, *text = row
-        try:
-            yield Event(
-                file,
-                None,
-                _date(when),
-                source.strip(),
-                int(event_id),
-                None,
-                LEVELS.get(level.strip().casefold()),
-                None,
-                None,
-                None,
-                None,
-                [",".join(text)],
-                {},
-            )
-        except ValueError:
-            yield RecordError("CSV row with a non-numeric event id")
-        except RecordError as exc:
-            yield exc
+class _Broken(Exception):
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def read(path: Path, file: str, clock: Clock, facts: Facts) -> Iterator[Event | RecordError]:
+    """Yield each exported event, or why a row could not be read; raise InputError for a file that
+    is not such an export or whose dates cannot be read."""
+    header, columns = _header(path)
+    date, source, event_id, level = columns["date"], columns["source"], columns["event_id"], columns.get("level")
+    width = len(header)
+    try:
+        order = clock.settle(row[date] for row in _data_rows(path) if len(row) > date)
+    except DateOrderError as exc:
+        raise InputError(path, str(exc)) from None
+    except _Broken:
+        order = clock.order or "dmy"  # the second pass reports where the file breaks
+    zone = clock.tz()
+    facts.carried(["computer", "channel", "record ids", "qualifiers", "keywords"])
+    facts.local_times(clock)
+    delimiter = "\t" if width and "\t" in "\t".join(header) else ","
+    try:
+        for row in _data_rows(path):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) <= max(date, source, event_id):
+                yield RecordError("row with fewer columns than the header")
+                continue
+            try:
+                yield Event(
+                    file,
+                    None,
+                    clock.parse(row[date], order, zone),
+                    row[source].strip(),
+                    int(row[event_id]),
+                    None,
+                    labels.level_number(row[level]) if level is not None else None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    [delimiter.join(row[width:])],
+                    {},
+                )
+            except ValueError:
+                yield RecordError("row with a non-numeric event id")
+            except RecordError as exc:
+                yield exc
+    except _Broken as exc:
+        yield RecordError(f"malformed from line {exc.line} on ({exc.reason}): the rest of the file was not read")
+
+
+def _header(path: Path) -> tuple[list[str], dict[str, int]]:
+    try:
+        header = next(_rows(path), [])
+    except _Broken:
+        header = []
+    columns = labels.eventviewer_header(header)
+    if columns is None:
+        raise InputError(path, "not an Event Viewer export (unexpected header)")
+    return header, columns
+
+
+def _data_rows(path: Path) -> Iterator[list[str]]:
+    rows = _rows(path)
+    next(rows, None)
+    return rows

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from analyzer.events import Event
+    from analyzer.sources.exported import Clock, Facts
 
 _DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _FORBIDDEN = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -43,8 +44,11 @@ def _text_blocks(path: Path) -> Iterator[str]:
             yield tail
 
 
-def read(path: Path, file: str) -> Iterator[Event | RecordError]:
-    """Yield each exported event, or why it could not be read; raise InputError for a non-export."""
+def read(
+    path: Path, file: str, clock: Clock | None = None, facts: Facts | None = None
+) -> Iterator[Event | RecordError]:
+    """Yield each exported event, or why it could not be read; raise InputError for a non-export.
+    (`clock` and `facts`: as the other export readers take them; XML carries UTC and everything.)"""
     parser = etree.XMLPullParser(
         events=("end",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
     )
