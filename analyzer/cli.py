@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from analyzer.events import Event
     from analyzer.reader import FileReport
     from analyzer.redact import Redactor
-    from analyzer.sources.bundles import Limits
+    from analyzer.sources.bundles import Limits, Options
 
 app = typer.Typer(
     help="Diagnose password writeback from exported Entra Connect event logs (.evtx).",
@@ -67,6 +67,42 @@ EngineOpt = Annotated[
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")]  # noqa: UP045
 
 
+class DateOrder(str, Enum):
+    dmy = "dmy"
+    mdy = "mdy"
+
+
+# How inputs are read (archive passwords, local times in exports): every command that reads logs.
+PasswordOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--archive-password",
+        envvar="WBA_ARCHIVE_PASSWORD",
+        help="Password of encrypted archives (zip, 7z); or set WBA_ARCHIVE_PASSWORD.",
+    ),
+]
+DateOrderOpt = Annotated[
+    Optional[DateOrder],  # noqa: UP045
+    typer.Option("--date-order", help="Day/month order of local dates in exports, when their values do not tell."),
+]
+InputTzOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--input-tz", help="Time zone of local times in exports (Europe/Berlin, +02:00): read as UTC."),
+]
+
+
+def _options(password: str | None, date_order: DateOrder | None, input_tz: str | None) -> Options:
+    from analyzer.sources.bundles import Options
+    from analyzer.sources.exported import Clock, zone_of
+
+    if input_tz is not None:
+        try:
+            zone_of(input_tz)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--input-tz") from None
+    return Options(password or None, Clock(date_order.value if date_order else None, input_tz))
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"wba {__version__}")
@@ -87,10 +123,10 @@ def _warn(line: str) -> None:
     typer.echo(line, err=True)
 
 
-def _read_all(paths: list[Path], engine: str, reports: list[FileReport]) -> Iterator[Event]:
+def _read_all(paths: list[Path], engine: str, reports: list[FileReport], options: Options) -> Iterator[Event]:
     from analyzer.reader import read_inputs
 
-    return read_inputs(paths, engine, reports, _warn)
+    return read_inputs(paths, engine, reports, _warn, options=options)
 
 
 def _exit_for(reports: list[FileReport]) -> None:
@@ -111,6 +147,9 @@ def events(
         ),
     ] = Sort.file,
     output: OutputOpt = None,
+    archive_password: PasswordOpt = None,
+    date_order: DateOrderOpt = None,
+    input_tz: InputTzOpt = None,
 ) -> None:
     """Every record of every input as a normalized event."""
     from analyzer.listing import write_events
@@ -118,7 +157,8 @@ def events(
     from analyzer.reader import resolve_engine
 
     reports: list[FileReport] = []
-    stream = _read_all(paths, resolve_engine(engine.value), reports)
+    options = _options(archive_password, date_order, input_tz)
+    stream = _read_all(paths, resolve_engine(engine.value), reports, options)
     if sort is Sort.time:
         stream = iter(sorted(stream, key=lambda e: (e.time_created, e.file, e.event_record_id or 0)))
     if fmt is EventFormat.parquet:
@@ -142,6 +182,9 @@ def files(
     fmt: Annotated[FileFormat, typer.Option("--format", "-f", help="Output format.")] = FileFormat.table,
     engine: EngineOpt = Engine.auto,
     output: OutputOpt = None,
+    archive_password: PasswordOpt = None,
+    date_order: DateOrderOpt = None,
+    input_tz: InputTzOpt = None,
 ) -> None:
     """One row per input: chunks, records read and unreadable, time span, computers, providers."""
     from analyzer.listing import write_files
@@ -149,7 +192,8 @@ def files(
     from analyzer.reader import resolve_engine
 
     reports: list[FileReport] = []
-    for _ in _read_all(paths, resolve_engine(engine.value), reports):
+    options = _options(archive_password, date_order, input_tz)
+    for _ in _read_all(paths, resolve_engine(engine.value), reports, options):
         pass
     with open_output(output) as out:
         write_files(reports, fmt.value, out)
@@ -256,6 +300,9 @@ def report(
         int | None, typer.Option("--jobs", "-j", min=1, help="Files read in parallel (default: cores).")
     ] = None,
     output: OutputOpt = None,
+    archive_password: PasswordOpt = None,
+    date_order: DateOrderOpt = None,
+    input_tz: InputTzOpt = None,
 ) -> None:
     """Per server: coverage, operations, root causes ranked by impact with fixes, service health, status."""
     from analyzer.output import open_output
@@ -271,6 +318,7 @@ def report(
         _warn,
         jobs=jobs or _default_jobs(),
         limits=_limits(max_members, max_mb, max_ratio),
+        options=_options(archive_password, date_order, input_tz),
     )
     command = _command(
         "report",
@@ -280,6 +328,8 @@ def report(
         lang=lang if lang is not Lang.en else None,
         redact=redact,
         redact_hosts=redact_hosts,
+        date_order=date_order,
+        input_tz=input_tz,
     )
     doc = analysis.report(lang.value, command, details=fmt is ReportFormat.html)
     if redactor:
@@ -318,8 +368,11 @@ def triage(
         typer.Option("--scheduler", help="Read and diagnose on a Dask cluster: tcp://HOST:PORT, or `local`."),
     ] = None,
     output: OutputOpt = None,
+    archive_password: PasswordOpt = None,
+    date_order: DateOrderOpt = None,
+    input_tz: InputTzOpt = None,
 ) -> None:
-    """Many servers at once (files, directories, .zip/.tar/.tgz bundles): one row per server, worst first."""
+    """Many servers at once (files, directories, archives of any kind): one row per server, worst first."""
     from analyzer.output import open_output
     from analyzer.pipeline import analyze
     from analyzer.progress import Progress
@@ -345,6 +398,7 @@ def triage(
         progress=lambda total: Progress(total, live=live, quiet=quiet),
         scheduler=scheduler,
         limits=_limits(max_members, max_mb, max_ratio),
+        options=_options(archive_password, date_order, input_tz),
     )
     command = _command(
         "triage",
@@ -354,6 +408,8 @@ def triage(
         lang=lang if lang is not Lang.en else None,
         redact=redact,
         redact_hosts=redact_hosts,
+        date_order=date_order,
+        input_tz=input_tz,
     )
     doc = triage_report.build(analysis.report(lang.value, command, details=fmt is TriageFormat.html))
     if redactor:
@@ -381,6 +437,9 @@ def timeline(
     redact_key: RedactKeyOpt = None,
     redact_hosts: RedactHostsOpt = False,
     output: OutputOpt = None,
+    archive_password: PasswordOpt = None,
+    date_order: DateOrderOpt = None,
+    input_tz: InputTzOpt = None,
 ) -> None:
     """Writeback events in time order (time, server, code, name, level, user, tracking id, meaning)."""
     from analyzer.output import open_output
@@ -392,7 +451,8 @@ def timeline(
         if value not in ("info", "warning", "error"):
             raise typer.BadParameter(f"{value!r} is not info, warning or error", param_hint="--level")
     redactor = _redactor(redact, redact_key, redact_hosts)
-    analysis = analyze(paths, resolve_engine(engine.value), _catalogue(codes), _warn, everything=True)
+    options = _options(archive_password, date_order, input_tz)
+    analysis = analyze(paths, resolve_engine(engine.value), _catalogue(codes), _warn, everything=True, options=options)
     times = [span[1] for span in analysis.collector.coverage.values()]
     newest = max(times) if times else None
     try:

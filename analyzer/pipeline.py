@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from analyzer.catalogue.loader import Catalogue
     from analyzer.progress import Progress
-    from analyzer.sources.bundles import Input, Limits
+    from analyzer.sources.bundles import Input, Limits, Options
     from analyzer.sources.layout import Piece
 
 
@@ -141,9 +141,12 @@ def analyze(
     everything: bool = False,
     scheduler: str | None = None,
     limits: Limits | None = None,
+    options: Options | None = None,
 ) -> Analysis:
     analysis = Analysis(catalogue, Collector(catalogue))
-    with open_inputs(paths, limits) as inputs:
+    with open_inputs(paths, limits, options) as inputs:
+        for display, why in inputs.skipped:
+            warn(f"skipped: {display}: {why}")
         for display, problem in inputs.problems:
             report = FileReport(display, engine, error=problem)
             analysis.inputs.append(report)

@@ -2,7 +2,8 @@
 
 Contract (`schema_version` 1; other keys may be added):
     {"schema_version", "tool": {"name", "version", "catalogue"},
-     "inputs": [{"path", "sha256", "records", "unreadable", "error"}],
+     "inputs": [{"path", "kind", "sha256", "records", "unreadable", "error", "note",
+                 "times": "utc"|"local", "timezone"}],
      "servers": [{"computer", "status", "first_event", "last_event",
                   "cloud": {"id", "title"} | null, "incomplete": why the counts are incomplete | null,
                   "operations": {kind: {"started", "succeeded", "failed", "unfinished", "success_rate"}},
@@ -22,11 +23,16 @@ others succeed is degraded); `healthy`; `no-data` without writeback events. A ca
 `user` (one user's password, account or object). `fixes` name the endpoints of the server's `cloud`
 (all clouds when its events name none) and its Service Bus namespace when its events name one.
 `evidence` quotes what in the event texts named the cause (at most three, most frequent first).
+
+An input whose `times` is "local" (an export's wall-clock times, no zone known) makes the times of
+the servers read only from such inputs local too: they are written without `Z`, and renderers
+show `local_time_banner`. `timezone`: the zone local times were converted from (--input-tz).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import TYPE_CHECKING, Any
 
 from analyzer import __version__
@@ -51,6 +57,31 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+_UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+
+
+def _unzoned(value: Any) -> Any:
+    """Every time in `value` (a part of the document) written as local: without its `Z`."""
+    if isinstance(value, str):
+        return value[:-1] if _UTC_TIME.match(value) else value
+    if isinstance(value, dict):
+        return {key: _unzoned(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unzoned(item) for item in value]
+    return value
+
+
+def local_time_banner(doc: dict[str, Any]) -> str | None:
+    """The warning every format shows when some inputs' times are local, or None."""
+    local = [i["path"] for i in doc["inputs"] if i.get("times") == "local"]
+    if not local:
+        return None
+    return (
+        f"Times from {len(local)} input(s) are the exporting machine's local time, time zone unknown: "
+        f"shown without Z, not UTC (give --input-tz to convert): {', '.join(local)}"
+    )
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -198,11 +229,17 @@ def build(
     details: bool = False,
 ) -> dict[str, Any]:
     ordered = sorted(servers, key=lambda s: (STATUS_ORDER[s.status], s.computer.casefold()))
+    local = {r.path for r in inputs if r.times == "local"}
+    read = [r for r in inputs if r.events]
+    exports = {r.path for r in inputs if r.kind != "evtx"}
+    documented = [_server(s, catalogue, lang, details, exports) for s in ordered]
+    documented = [_unzoned(d) if d["logs"] and set(d["logs"]) <= local else d for d in documented]
+    span = _span(servers)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "wba", "version": __version__, "catalogue": catalogue.version},
         "command": command,
-        "span": _span(servers),
+        "span": _unzoned(span) if read and all(r.path in local for r in read) else span,
         "inputs": [
             {
                 "path": r.path,
@@ -212,13 +249,13 @@ def build(
                 "unreadable": r.unreadable,
                 "error": r.error or ("; ".join(r.problems) if r.problems else None),
                 "note": "; ".join(r.notes) or None,
+                "times": r.times,
+                "timezone": r.timezone,
             }
             for r in inputs
         ],
         "duplicate_events": duplicates,
-        "servers": [
-            _server(s, catalogue, lang, details, {r.path for r in inputs if r.kind != "evtx"}) for s in ordered
-        ],
+        "servers": documented,
         "unknown_events": [
             {"provider": provider, "event_id": event_id, "count": count}
             for (provider, event_id), count in sorted(unknown.items())

@@ -10,6 +10,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from analyzer.reports.document import local_time_banner
 from analyzer.reports.i18n import t
 from analyzer.reports.markdown import KIND_NAMES, SUMMARY_HEADERS, operation_counts, provenance, summary_rows
 
@@ -21,6 +22,7 @@ h1{font-size:22px;margin:0 0 4px}
 h2{font-size:18px;margin:28px 0 6px;border-bottom:1px solid #ddd;padding-bottom:4px}
 h3{font-size:15px;margin:16px 0 6px}
 .prov{color:#555;font-size:12px;overflow-wrap:anywhere}
+.banner{background:#fff4d6;border:1px solid #d68910;padding:6px 10px;overflow-wrap:anywhere}
 table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}
 td,th{border:1px solid #ddd;padding:3px 7px;text-align:left;
 vertical-align:top}
@@ -182,6 +184,7 @@ def render(doc: dict[str, Any], lang: str = "en") -> str:
     title = t("Triage of password writeback servers" if "fleet" in doc else "Password writeback report", lang)
     body = [
         f'<header><h1>{_e(title)}</h1><p class="prov">{_e(provenance(doc, lang))}</p></header>',
+        f'<p class="banner">{_e(t(banner, lang))}</p>' if (banner := local_time_banner(doc)) else "",
         f"<h2>{_e(t('Summary', lang))}</h2>",
         _table(
             SUMMARY_HEADERS,

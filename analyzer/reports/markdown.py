@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from analyzer.reports.document import local_time_banner
 from analyzer.reports.i18n import t
 
 KIND_NAMES = {"reset": "self-service reset", "change": "password change", "admin_reset": "admin reset"}
@@ -140,6 +141,8 @@ def _server(server: dict[str, Any], lang: str) -> list[str]:
 
 def render(doc: dict[str, Any], lang: str = "en") -> str:
     out = [f"# {t('Password writeback report', lang)}", "", provenance(doc, lang), ""]
+    banner = local_time_banner(doc)
+    out += [f"> **{t('Warning', lang)}:** {_cell(t(banner, lang))}", ""] if banner else []
     out += _table(SUMMARY_HEADERS, summary_rows(doc, lang), lang)
     for server in doc["servers"]:
         out += _server(server, lang)

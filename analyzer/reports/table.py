@@ -7,6 +7,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from analyzer.reports.document import local_time_banner
 from analyzer.reports.i18n import t
 from analyzer.reports.markdown import OPERATION_HEADERS, SUMMARY_HEADERS, operation_counts, provenance, summary_rows
 
@@ -17,7 +18,9 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 def render(doc: dict[str, Any], lang: str = "en") -> str:
     headers = [t(h, lang) for h in SUMMARY_HEADERS]
-    out = [tabulate(summary_rows(doc, lang), headers=headers, tablefmt="simple", missingval="-"), ""]
+    banner = local_time_banner(doc)
+    out = [f"warning: {t(banner, lang)}", ""] if banner else []
+    out += [tabulate(summary_rows(doc, lang), headers=headers, tablefmt="simple", missingval="-"), ""]
     for server in doc["servers"]:
         out += [
             f"== {server['computer']}: {t(server['status'], lang)}  "

@@ -6,6 +6,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from analyzer.reports.document import local_time_banner
 from analyzer.reports.i18n import t
 
 ROW_KEYS = [
@@ -99,11 +100,13 @@ def _tables(doc: dict[str, Any], style: str, lang: str) -> list[str]:
 
 
 def render_table(doc: dict[str, Any], lang: str = "en") -> str:
-    return "\n".join(_tables(doc, "simple", lang))
+    banner = local_time_banner(doc)
+    return "\n".join(([f"warning: {t(banner, lang)}", ""] if banner else []) + _tables(doc, "simple", lang))
 
 
 def render_markdown(doc: dict[str, Any], lang: str = "en") -> str:
     head = [f"# {t('Triage of password writeback servers', lang)}", "", _provenance(doc, lang), ""]
+    head += [f"> **{t('Warning', lang)}:** {t(banner, lang)}", ""] if (banner := local_time_banner(doc)) else []
     return "\n".join(head + _tables(doc, "github", lang))
 
 
