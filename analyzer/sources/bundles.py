@@ -124,11 +124,11 @@ class _Sink:
         ratio = unpacker.limits.max_ratio
         if unpacker.bytes_left < 0:
             raise _Cap(f"unpacking goes beyond --max-archive-mb {unpacker.limits.max_total_bytes >> 20}", "run")
+        if self.archive.written > ratio * self.archive.consumed() + GRACE:
+            raise _Cap(f"unpacks to more than {ratio} times the packed bytes read (zip bomb?)", "archive")
         packed = self.packed()
         if packed is not None and self.written > ratio * packed + GRACE:
             raise _Cap(f"expands more than {ratio} times its packed size (zip bomb?)")
-        if self.archive.written > ratio * self.archive.size + GRACE:
-            raise _Cap(f"the archive expands more than {ratio} times its size (zip bomb?)", "archive")
 
     def finish(self) -> sniff.Verdict:
         if self.verdict is None:
@@ -168,6 +168,9 @@ class _Archive:
     size: int  # packed bytes
     written: int = 0
     found: int = 0  # logs and refusals found inside (anything but skipped members)
+    # Packed bytes read so far: a stream's count as it is read (a compressed stream cannot say
+    # which member its bytes belong to), else the whole size.
+    consumed: Callable[[], int] = lambda: 1
 
 
 class Unpacker:
@@ -215,7 +218,8 @@ class Unpacker:
         if depth >= MAX_DEPTH:
             self.refuse(display, f"archive nested more than {MAX_DEPTH} levels deep: not read")
             return
-        state = _Archive(display, max(path.stat().st_size, 1))
+        size = max(path.stat().st_size, 1)
+        state = _Archive(display, size, consumed=lambda: size)
         before = len(self.result.problems)
         try:
             if kind == "7z":
@@ -225,7 +229,8 @@ class Unpacker:
         except archives.ArchiveError as exc:
             self.refuse(display, str(exc))
         except _Cap as exc:
-            self.refuse(display, f"{exc.reason}: the rest of this archive was not read")
+            if exc.scope != "done":
+                self.refuse(display, f"{exc.reason}: the rest of this archive was not read")
             if exc.scope == "run":
                 self.spent = exc.reason
         except (OSError, EOFError, ValueError, archives.tarfile.TarError) as exc:
@@ -236,6 +241,8 @@ class Unpacker:
     def _stream(self, path: Path, kind: str, state: _Archive, depth: int) -> None:
         with path.open("rb") as fh:
             raw = archives.Counted(fh)
+            if kind != "zip":
+                state.consumed = lambda: max(raw.count, 1)
             name = PurePosixPath(state.display.rsplit("!", 1)[-1]).name
             if kind == "zip":
                 members = archives.zip_members(path, self.options.password)
@@ -246,7 +253,7 @@ class Unpacker:
             else:
                 members = archives.compressed_members(raw, kind, name)
             for member in members:
-                packed = _fixed(member.packed) if kind == "zip" else _since(raw, raw.count)
+                packed = _fixed(member.packed) if kind == "zip" else _since(raw, raw.count, kind)
                 self._member(member, state, depth, packed)
 
     def _member(self, member: archives.Member, state: _Archive, depth: int, packed: Any) -> None:
@@ -264,11 +271,14 @@ class Unpacker:
             verdict = sink.finish()
         except _Cap as exc:
             sink.discard()
-            if exc.scope != "member":
-                raise
             state.found += 1
-            self.refuse(display, f"{exc.reason}: not read")
-            return
+            if exc.scope == "member":
+                self.refuse(display, f"{exc.reason}: not read")
+                return
+            if exc.scope == "archive":  # named at the member it happened in; the archive stops there
+                self.refuse(display, f"{exc.reason}: not read, nor the rest of this archive")
+                raise _Cap(exc.reason, "done") from None
+            raise
         except RuntimeError as exc:  # pyzipper's "Bad password"
             sink.discard()
             state.found += 1
@@ -331,9 +341,11 @@ def _fixed(size: int | None) -> Callable[[], int | None]:
     return lambda: size
 
 
-def _since(raw: archives.Counted, start: int) -> Callable[[], int | None]:
-    """Packed bytes read since `start`: what the member being unpacked took."""
-    return lambda: max(raw.count - start, 1)
+def _since(raw: archives.Counted, start: int, kind: str) -> Callable[[], int | None]:
+    """Packed bytes read since `start`, for a plain tar: what the member took (a sparse member
+    counts by the bytes it becomes). Compressed streams cannot tell (None): their archive's
+    running ratio guards them."""
+    return (lambda: max(raw.count - start, 1)) if kind == "tar" else (lambda: None)
 
 
 def _member_problem(exc: BaseException, password: str | None) -> str:
