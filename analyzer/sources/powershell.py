@@ -105,7 +105,7 @@ def _csv(path: Path, file: str, clock: Clock, facts: Facts) -> Iterator[Event | 
         raise InputError(path, str(exc)) from None
     zone = clock.tz()
     facts.carried([_MISSING_NAMES[f] for f in _MISSING_NAMES if f not in columns])
-    facts.carried(["event data (only the formatted message)"])
+    facts.carried(["event data (only the formatted message)", "event data names"])
     facts.local_times(clock)
     for row in _csv_rows(path):
         if "\0broken" in row:
@@ -222,7 +222,7 @@ def _json(path: Path, file: str, clock: Clock, facts: Facts) -> Iterator[Event |
             if seen == 0:
                 raise InputError(path, "not a PowerShell JSON export (does not parse)") from None
             yield RecordError(f"JSON breaks off after {seen} events")
-    facts.carried(sorted(_MISSING_NAMES[f] for f in missing))
+    facts.carried([*sorted(_MISSING_NAMES[f] for f in missing), "event data names"])
     if local:
         facts.local_times(clock)
 

@@ -82,6 +82,17 @@ _LOOSE = (".txt", ".log")
 _WRITEBACK = re.compile(r"PasswordResetService|ADSync|Directory Synchronization|<Event[\s>]", re.IGNORECASE)
 
 
+# Properties only PowerShell's event objects have.
+_POWERSHELL_ONLY = {
+    "ProviderName",
+    "TimeCreated",
+    "RecordId",
+    "LevelDisplayName",
+    "TimeGenerated",
+    "ReplacementStrings",
+}
+
+
 @dataclass(frozen=True)
 class Verdict:
     kind: str | None  # one of LOGS or ARCHIVES; None when not read
@@ -140,8 +151,11 @@ def text_kind(text: str) -> str | None:
     if body.startswith("<"):
         return "xml-export" if re.search(r"<Events?[\s>]", body[:HEAD]) else None
     if body.startswith(("[", "{")):
-        keys = set(re.findall(r'"([A-Za-z]+)"\s*:', body[:HEAD]))
-        return "powershell-json" if {"Id", "ProviderName"} <= keys or {"EventID", "Source"} <= keys else None
+        keys = re.findall(r'"([A-Za-z]+)"\s*:', body[:HEAD])
+        found = set(keys)
+        if {"Id", "ProviderName"} <= found or {"EventID", "Source"} <= found or found & _POWERSHELL_ONLY:
+            return "powershell-json"
+        return "powershell-json" if keys[:1] == ["Message"] else None  # a long first message hides the rest
     lines = _first_lines(body, 2)
     if not lines:
         return None

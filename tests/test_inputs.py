@@ -1,0 +1,376 @@
+"""The exports customers make (issue 10 item 2) read into the same event model, detected by content,
+from files or standard input; local times said loudly (item 3); exports streamed (issue 12 item 4)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from analyzer.cli import app
+from analyzer.evtxwriter import exports
+from analyzer.evtxwriter.exports import evtx_bytes
+from analyzer.evtxwriter.scenarios import SCENARIOS
+from analyzer.sources.exported import Clock
+from analyzer.sources.text_export import looks_like_details, parse_details
+
+EVENTS = SCENARIOS["password-policy"][0]()
+COMPUTER = "ENTRACONNECT01.contoso.com"
+
+
+def _run(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _diagnosis(doc: dict) -> list[tuple]:
+    """What the report concludes per server, whatever the server is called and however precise
+    its times are."""
+    return [
+        (s["status"], json.dumps(s["operations"], sort_keys=True), [c["id"] for c in s["causes"]], s["checklist"])
+        for s in doc["servers"]
+    ]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    path = tmp_path_factory.mktemp("ref") / "Application.evtx"
+    path.write_bytes(evtx_bytes(EVENTS))
+    code, out, err = _run("report", str(path), "-f", "json")
+    assert (code, err) == (0, "")
+    return json.loads(out)
+
+
+# (name, file name, text, encoding, kind, computer kept, times)
+CASES = [
+    ("eventviewer-csv-en", "Application.csv", exports.csv_export(EVENTS), "utf-8-sig", "csv-export", False, "local"),
+    *[
+        (
+            f"eventviewer-csv-{lang}",
+            "x.csv",
+            exports.csv_export(EVENTS, lang, region),
+            "utf-8",
+            "csv-export",
+            False,
+            "local",
+        )
+        for lang, region in [("de", "de-DE"), ("fr", "fr-FR"), ("es", "es-ES"), ("ja", "ja-JP"), ("zh-CN", "zh-CN")]
+    ],
+    ("save-as-text-en", "Application.txt", exports.text_export(EVENTS), "utf-16", "text-export", False, "local"),
+    ("save-as-text-de", "x.txt", exports.text_export(EVENTS, "de", "de-DE"), "utf-8", "text-export", False, "local"),
+    *[
+        (
+            f"details-{lang}",
+            "pasted.txt",
+            exports.details_text(EVENTS, lang, region),
+            "utf-8",
+            "details-text",
+            True,
+            "local",
+        )
+        for lang, region in [("en", "en-US"), ("de", "de-DE"), ("fr", "fr-FR"), ("es", "es-ES"), ("ja", "ja-JP")]
+    ],
+    (
+        "details-zh-CN",
+        "pasted.txt",
+        exports.details_text(EVENTS, "zh-CN", "zh-CN"),
+        "utf-16",
+        "details-text",
+        True,
+        "local",
+    ),
+    ("details-xml-en", "x.txt", exports.details_text(EVENTS, xml=True), "utf-8", "details-text", True, "utc"),
+    (
+        "details-xml-zh-TW",
+        "x.txt",
+        exports.details_text(EVENTS, "zh-TW", "zh-TW", xml=True),
+        "utf-16",
+        "details-text",
+        True,
+        "utc",
+    ),
+    ("powershell-csv-type", "events.csv", exports.powershell_csv(EVENTS), "ascii", "powershell-csv", True, "local"),
+    (
+        "powershell-csv-no-type",
+        "events.csv",
+        exports.powershell_csv(EVENTS, type_line=False, region="en-GB"),
+        "utf-8",
+        "powershell-csv",
+        True,
+        "local",
+    ),
+    ("powershell-json-5", "events.json", exports.powershell_json(EVENTS), "utf-16", "powershell-json", True, "utc"),
+    (
+        "powershell-json-7",
+        "events.json",
+        exports.powershell_json(EVENTS, powershell7=True, offset=timedelta(hours=8)),
+        "utf-8",
+        "powershell-json",
+        True,
+        "utc",
+    ),
+    (
+        "renamed-powershell-csv",
+        "Application.txt",
+        exports.powershell_csv(EVENTS),
+        "utf-8",
+        "powershell-csv",
+        True,
+        "local",
+    ),
+    ("renamed-details", "events.csv", exports.details_text(EVENTS), "utf-8", "details-text", True, "local"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "filename", "text", "encoding", "kind", "computer", "times"), CASES, ids=[c[0] for c in CASES]
+)
+def test_each_export_gives_the_diagnosis_of_the_log(
+    tmp_path: Path,
+    reference: dict,
+    name: str,
+    filename: str,
+    text: str,
+    encoding: str,
+    kind: str,
+    computer: bool,
+    times: str,
+) -> None:
+    path = tmp_path / filename
+    path.write_bytes(text.encode(encoding, "replace"))  # Windows PowerShell 5 writes "?" for non-ASCII
+    code, out, err = _run("report", str(path), "-f", "json")
+    assert (code, err) == (0, ""), name
+    doc = json.loads(out)
+    assert _diagnosis(doc) == _diagnosis(reference)
+    [found] = doc["inputs"]
+    assert (found["kind"], found["records"], found["unreadable"], found["times"]) == (kind, len(EVENTS), 0, times)
+    assert [s["computer"] for s in doc["servers"]] == ([COMPUTER] if computer else [f"(unknown computer: {filename})"])
+    if times == "local":
+        assert "local time" in found["note"]
+        assert doc["span"]["first_event"] == "2026-11-19T00:00:07.000000"  # the wall clock, no Z
+    if kind in ("csv-export", "text-export"):
+        assert found["note"].startswith("no computer, channel, record ids, qualifiers or keywords in this export")
+
+
+@pytest.mark.parametrize("case", ["details-en", "powershell-json-5", "save-as-text-en", "powershell-csv-type"])
+def test_standard_input_in_any_format(reference: dict, case: str) -> None:
+    _, _, text, encoding, kind, _, _ = next(c for c in CASES if c[0] == case)
+    code, out, err = _run("report", "-", "-f", "json", stdin=text.encode(encoding, "replace"))
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    assert _diagnosis(doc) == _diagnosis(reference)
+    assert [(i["path"], i["kind"]) for i in doc["inputs"]] == [("(stdin)", kind)]
+
+
+def test_standard_input_evtx_and_garbage() -> None:
+    code, out, err = _run("events", "-", "-f", "jsonl", stdin=evtx_bytes(EVENTS[:3]))
+    assert (code, err, len(out.splitlines())) == (0, "", 3)
+    code, _, err = _run("events", "-", stdin=b"hello, this is not a log\n")
+    assert (code, err.splitlines()) == (4, ["error: (stdin): not a log"])
+
+
+def test_json_export_as_a_single_object() -> None:
+    code, out, err = _run("events", "-", "-f", "jsonl", stdin=exports.powershell_json(EVENTS[:1], single=True).encode())
+    assert (code, err) == (0, "")
+    [event] = [json.loads(line) for line in out.splitlines()]
+    assert (event["event_record_id"], event["computer"], event["data"]) == (
+        EVENTS[0].event_record_id,
+        COMPUTER,
+        EVENTS[0].data,
+    )
+    assert event["time_created"] == EVENTS[0].time_created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "000Z"  # ms
+
+
+def test_powershell_7_json_keeps_exact_utc_and_every_field(tmp_path: Path) -> None:
+    path = tmp_path / "e.json"
+    path.write_text(exports.powershell_json(EVENTS, powershell7=True, offset=timedelta(hours=-5)), encoding="utf-8")
+    evtx = tmp_path / "e.evtx"
+    evtx.write_bytes(evtx_bytes(EVENTS))
+    _, from_json, _ = _run("events", str(path), "-f", "jsonl")
+    _, from_evtx, _ = _run("events", str(evtx), "-f", "jsonl")
+    strip = lambda text: [
+        {k: v for k, v in json.loads(line).items() if k not in ("file", "fields")} for line in text.splitlines()
+    ]
+    assert strip(from_json) == strip(from_evtx)  # Properties hold the values, not their names
+
+
+# ----- local times --------------------------------------------------------------------------------------
+
+
+def _early_november(events: list) -> list:
+    """The events moved to November 1-12, 2026: every day also a valid month."""
+    start = events[0].time_created
+    return [replace(e, time_created=datetime(2026, 11, 1, tzinfo=UTC) + (e.time_created - start)) for e in events]
+
+
+def test_date_order_is_settled_once_per_file_by_a_day_over_12(tmp_path: Path) -> None:
+    """Issue 10: an en-GB CSV with `05/11/2026` was read as 11 May, and days over 12 flipped."""
+    moved = [
+        replace(
+            e,
+            time_created=datetime(2026, 11, 5, 8, 16, 52, tzinfo=UTC) + (e.time_created - EVENTS[0].time_created) * 20,
+        )
+        for e in EVENTS
+    ]
+    assert moved[0].time_created.day == 5 and moved[-1].time_created.day > 12
+    path = tmp_path / "en-GB.csv"
+    path.write_text(exports.csv_export(moved, region="en-GB"), encoding="utf-8")
+    assert "05/11/2026 08:16:52" in path.read_text(encoding="utf-8")
+    code, out, err = _run("events", str(path), "-f", "jsonl")
+    assert (code, err) == (0, "")
+    times = [json.loads(line)["time_created"] for line in out.splitlines()]
+    assert times[0] == "2026-11-05T08:16:52.000000Z" and all(
+        t.startswith("2026-11-") or t.startswith("2026-12-") for t in times
+    )
+
+
+def test_ambiguous_dates_are_refused_naming_date_order(tmp_path: Path) -> None:
+    moved = _early_november(EVENTS)[:100]
+    path = tmp_path / "ambiguous.csv"
+    path.write_text(exports.csv_export(moved, region="en-GB"), encoding="utf-8")
+    good = tmp_path / "good.evtx"
+    good.write_bytes(evtx_bytes(EVENTS))
+    code, out, err = _run("report", str(path), str(good), "-f", "json")
+    assert code == 4
+    assert err.splitlines() == [
+        f"error: {path}: its dates do not tell day/month order (no day above 12): give --date-order dmy or mdy"
+    ]
+    assert [s["computer"] for s in json.loads(out)["servers"]] == [COMPUTER]  # the rest is still read
+    code, out, err = _run("events", str(path), "-f", "jsonl", "--date-order", "dmy")
+    assert (code, err) == (0, "")
+    first = json.loads(out.splitlines()[0])["time_created"]
+    assert first == moved[0].time_created.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    _, out, _ = _run("events", str(path), "-f", "jsonl", "--date-order", "mdy")
+    assert json.loads(out.splitlines()[0])["time_created"].startswith(
+        "2026-01-11"
+    )  # as told: 1 November read as 11 January
+
+
+def test_dates_in_both_orders_count_as_unreadable(tmp_path: Path) -> None:
+    text = exports.csv_export(EVENTS[:3], region="en-GB")  # 19/11/2026: day first
+    text += "Information,11/19/2026 10:00:00,PasswordResetService,31001,None,text\r\n"  # month first
+    path = tmp_path / "mixed.csv"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = _run("events", str(path), "-f", "jsonl")
+    assert code == 4 and len(out.splitlines()) == 3
+    assert err.splitlines() == [
+        f"warning: {path}: 1 of 4 records unreadable (1 record(s): date not valid in the file's dmy order)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("zone", "shift"), [("Europe/Berlin", 1), ("+05:30", 5.5), ("America/New_York", -5), ("UTC", 0)]
+)
+def test_input_tz_converts_local_times_to_utc(tmp_path: Path, zone: str, shift: float) -> None:
+    path = tmp_path / "de.csv"
+    path.write_text(exports.csv_export(EVENTS, "de", "de-DE", offset=timedelta(hours=shift)), encoding="utf-8")
+    code, out, err = _run("report", str(path), "-f", "json", "--input-tz", zone)
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    assert doc["span"]["first_event"] == EVENTS[0].time_created.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    [found] = doc["inputs"]
+    assert (found["times"], found["timezone"]) == ("utc", zone)
+    assert f"times converted to UTC from {zone}" in found["note"]
+    assert f"--input-tz {zone}" in doc["command"]
+
+
+def test_bad_input_tz_and_date_order_are_usage_errors(tmp_path: Path) -> None:
+    assert _run("report", str(tmp_path), "--input-tz", "Mars/Olympus")[0] == 2
+    assert _run("report", str(tmp_path), "--date-order", "ymd")[0] == 2
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+@pytest.mark.parametrize("command", ["report", "triage"])
+def test_every_format_shows_a_banner_and_no_z_for_local_times(tmp_path: Path, fmt: str, command: str) -> None:
+    path = tmp_path / "de.csv"
+    path.write_text(exports.csv_export(EVENTS, "de", "de-DE"), encoding="utf-8")
+    code, out, _ = _run(
+        command,
+        str(path),
+        "-f",
+        fmt,
+        "-q" if command == "triage" else "--lang",
+        *([] if command == "triage" else ["en"]),
+    )
+    assert code == 0
+    assert "local time, time zone unknown: shown without Z, not UTC (give --input-tz to convert)" in out
+    assert "2026-11-19T00:00:07" in out and "2026-11-19T00:00:07.000000Z" not in out
+    logged = tmp_path / "a.evtx"
+    logged.write_bytes(evtx_bytes(EVENTS))
+    _, out, _ = _run(command, str(logged), "-f", fmt, *(["-q"] if command == "triage" else []))
+    assert "local time" not in out  # UTC logs: no banner
+
+
+# ----- parse_details: the reusable parser ------------------------------------------------------------------
+
+
+def test_parse_details_reads_pasted_blocks_in_several_languages() -> None:
+    text = (
+        "Hi team, the customer pasted these:\n\n"
+        + exports.details_text(EVENTS[:2], "de", "de-DE")
+        + "\n"
+        + exports.details_text(EVENTS[2:3], "ja", "ja-JP", xml=True)
+    )
+    assert not looks_like_details(text) and looks_like_details(text[text.index("Protokollname") :])
+    found = list(parse_details(text, "pasted"))
+    assert [(e.provider, e.event_id, e.computer) for e in found] == [
+        (e.provider, e.event_id, e.computer) for e in EVENTS[:3]
+    ]
+    assert found[2] == replace(EVENTS[2], file="pasted")  # from its Event Xml: exact
+    assert found[0].time_created == EVENTS[0].time_created.replace(microsecond=0)
+    assert found[0].data == EVENTS[0].data and found[0].channel == "Application"
+
+
+def test_parse_details_without_a_settled_date_order() -> None:
+    moved = _early_november(EVENTS[:2])
+    text = exports.details_text(moved, region="en-GB")
+    found = list(parse_details(text, "pasted"))
+    assert [str(e) for e in found] == ["its date does not tell day/month order: give --date-order dmy or mdy"] * 2
+    found = list(parse_details(text, "pasted", Clock("dmy")))
+    assert [e.time_created for e in found] == [e.time_created.replace(microsecond=0) for e in moved]
+    assert not looks_like_details("Log Name: x\nsomething else\n") and not looks_like_details("")
+
+
+# ----- streamed, and no crash on big fields (issue 12 item 4) -------------------------------------------------
+
+
+def test_a_field_over_128_kib_is_read(tmp_path: Path) -> None:
+    """Issue 12: a CSV export field over 128 KiB gave `internal error`."""
+    big = replace(EVENTS[0], data=["x" * (300 << 10)])
+    for name, text in [
+        ("big.csv", exports.csv_export([big, *EVENTS[1:3]])),
+        ("big.json", exports.powershell_json([big, *EVENTS[1:3]])),
+        ("big.txt", exports.details_text([big, *EVENTS[1:3]])),
+    ]:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        code, out, err = _run("events", str(path), "-f", "jsonl")
+        assert (code, err) == (0, ""), name
+        assert next(len(json.loads(line)["data"][0]) for line in out.splitlines()) == 300 << 10
+
+
+def test_a_field_over_the_limit_is_one_clear_error(tmp_path: Path) -> None:
+    huge = replace(EVENTS[1], data=["y" * (17 << 20)])
+    for name, text, problem in [
+        (
+            "huge.csv",
+            exports.csv_export([EVENTS[0], huge, EVENTS[2]]),
+            "malformed from line 3 on (field larger than field limit (16777216)): the rest of the file was not read",
+        ),
+        (
+            "huge.json",
+            exports.powershell_json([EVENTS[0], huge, EVENTS[2]]),
+            "an event over 16 MiB: the rest of the file was not read",
+        ),
+        ("huge.txt", exports.details_text([EVENTS[0], huge, EVENTS[2]]), "a block over 16 MiB: not read"),
+    ]:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        code, out, err = _run("events", str(path), "-f", "jsonl")
+        assert code == 4 and len(out.splitlines()) >= 1, name
+        [line] = err.splitlines()
+        assert line.startswith(f"warning: {path}: 1 of ") and f"(1 record(s): {problem})" in line, line
