@@ -171,3 +171,50 @@ def test_no_traceback_and_no_log_contents_on_errors(tmp_path: Path) -> None:
     code, _, err = _run("events", str(bad))
     assert code == 4
     assert "Traceback" not in err and "TOPSECRET" not in err
+
+
+def _without_read_override() -> None:
+    """In the child: drop CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from the bounding set, so that
+    root (tests run as root in CI) obeys file modes like any user after exec."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def test_unreadable_subdirectory_is_an_error_not_skipped(tmp_path: Path) -> None:
+    """Issue 12: an unreadable subdirectory was skipped silently and the run exited 0."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    drop = _without_read_override if os.geteuid() == 0 else None
+    if drop is not None:
+        try:
+            subprocess.run([sys.executable, "-c", "pass"], preexec_fn=drop, check=True)
+        except subprocess.SubprocessError:
+            pytest.skip("running as root without CAP_SETPCAP: no directory can be made unreadable to root here")
+    shutil.copy(GOOD, tmp_path / "good.evtx")
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    shutil.copy(GOOD, hidden / "lost.evtx")
+    hidden.chmod(0)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "analyzer", "files", str(tmp_path), "-f", "json"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            preexec_fn=drop,
+            check=False,
+        )
+    finally:
+        hidden.chmod(0o755)
+    assert result.returncode == 4
+    assert result.stderr.splitlines() == [f"error: {hidden}: cannot read directory: Permission denied"]
+    rows = {Path(r["path"]).name: r["status"] for r in json.loads(result.stdout)}
+    assert rows == {"good.evtx": "ok", "hidden": "failed"}
