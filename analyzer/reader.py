@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer.errors import AnalyzerError, InputError, RecordError
+from analyzer.events import iso_utc
 from analyzer.sources import layout as layout_mod
 from analyzer.sources.bundles import Input, Limits, Options, kind_of, open_inputs
 
@@ -170,7 +171,7 @@ def read_file(
     item = source if isinstance(source, Input) else Input(str(source), source, kind_of(source.name) or "evtx")
     report.kind = item.kind
     if item.kind != "evtx":
-        yield from _read_export(item, report)
+        yield from _read_export(item, report, keep, coverage)
         return
     path = item.path
     try:
@@ -266,8 +267,13 @@ def _account(
         yield item
 
 
-def _read_export(item: Input, report: FileReport) -> Iterator[Event]:
-    """An export (every kind but EVTX), streamed: each record is an event or counted unreadable."""
+def _read_export(
+    item: Input, report: FileReport, keep: Keep | None = None, coverage: Coverage | None = None
+) -> Iterator[Event]:
+    """An export (every kind but EVTX), streamed: each record is an event or counted unreadable.
+    With `keep` and `coverage`, as for EVTX: events of other providers and codes are counted, and
+    only their server and time kept (in `coverage`), so memory does not grow with them."""
+    from analyzer.diagnosis import server_of
     from analyzer.sources import csv_export, powershell, text_export, xml_export
     from analyzer.sources.exported import Facts
 
@@ -289,6 +295,12 @@ def _read_export(item: Input, report: FileReport) -> Iterator[Event]:
                 rejected[str(record)] += 1
                 continue
             report.observe(record)
+            if keep is not None and coverage is not None:
+                codes = keep.get(record.provider, ())
+                if codes is not None and record.event_id not in codes:
+                    stamp = iso_utc(record.time_created)
+                    coverage.span(server_of(record), stamp, stamp)
+                    continue
             yield record
     except InputError as exc:
         report.error = exc.problem.replace(str(item.path), item.display)

@@ -29,6 +29,7 @@ csv.field_size_limit(FIELD_LIMIT)  # process-wide, set once: every CSV reader he
 ORDERS = ("dmy", "mdy")
 _DATE = re.compile(r"(\d{1,4})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{1,4})")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,](\d{1,7}))?")
+_QUICK = re.compile(r"(\d{1,4})([./-])(\d{1,2})\2(\d{4}|\d{1,2}) (\d{1,2}):(\d\d):(\d\d)(?: ([AP]M))?\Z")
 _OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})$")
 _MARKS = str.maketrans("", "", "\u200e\u200f\u202a\u202b\u202c\u202d\u202e")
 
@@ -94,7 +95,19 @@ class Clock:
     def parse(self, text: str, order: str, zone: tzinfo | None) -> datetime:
         """A local date and time as Windows writes it -> aware datetime (UTC when converted;
         otherwise the local wall clock, labelled UTC: the report marks such times local)."""
-        cleaned = text.translate(_MARKS)
+        quick = _QUICK.match(text)
+        if quick is not None:  # the common shapes, in one match
+            a, b, c, hour, minute, second = (int(g) for g in quick.group(1, 3, 4, 5, 6, 7))
+            if quick.group(8):
+                hour = hour % 12 + (12 if quick.group(8) == "PM" else 0)
+            if len(quick.group(1)) == 4:
+                year, month, day = a, b, c
+            elif order == "dmy":
+                day, month, year = a, b, c
+            else:
+                month, day, year = a, b, c
+            return self._moment(year, month, day, hour, minute, second, 0, order, zone)
+        cleaned = text if text.isascii() else text.translate(_MARKS)
         found = _DATE.search(cleaned)
         clock = _CLOCK.search(cleaned, found.end()) if found else None
         if found is None or clock is None:
@@ -106,8 +119,6 @@ class Clock:
             day, month, year = a, b, c
         else:
             month, day, year = a, b, c
-        if year < 100:
-            year += 2000
         hour, minute = int(clock.group(1)), int(clock.group(2))
         second = int(clock.group(3) or 0)
         micro = int((clock.group(4) or "0").ljust(6, "0")[:6])
@@ -117,13 +128,20 @@ class Clock:
             hour += 12
         elif any(mark in rest for mark in labels.AM) and hour == 12:
             hour = 0
+        return self._moment(year, month, day, hour, minute, second, micro, order, zone)
+
+    @staticmethod
+    def _moment(*parts: int | str | tzinfo | None) -> datetime:
+        year, month, day, hour, minute, second, micro, order, zone = parts
+        if isinstance(year, int) and year < 100:  # a two-digit year
+            year += 2000
         try:
-            moment = datetime(year, month, day, hour, minute, second, micro)  # noqa: DTZ001  # zone added below
+            if zone is None:
+                return datetime(year, month, day, hour, minute, second, micro, UTC)  # type: ignore[arg-type]
+            local = datetime(year, month, day, hour, minute, second, micro, zone)  # type: ignore[arg-type]
         except ValueError:
             raise RecordError(f"date not valid in the file's {order} order") from None
-        if zone is None:
-            return moment.replace(tzinfo=UTC)
-        return moment.replace(tzinfo=zone).astimezone(UTC)
+        return local.astimezone(UTC)
 
 
 @dataclass
