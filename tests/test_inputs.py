@@ -374,3 +374,50 @@ def test_a_field_over_the_limit_is_one_clear_error(tmp_path: Path) -> None:
         assert code == 4 and len(out.splitlines()) >= 1, name
         [line] = err.splitlines()
         assert line.startswith(f"warning: {path}: 1 of ") and f"(1 record(s): {problem})" in line, line
+
+
+def test_wevtutil_text_output_reads_as_details(tmp_path: Path) -> None:
+    text = (
+        "Event[0]:\r\n  Log Name: Application\r\n  Source: PasswordResetService\r\n  Date: 2026-11-20T08:00:01.123\r\n"
+        "  Event ID: 31001\r\n  Task: N/A\r\n  Level: Information\r\n  Opcode: Info\r\n  Keyword: Classic\r\n"
+        "  User: N/A\r\n  User Name: N/A\r\n  Computer: AADC01.contoso.com\r\n  Description: \r\n"
+        "TrackingId: 0f3c, PasswordResetRequestStart, Details: user@contoso.com\r\n\r\n"
+        "Event[1]:\r\n  Log Name: Application\r\n  Source: PasswordResetService\r\n  Date: 2026-11-20T08:00:02.500\r\n"
+        "  Event ID: 31002\r\n  Level: Information\r\n  Computer: AADC01.contoso.com\r\n  Description: \r\n"
+        "TrackingId: 0f3c, PasswordResetSuccess\r\n"
+    )
+    path = tmp_path / "wevtutil.txt"
+    path.write_text(text, encoding="utf-8", newline="")
+    code, out, err = _run("events", str(path), "-f", "jsonl")
+    assert (code, err) == (0, "")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [(r["event_id"], r["time_created"], r["computer"], r["data"]) for r in rows] == [
+        (
+            31001,
+            "2026-11-20T08:00:01.123000Z",
+            "AADC01.contoso.com",
+            ["TrackingId: 0f3c, PasswordResetRequestStart, Details: user@contoso.com"],
+        ),
+        (31002, "2026-11-20T08:00:02.500000Z", "AADC01.contoso.com", ["TrackingId: 0f3c, PasswordResetSuccess"]),
+    ]
+
+
+def test_powershell_csv_with_use_culture_semicolons(tmp_path: Path) -> None:
+    text = exports.powershell_csv(EVENTS[:5], region="de-DE")
+    lines = text.split("\r\n")
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "\r\n".join(
+            [
+                lines[0],
+                *(
+                    line.replace('","', '";"').replace('",', '";').replace(',"', ';"').replace(",,", ";;")
+                    for line in lines[1:]
+                ),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = _run("events", str(path), "-f", "jsonl")
+    assert (code, err) == (0, "")
+    assert [json.loads(line)["event_record_id"] for line in out.splitlines()] == [e.event_record_id for e in EVENTS[:5]]

@@ -323,6 +323,10 @@ _LABEL = re.compile(
 )
 
 
+# `wevtutil qe /f:text` writes the same labels (English), indented, each event under `Event[N]:`.
+WEVTUTIL_EVENT = re.compile(r"^Event\[\d+\]:\s*$")
+
+
 def detail_label(line: str) -> tuple[str, str] | None:
     """(field, value) of a details line such as `Event ID:      31001`, or None."""
     stripped = line.lstrip("\ufeff \t>*").replace("**", "")
@@ -338,7 +342,7 @@ def looks_like_details(text: str) -> bool:
     log name label and a source or date label follows within a few lines."""
     seen: list[str] = []
     for line in text.splitlines():
-        if not line.strip():
+        if not line.strip() or WEVTUTIL_EVENT.match(line):
             continue
         found = detail_label(line)
         if found is None:

@@ -164,12 +164,13 @@ def text_kind(text: str) -> str | None:
         first = lines[1]
     if labels.looks_like_details(body):
         return "details-text"
-    header = next(csv.reader([first], delimiter="\t" if "\t" in first else ","), [])
+    delimiter = max("\t;,", key=first.count)  # PowerShell's -UseCulture writes ";" in many regions
+    header = next(csv.reader([first], delimiter=delimiter), [])
     names = {h.strip() for h in header}
     if {"Id", "TimeCreated"} <= names or {"EventID", "TimeGenerated"} <= names:
         return "powershell-csv"
     if labels.eventviewer_header(header) is not None:
-        return "text-export" if "\t" in first else "csv-export"
+        return "text-export" if delimiter == "\t" else "csv-export"
     return None
 
 

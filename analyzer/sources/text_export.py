@@ -12,6 +12,7 @@ display language `labels.DETAILS` knows.
     Event Xml:
     <Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">...</Event>
 
+`wevtutil qe /f:text` output (the same labels, indented, under `Event[N]:` lines) reads the same.
 A block with its `Event Xml` is read from the XML (UTC time, record id, event data, exactly as
 an XML export); without it, from the labelled lines: local time, no record id, the description
 as the event's one data value. `parse_details` reads pasted text (for `wba explain`);
@@ -60,6 +61,8 @@ def _blocks(lines: Iterable[str]) -> Iterator[_Block | RecordError]:
     block: _Block | None = None
     part = "fields"
     for line in lines:
+        if labels.WEVTUTIL_EVENT.match(line):
+            continue
         found = labels.detail_label(line)
         if found is not None and found[0] == "log_name":
             if block is not None:
