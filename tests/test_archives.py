@@ -428,3 +428,15 @@ def test_7z_that_declares_a_bomb_is_refused_before_unpacking(tmp_path: Path) -> 
             "the rest of this archive was not read"
         ],
     )
+
+
+def test_a_member_that_is_no_log_still_counts_against_its_archives_ratio(tmp_path: Path) -> None:
+    """A bomb named like a video is not kept, but unpacking it through is stopped all the same."""
+    path = tmp_path / "video.tgz"
+    path.write_bytes(_tar([("ok.evtx", _log("OK")), ("movie.mp4", bytes(32 << 20))], "w:gz"))
+    code, out, err = _run("report", str(path), "-f", "json")
+    assert code == 4 and _servers(out) == ["OK"]
+    assert err.splitlines() == [
+        f"error: {path}!movie.mp4: unpacks to more than 200 times the packed bytes read (zip bomb?): "
+        "not read, nor the rest of this archive"
+    ]

@@ -89,6 +89,8 @@ class _Sink:
         if self.out is not None:
             self._count(len(data))
             self.out.write(data)
+        else:  # not kept, but unpacked all the same: it counts against its archive's ratio
+            self._unpacked(len(data))
         return len(data)
 
     def _judge(self) -> None:
@@ -100,16 +102,20 @@ class _Sink:
             self.out.write(self.head)
         self.head = bytearray()
 
+    def _unpacked(self, size: int) -> None:
+        self.archive.unpacked += size
+        ratio = self.unpacker.limits.max_ratio
+        if self.archive.unpacked > ratio * self.archive.consumed() + GRACE:
+            raise _Cap(f"unpacks to more than {ratio} times the packed bytes read (zip bomb?)", "archive")
+
     def _count(self, size: int) -> None:
         self.written += size
-        self.archive.written += size
         unpacker = self.unpacker
         unpacker.bytes_left -= size
-        ratio = unpacker.limits.max_ratio
         if unpacker.bytes_left < 0:
             raise _Cap(f"unpacking goes beyond --max-archive-mb {unpacker.limits.max_total_bytes >> 20}", "run")
-        if self.archive.written > ratio * self.archive.consumed() + GRACE:
-            raise _Cap(f"unpacks to more than {ratio} times the packed bytes read (zip bomb?)", "archive")
+        self._unpacked(size)
+        ratio = unpacker.limits.max_ratio
         packed = self.packed()
         if packed is not None and self.written > ratio * packed + GRACE:
             raise _Cap(f"expands more than {ratio} times its packed size (zip bomb?)")
@@ -150,7 +156,7 @@ class _Sink:
 class _Archive:
     display: str
     size: int  # packed bytes
-    written: int = 0
+    unpacked: int = 0  # bytes its members unpacked to, kept or not
     found: int = 0  # logs and refusals found inside (anything but skipped members)
     # Packed bytes read so far: a stream's count as it is read (a compressed stream cannot say
     # which member its bytes belong to), else the whole size.
@@ -252,6 +258,8 @@ class Unpacker:
             with member.open() as stream:
                 while block := stream.read(1 << 20):
                     sink.write(block)
+                    if sink.verdict is not None and sink.out is None and member.packed is not None:
+                        break  # not kept, and a zip need not read it through
             verdict = sink.finish()
         except _Cap as exc:
             sink.discard()
