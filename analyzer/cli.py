@@ -59,7 +59,9 @@ class Sort(str, Enum):
     time = "time"
 
 
-PathsArg = Annotated[list[Path], typer.Argument(help="EVTX files or directories (searched for *.evtx).")]
+PathsArg = Annotated[
+    list[Path], typer.Argument(help="Logs, exports, archives or directories (searched recursively); - for stdin.")
+]
 EngineOpt = Annotated[
     Engine,
     typer.Option("--engine", help="Parser: rust (pyevtx-rs), python (python-evtx); auto = rust if installed."),
@@ -78,7 +80,7 @@ PasswordOpt = Annotated[
     typer.Option(
         "--archive-password",
         envvar="WBA_ARCHIVE_PASSWORD",
-        help="Password of encrypted archives (zip, 7z); or set WBA_ARCHIVE_PASSWORD.",
+        help="Password of encrypted archives (zip, 7z).",
     ),
 ]
 DateOrderOpt = Annotated[
@@ -87,7 +89,7 @@ DateOrderOpt = Annotated[
 ]
 InputTzOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--input-tz", help="Time zone of local times in exports (Europe/Berlin, +02:00): read as UTC."),
+    typer.Option("--input-tz", help="Time zone of local times in exports (Europe/Berlin, +02:00): converted to UTC."),
 ]
 
 

@@ -16,7 +16,7 @@ from analyzer.evtxwriter import exports
 from analyzer.evtxwriter.exports import evtx_bytes
 from analyzer.evtxwriter.scenarios import SCENARIOS
 from analyzer.sources.exported import Clock
-from analyzer.sources.text_export import looks_like_details, parse_details
+from analyzer.sources.text_export import contains_details, looks_like_details, parse_details
 
 EVENTS = SCENARIOS["password-policy"][0]()
 COMPUTER = "ENTRACONNECT01.contoso.com"
@@ -316,6 +316,7 @@ def test_parse_details_reads_pasted_blocks_in_several_languages() -> None:
         + exports.details_text(EVENTS[2:3], "ja", "ja-JP", xml=True)
     )
     assert not looks_like_details(text) and looks_like_details(text[text.index("Protokollname") :])
+    assert contains_details(text) and not contains_details("Hi team,\nLog Name: is what we need\nthanks")
     found = list(parse_details(text, "pasted"))
     assert [(e.provider, e.event_id, e.computer) for e in found] == [
         (e.provider, e.event_id, e.computer) for e in EVENTS[:3]

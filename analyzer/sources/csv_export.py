@@ -63,7 +63,8 @@ def read(path: Path, file: str, clock: Clock, facts: Facts) -> Iterator[Event | 
     zone = clock.tz()
     facts.carried(["computer", "channel", "record ids", "qualifiers", "keywords"])
     facts.local_times(clock)
-    delimiter = "\t" if width and "\t" in "\t".join(header) else ","
+    with sniff.open_text(path) as fh:
+        delimiter = "\t" if "\t" in fh.readline(FIELD_LIMIT) else ","
     try:
         for row in _data_rows(path):
             if not any(cell.strip() for cell in row):

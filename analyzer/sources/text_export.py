@@ -15,7 +15,8 @@ display language `labels.DETAILS` knows.
 `wevtutil qe /f:text` output (the same labels, indented, under `Event[N]:` lines) reads the same.
 A block with its `Event Xml` is read from the XML (UTC time, record id, event data, exactly as
 an XML export); without it, from the labelled lines: local time, no record id, the description
-as the event's one data value. `parse_details` reads pasted text (for `wba explain`);
+as the event's one data value. `parse_details` reads pasted text (for `wba explain`; text
+before the first block is passed over, `contains_details` tells whether there is a block at all);
 `read` streams a file of blocks.
 """
 
@@ -46,6 +47,16 @@ _FORBIDDEN = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 def looks_like_details(text: str) -> bool:
     """True when `text` starts like a "Copy details as text" block (in any known language)."""
     return labels.looks_like_details(text)
+
+
+def contains_details(text: str) -> bool:
+    """True when a block starts anywhere in `text` (pasted with a greeting or notes around it)."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        found = labels.detail_label(line)
+        if found is not None and found[0] == "log_name" and labels.looks_like_details("\n".join(lines[index:])):
+            return True
+    return False
 
 
 @dataclass
