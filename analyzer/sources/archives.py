@@ -102,7 +102,7 @@ def zip_members(path: Path, password: str | None) -> Iterator[Member]:
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise ArchiveError(f"cannot read archive: {_first_line(exc)}") from None
+        raise ArchiveError(f"cannot read archive: {first_line(exc)}") from None
     with archive:
         infos = [i for i in archive.infolist() if not i.is_dir()]
         if _overlaps(path, archive.infolist()):
@@ -278,7 +278,7 @@ def libarchive_members(raw: Counted, kind: str, password: str | None) -> Iterato
         text = str(exc).lower()
         if "encrypt" in text or "passphrase" in text:
             raise ArchiveError(f"encrypted {kind.upper()} archive: wba cannot decrypt it") from None
-        raise ArchiveError(f"cannot read archive: {_first_line(exc)}") from None
+        raise ArchiveError(f"cannot read archive: {first_line(exc)}") from None
 
 
 class _Blocks(io.RawIOBase):
@@ -306,6 +306,6 @@ def _blocks_opener(entry: Any) -> Callable[[], Any]:
     return lambda: contextlib.nullcontext(_Blocks(iter(entry.get_blocks())))
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:160]

@@ -12,6 +12,8 @@ which member its bytes belong to).
 
 from __future__ import annotations
 
+import tarfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
@@ -223,8 +225,8 @@ class Unpacker:
                 self.refuse(display, f"{exc.reason}: the rest of this archive was not read")
             if exc.scope == "run":
                 self.spent = exc.reason
-        except (OSError, EOFError, ValueError, archives.tarfile.TarError) as exc:
-            self.refuse(display, f"cannot read archive: {archives._first_line(exc)}")
+        except (OSError, EOFError, ValueError, tarfile.TarError) as exc:
+            self.refuse(display, f"cannot read archive: {archives.first_line(exc)}")
         if state.found == 0 and len(self.result.problems) == before:
             self.refuse(display, "no logs or exports in this archive")
 
@@ -275,9 +277,9 @@ class Unpacker:
             sink.discard()
             state.found += 1
             bad = "password" in str(exc).lower()
-            self.refuse(display, "wrong --archive-password" if bad else f"cannot unpack: {archives._first_line(exc)}")
+            self.refuse(display, "wrong --archive-password" if bad else f"cannot unpack: {archives.first_line(exc)}")
             return
-        except (OSError, EOFError, ValueError, NotImplementedError, archives.zipfile.BadZipFile) as exc:
+        except (OSError, EOFError, ValueError, NotImplementedError, zipfile.BadZipFile) as exc:
             sink.discard()
             state.found += 1
             self.refuse(display, _member_problem(exc, self.options.password))
@@ -342,7 +344,7 @@ def _since(raw: archives.Counted, start: int, kind: str) -> Callable[[], int | N
 
 def _member_problem(exc: BaseException, password: str | None) -> str:
     if isinstance(exc, NotImplementedError):
-        return f"compression method not supported ({archives._first_line(exc)}): repack it as a plain zip or 7z"
-    if isinstance(exc, archives.zipfile.BadZipFile) and password is not None:
+        return f"compression method not supported ({archives.first_line(exc)}): repack it as a plain zip or 7z"
+    if isinstance(exc, zipfile.BadZipFile) and password is not None:
         return "cannot unpack: wrong --archive-password, or the member is damaged"
-    return f"cannot unpack: {archives._first_line(exc)}"
+    return f"cannot unpack: {archives.first_line(exc)}"
