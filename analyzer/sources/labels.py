@@ -11,6 +11,7 @@ apostrophe), and an unknown label set makes the file refused by name, never misr
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -302,25 +303,25 @@ def fold(label: str) -> str:
     return re.sub(r"\s+", " ", text).casefold()
 
 
-_DETAIL_FIELDS: dict[str, str] = {fold(label): name for per in DETAILS.values() for name, label in per.items()}
-_DETAIL_FIELDS.update({fold(label): name for label, name in _DETAILS_EXTRA.items()})
-_COLUMN_FIELDS: dict[str, str] = {fold(label): name for per in COLUMNS.values() for name, label in per.items()}
-# A details line: a known label, then the value (labels are padded to 15 characters, or not at all).
-_LABEL = re.compile(
-    "|".join(
-        sorted(
-            (
-                re.escape(label[:-1].strip()).replace(r"\ ", r"\s+").replace("’", "['’]") + r"[ \u00a0\u202f]*:"
-                for per in DETAILS.values()
-                for label in per.values()
-            ),
-            key=len,
-            reverse=True,
-        )
-        + [re.escape(label) for label in _DETAILS_EXTRA]
-    ),
-    re.IGNORECASE,
-)
+@functools.cache
+def _tables() -> tuple[dict[str, str], dict[str, str], re.Pattern[str]]:
+    """Folded label -> field for details blocks and for CSV columns, and the regex of a details
+    line's label: built on first use (compiling them costs start-up time most runs do not need)."""
+    details = {fold(label): name for per in DETAILS.values() for name, label in per.items()}
+    details.update({fold(label): name for label, name in _DETAILS_EXTRA.items()})
+    columns = {fold(label): name for per in COLUMNS.values() for name, label in per.items()}
+    # A details line: a known label, then the value (labels are padded to 15 characters, or not at all).
+    alternatives = sorted(
+        (
+            re.escape(label[:-1].strip()).replace(r"\ ", r"\s+").replace("’", "['’]") + r"[ \u00a0\u202f]*:"
+            for per in DETAILS.values()
+            for label in per.values()
+        ),
+        key=len,
+        reverse=True,
+    )
+    pattern = re.compile("|".join(alternatives + [re.escape(label) for label in _DETAILS_EXTRA]), re.IGNORECASE)
+    return details, columns, pattern
 
 
 # `wevtutil qe /f:text` writes the same labels (English), indented, each event under `Event[N]:`.
@@ -329,11 +330,12 @@ WEVTUTIL_EVENT = re.compile(r"^Event\[\d+\]:\s*$")
 
 def detail_label(line: str) -> tuple[str, str] | None:
     """(field, value) of a details line such as `Event ID:      31001`, or None."""
+    details, _, pattern = _tables()
     stripped = line.lstrip("\ufeff \t>*").replace("**", "")
-    match = _LABEL.match(stripped)
+    match = pattern.match(stripped)
     if match is None:
         return None
-    field = _DETAIL_FIELDS.get(fold(match.group(0)))
+    field = details.get(fold(match.group(0)))
     return (field, stripped[match.end() :].strip()) if field else None
 
 
@@ -356,9 +358,10 @@ def looks_like_details(text: str) -> bool:
 def eventviewer_header(header: list[str]) -> dict[str, int] | None:
     """Field -> column of an Event Viewer CSV/text header in any known language, or None when it
     is not one (it must name at least the date, source and event id columns)."""
+    columns = _tables()[1]
     found: dict[str, int] = {}
     for index, name in enumerate(header):
-        field = _COLUMN_FIELDS.get(fold(name.lstrip("\ufeff")))
+        field = columns.get(fold(name.lstrip("\ufeff")))
         if field is not None and field not in found:
             found[field] = index
     return found if {"date", "source", "event_id"} <= found.keys() else None
