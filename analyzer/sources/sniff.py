@@ -203,8 +203,12 @@ def classify(head: bytes, name: str) -> Verdict:
 
 
 def sniff(path: Path, name: str | None = None) -> Verdict:
+    """The verdict on a file on disk: its first 512 bytes tell a log or an archive by its magic
+    (thousands of small logs are judged by one small read each); text needs more."""
     with path.open("rb") as fh:
-        head = fh.read(HEAD)
+        head = fh.read(512)
+        if len(head) == 512 and not any(head[o : o + len(m)] == m for o, m, _ in _MAGIC) and not _is_tar(head):
+            head += fh.read(HEAD - 512)
     return classify(head, name or path.name)
 
 
