@@ -171,6 +171,10 @@ def test_members_that_are_not_logs_are_named_and_skipped(tmp_path: Path) -> None
                 ("README.txt", b"Logs from the customer, collected on Monday.\r\n"),
                 ("screenshot.png", png),
                 ("LocaleMetaData/Application_1033.MTA", b"\0\x01\x02MTA" * 50),
+                ("config/sync-rules.xml", b'<?xml version="1.0"?><rules><rule name="In from AD"/></rules>'),
+                ("config/settings.json", b'{"connector": "contoso.com", "writeback": true}'),
+                ("notes.docx", _zip([("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document/>")])),
+                ("mail.msg", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600),
             ]
         )
     )
@@ -179,6 +183,10 @@ def test_members_that_are_not_logs_are_named_and_skipped(tmp_path: Path) -> None
     assert sorted(err.splitlines()) == [
         f"skipped: {path}!LocaleMetaData/Application_1033.MTA: not a log",
         f"skipped: {path}!README.txt: not a log",
+        f"skipped: {path}!config/settings.json: not a log",
+        f"skipped: {path}!config/sync-rules.xml: not a log",
+        f"skipped: {path}!mail.msg: a document, not a log",
+        f"skipped: {path}!notes.docx: a document, not a log",
         f"skipped: {path}!screenshot.png: not a log",
     ]
 
@@ -204,7 +212,7 @@ def test_unsupported_and_unrecognised_members_are_refused(tmp_path: Path) -> Non
                 ("old/AppEvent.evt", legacy),
                 ("Application.evtx.zst", b"\x28\xb5\x2f\xfd" + b"\0" * 50),
                 ("pasted.txt", b"Some lines about PasswordResetService 31001 in no known layout\n"),
-                ("events.json", b'{"not": "events"}'),
+                ("events.json", b'{"Source": "PasswordResetService", "Text": "not in PowerShell\'s layout"}'),
             ]
         )
     )

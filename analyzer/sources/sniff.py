@@ -52,7 +52,6 @@ _UNSUPPORTED: list[tuple[int, bytes, str]] = [
     (0, b"\x28\xb5\x2f\xfd", "zstd-compressed: not supported; decompress it first"),
     (0, b"\x04\x22\x4d\x18", "lz4-compressed: not supported; decompress it first"),
     (0, b"\x60\xea", "an ARJ archive: not supported; repack it as .zip or .7z"),
-    (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an MSI or old Office file, not a log"),
     (0, b"MSWIM\0\0\0", "a WIM image: not supported"),
 ]
 # Names that say "this should hold events": if the content is no format wba knows, the file
@@ -75,8 +74,12 @@ ARCHIVE_SUFFIXES = (
     ".arj",
     ".z",
 )
-# Text names that hold notes as often as exports: refused only when the text mentions writeback.
-_LOOSE = (".txt", ".log")
+# Names that hold notes, settings or documents as often as events: refused only when the text
+# mentions writeback (an XML or JSON event export names its events near the top: it is recognised).
+_LOOSE = (".txt", ".log", ".xml", ".json")
+# Documents that are zip files inside (attachments beside the logs), and Office/Outlook/MSI files.
+_DOCUMENTS = (".docx", ".xlsx", ".pptx", ".vsdx", ".odt", ".ods", ".odp", ".epub", ".jar", ".apk", ".nupkg")
+_COMPOUND = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A text without a file type (or a .txt/.log) that mentions these is about writeback even when its layout is not one
 # wba knows (documents and scripts about writeback have a type: .md, .py, .docx).
 _WRITEBACK = re.compile(r"PasswordResetService|ADSync|Directory Synchronization|<Event[\s>]", re.IGNORECASE)
@@ -181,6 +184,8 @@ def classify(head: bytes, name: str) -> Verdict:
         return found if found.kind else Verdict("evtx")  # the EVTX reader says what is wrong with it
     if not head:
         return Verdict(None, "empty file", refused=name_says_log(name))
+    if head.startswith(_COMPOUND) or (head.startswith(b"PK") and name.lower().endswith(_DOCUMENTS)):
+        return Verdict(None, "a document, not a log")
     for offset, magic, kind in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return Verdict(kind)
