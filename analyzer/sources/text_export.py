@@ -155,13 +155,15 @@ def _event(block: _Block, file: str, order: str | None, zone: tzinfo | None, clo
     xml = "".join(block.xml).strip()
     try:
         if xml:
-            return _from_xml(xml, file)
+            return event_from_xml(xml, file)
         return _from_fields(block, file, order, zone, clock)
     except RecordError as exc:
         return exc
 
 
-def _from_xml(xml: str, file: str) -> Event:
+def event_from_xml(xml: str, file: str) -> Event:
+    """One `<Event>` element (pasted, or the Event Xml part of a block), parsed with entities, DTDs and
+    network access off."""
     if _FORBIDDEN.search(xml):
         raise RecordError("Event Xml with a DTD or entity declarations: not accepted")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
