@@ -1,29 +1,38 @@
-"""The `wba` command line: options, wiring, and errors -> exit codes. The work happens elsewhere."""
+"""The `wba` command line: options, wiring, and errors -> exit codes. The work happens elsewhere.
+
+Each command parses its options (the shared ones are declared once in `analyzer.options`), calls
+one library function, renders and exits.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 import traceback
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import click
 import typer
 
 from analyzer import __version__
 from analyzer.errors import AnalyzerError
+from analyzer.options import AnyCase, Options, shared
 from analyzer.status import ExitStatus
+from analyzer.textsafe import clean
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from analyzer.catalogue.loader import Catalogue
     from analyzer.events import Event
+    from analyzer.pipeline import Analysis
     from analyzer.reader import FileReport
     from analyzer.redact import Redactor
-    from analyzer.sources.bundles import Limits, Options
+
+# Plain Click help (no Rich panels): Typer escapes `[` for Rich even when Rich markup is off, and
+# importing Rich costs start-up time. tests/test_cli.py checks the help text.
+typer.core.HAS_RICH = False
 
 app = typer.Typer(
     help="Diagnose password writeback from exported Entra Connect event logs (.evtx).",
@@ -31,78 +40,27 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 _state = {"debug": False}
 
-
-class Engine(str, Enum):
-    auto = "auto"
-    rust = "rust"
-    python = "python"
-
-
-class EventFormat(str, Enum):
-    table = "table"
-    jsonl = "jsonl"
-    csv = "csv"
-    parquet = "parquet"
-
-
-class FileFormat(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-class Sort(str, Enum):
-    file = "file"
-    time = "time"
-
+REPORT_FORMATS = ("table", "markdown", "json", "html")
+TIMELINE_FORMATS = ("table", "markdown", "json", "csv", "jsonl")
+DIFF_FORMATS = ("table", "markdown", "json")
+EVENT_FORMATS = ("table", "jsonl", "csv", "parquet")
+FILE_FORMATS = ("table", "json", "csv")
 
 PathsArg = Annotated[
-    list[Path], typer.Argument(help="Logs, exports, archives or directories (searched recursively); - for stdin.")
-]
-EngineOpt = Annotated[
-    Engine,
-    typer.Option("--engine", help="Parser: rust (pyevtx-rs), python (python-evtx); auto = rust if installed."),
-]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")]  # noqa: UP045
-
-
-class DateOrder(str, Enum):
-    dmy = "dmy"
-    mdy = "mdy"
-
-
-# How inputs are read (archive passwords, local times in exports): every command that reads logs.
-PasswordOpt = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option(
-        "--archive-password",
-        envvar="WBA_ARCHIVE_PASSWORD",
-        help="Password of encrypted archives (zip, 7z).",
+    list[Path],
+    typer.Argument(
+        help="Logs: .evtx files, XML or CSV exports, directories (searched recursively) and archives.",
+        exists=True,
+        allow_dash=True,
+        metavar="PATH...",
+        show_default=False,
     ),
 ]
-DateOrderOpt = Annotated[
-    Optional[DateOrder],  # noqa: UP045
-    typer.Option("--date-order", help="Day/month order of local dates in exports, when their values do not tell."),
-]
-InputTzOpt = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--input-tz", help="Time zone of local times in exports (Europe/Berlin, +02:00): converted to UTC."),
-]
-
-
-def _options(password: str | None, date_order: DateOrder | None, input_tz: str | None) -> Options:
-    from analyzer.sources.bundles import Options
-    from analyzer.sources.exported import Clock, zone_of
-
-    if input_tz is not None:
-        try:
-            zone_of(input_tz)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--input-tz") from None
-    return Options(password or None, Clock(date_order.value if date_order else None, input_tz))
 
 
 def _version(value: bool) -> None:
@@ -122,13 +80,10 @@ def _root(
 
 
 def _warn(line: str) -> None:
-    typer.echo(line, err=True)
+    from analyzer.progress import clear
 
-
-def _read_all(paths: list[Path], engine: str, reports: list[FileReport], options: Options) -> Iterator[Event]:
-    from analyzer.reader import read_inputs
-
-    return read_inputs(paths, engine, reports, _warn, options=options)
+    clear()
+    typer.echo(clean(line), err=True)
 
 
 def _exit_for(reports: list[FileReport]) -> None:
@@ -136,336 +91,282 @@ def _exit_for(reports: list[FileReport]) -> None:
         raise typer.Exit(ExitStatus.INPUT_PROBLEMS)
 
 
-@app.command()
+def _catalogue(options: Options) -> Catalogue:
+    from analyzer.catalogue.loader import load
+
+    return load(options.codes)
+
+
+def _analyze(paths: list[Path], options: Options, **extra: object) -> Analysis:
+    from analyzer.pipeline import analyze
+    from analyzer.reader import resolve_engine
+
+    analysis = analyze(
+        paths,
+        resolve_engine(options.engine),
+        _catalogue(options),
+        _warn,
+        jobs=options.workers,
+        limits=options.limits,
+        progress=options.progress(summary=bool(extra.pop("summary", False))),
+        **extra,  # type: ignore[arg-type]
+    )
+    collector = analysis.collector
+    read = sum(r.events for r in analysis.inputs)
+    if read and not (collector.evidence or collector.beats or collector.unknown_events):
+        providers = ", ".join(sorted(analysis.catalogue.providers))
+        _warn(
+            f"warning: no password writeback events ({providers}) in these logs: "
+            "ask for the Application log of the Entra Connect server"
+        )
+    return analysis
+
+
+def _read_all(paths: list[Path], options: Options, reports: list[FileReport]) -> Iterator[Event]:
+    from analyzer.reader import read_inputs, resolve_engine
+
+    events = read_inputs(paths, resolve_engine(options.engine), reports, _warn, options.limits)
+    meter = options.progress()(0)
+    return meter.follow(events, reports) if meter.live else events  # type: ignore[return-value]
+
+
+def _command(name: str, paths: list[Path], options: Options) -> str:
+    """The command line that reproduces the content (no engine, jobs, output path or key: they do not change it)."""
+    words = ["wba", name, *(str(p) for p in paths), "--format", options.fmt]
+    if options.codes:
+        words += ["--codes", str(options.codes)]
+    if options.lang != "en":
+        words += ["--lang", options.lang]
+    words += [flag for flag, on in (("--redact", options.redact), ("--redact-hosts", options.redact_hosts)) if on]
+    return " ".join(words)
+
+
+def _redactor(options: Options) -> Redactor | None:
+    from analyzer.redact import Redactor, new_key
+
+    if not options.redact:
+        if options.redact_key or options.redact_hosts:
+            raise typer.BadParameter("needs --redact", param_hint="--redact-key/--redact-hosts")
+        return None
+    key = options.redact_key
+    if key is None:
+        key = new_key()
+        _warn(f"redaction key: {key} (give it as --redact-key to get the same pseudonyms again)")
+    return Redactor(key, hosts=options.redact_hosts)
+
+
+def _write(text: str, options: Options) -> None:
+    from analyzer.output import open_output
+
+    with open_output(options.output) as out:
+        out.write(text)
+
+
+@app.command(options_metavar="[-f table|jsonl|csv|parquet] [-o FILE|DIR] [--sort file|time] [OPTIONS]")
+@shared(formats=EVENT_FORMATS)
 def events(
     paths: PathsArg,
-    fmt: Annotated[EventFormat, typer.Option("--format", "-f", help="Output format.")] = EventFormat.table,
-    engine: EngineOpt = Engine.auto,
     sort: Annotated[
-        Sort,
+        str,
         typer.Option(
             "--sort",
             help="file: inputs in path order, records in file order; time: by (time, file, record id).",
+            click_type=AnyCase(("file", "time")),
         ),
-    ] = Sort.file,
-    output: OutputOpt = None,
-    archive_password: PasswordOpt = None,
-    date_order: DateOrderOpt = None,
-    input_tz: InputTzOpt = None,
+    ] = "file",
+    *,
+    options: Options,
 ) -> None:
-    """Every record of every input as a normalized event."""
+    """Every record of every input as a normalized event.
+
+    \b
+    Example:
+      wba events Application.evtx -f jsonl -o events.jsonl
+    """
     from analyzer.listing import write_events
     from analyzer.output import open_output
-    from analyzer.reader import resolve_engine
 
     reports: list[FileReport] = []
-    options = _options(archive_password, date_order, input_tz)
-    stream = _read_all(paths, resolve_engine(engine.value), reports, options)
-    if sort is Sort.time:
+    stream = _read_all(paths, options, reports)
+    if sort.casefold() == "time":
         stream = iter(sorted(stream, key=lambda e: (e.time_created, e.file, e.event_record_id or 0)))
-    if fmt is EventFormat.parquet:
-        if output is None or str(output) == "-":
+    if options.fmt == "parquet":
+        if not options.to_file or options.output is None:
             raise typer.BadParameter("parquet needs a directory: -o DIR", param_hint="--format")
         try:
             from analyzer import parquet
         except ImportError:
             raise typer.BadParameter("needs pyarrow: pip install 'writeback-analyzer[parquet]'") from None
-        parquet.write(stream, output)
+        parquet.write(stream, options.output)
         _exit_for(reports)
         return
-    with open_output(output) as out:
-        write_events(stream, fmt.value, out)
+    with open_output(options.output) as out:
+        write_events(stream, options.fmt, out, options.width)
     _exit_for(reports)
 
 
-@app.command()
-def files(
-    paths: PathsArg,
-    fmt: Annotated[FileFormat, typer.Option("--format", "-f", help="Output format.")] = FileFormat.table,
-    engine: EngineOpt = Engine.auto,
-    output: OutputOpt = None,
-    archive_password: PasswordOpt = None,
-    date_order: DateOrderOpt = None,
-    input_tz: InputTzOpt = None,
-) -> None:
-    """One row per input: chunks, records read and unreadable, time span, computers, providers."""
+@app.command(options_metavar="[-f table|json|csv] [-o FILE] [OPTIONS]")
+@shared(formats=FILE_FORMATS)
+def files(paths: PathsArg, *, options: Options) -> None:
+    """One row per input: chunks, records read and unreadable, time span, computers, providers.
+
+    \b
+    Example:
+      wba files bundle.zip -f csv -o files.csv
+    """
     from analyzer.listing import write_files
     from analyzer.output import open_output
-    from analyzer.reader import resolve_engine
 
     reports: list[FileReport] = []
-    options = _options(archive_password, date_order, input_tz)
-    for _ in _read_all(paths, resolve_engine(engine.value), reports, options):
+    for _ in _read_all(paths, options, reports):
         pass
-    with open_output(output) as out:
-        write_files(reports, fmt.value, out)
+    with open_output(options.output) as out:
+        write_files(reports, options.fmt, out, options.width)
     _exit_for(reports)
 
 
-class ReportFormat(str, Enum):
-    table = "table"
-    markdown = "markdown"
-    json = "json"
-    html = "html"
+@app.command(options_metavar="[-f table|markdown|json|html] [-o FILE] [--lang en|zh-CN] [--redact] [OPTIONS]")
+@shared(formats=REPORT_FORMATS, parallel=True, codes=True, lang=True, redact=True)
+def report(paths: PathsArg, *, options: Options) -> None:
+    """Per server: coverage, operations, root causes ranked by impact with fixes, service health, status.
 
-
-class TimelineFormat(str, Enum):
-    table = "table"
-    markdown = "markdown"
-    json = "json"
-    csv = "csv"
-    jsonl = "jsonl"
-
-
-class Lang(str, Enum):
-    en = "en"
-    zh_cn = "zh-CN"
-
-
-CodesOpt = Annotated[
-    Optional[Path],  # noqa: UP045
-    typer.Option("--codes", help="A catalogue directory (laid out like codes/) that adds or overrides entries."),
-]
-
-
-def _catalogue(codes: Path | None) -> Catalogue:
-    from analyzer.catalogue.loader import load
-
-    return load(codes)
-
-
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
-RedactOpt = Annotated[bool, typer.Option("--redact", help="Replace users, DNs and anchors with stable pseudonyms.")]
-RedactKeyOpt = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--redact-key", help="Key for the pseudonyms (same key, same pseudonyms); random if not given."),
-]
-RedactHostsOpt = Annotated[
-    bool, typer.Option("--redact-hosts", help="With --redact: also computer names and Service Bus namespaces.")
-]
-
-
-MembersOpt = Annotated[int, typer.Option("--max-archive-members", min=1, help="Archive members allowed.")]
-BytesOpt = Annotated[int, typer.Option("--max-archive-mb", min=1, help="Unpacked size allowed per archive (MB).")]
-RatioOpt = Annotated[int, typer.Option("--max-ratio", min=1, help="Compression ratio allowed for a member.")]
-
-
-def _limits(members: int, megabytes: int, ratio: int) -> Limits:
-    from analyzer.sources.bundles import Limits
-
-    return Limits(max_members=members, max_total_bytes=megabytes << 20, max_ratio=ratio)
-
-
-def _command(name: str, paths: list[Path], **options: Any) -> str:
-    """The command line that reproduces the content (no engine, jobs, output path or key: they do not change it)."""
-    words = ["wba", name, *(str(p) for p in paths)]
-    for option, value in options.items():
-        flag = "--" + option.replace("_", "-")
-        if value is True:
-            words.append(flag)
-        elif value not in (None, False):
-            words += [flag, str(value.value if isinstance(value, Enum) else value)]
-    return " ".join(words)
-
-
-def _redactor(redact: bool, key: str | None, hosts: bool) -> Redactor | None:
-    from analyzer.redact import Redactor, new_key
-
-    if not redact:
-        if key or hosts:
-            raise typer.BadParameter("needs --redact", param_hint="--redact-key/--redact-hosts")
-        return None
-    if key is None:
-        key = new_key()
-        _warn(f"redaction key: {key} (give it as --redact-key to get the same pseudonyms again)")
-    return Redactor(key, hosts=hosts)
-
-
-def _default_jobs() -> int:
-    return os.cpu_count() or 1
-
-
-@app.command()
-def report(
-    paths: PathsArg,
-    max_members: MembersOpt = 10_000,
-    max_mb: BytesOpt = 64 << 10,
-    max_ratio: RatioOpt = 200,
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.table,
-    engine: EngineOpt = Engine.auto,
-    codes: CodesOpt = None,
-    lang: Annotated[Lang, typer.Option("--lang", help="Language of the report.")] = Lang.en,
-    redact: RedactOpt = False,
-    redact_key: RedactKeyOpt = None,
-    redact_hosts: RedactHostsOpt = False,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Files read in parallel (default: cores).")
-    ] = None,
-    output: OutputOpt = None,
-    archive_password: PasswordOpt = None,
-    date_order: DateOrderOpt = None,
-    input_tz: InputTzOpt = None,
-) -> None:
-    """Per server: coverage, operations, root causes ranked by impact with fixes, service health, status."""
-    from analyzer.output import open_output
-    from analyzer.pipeline import analyze
-    from analyzer.reader import resolve_engine
+    \b
+    Example:
+      wba report Application.evtx -o report.html
+    """
     from analyzer.reports import renderer
 
-    redactor = _redactor(redact, redact_key, redact_hosts)
-    analysis = analyze(
-        paths,
-        resolve_engine(engine.value),
-        _catalogue(codes),
-        _warn,
-        jobs=jobs or _default_jobs(),
-        limits=_limits(max_members, max_mb, max_ratio),
-        options=_options(archive_password, date_order, input_tz),
-    )
-    command = _command(
-        "report",
-        paths,
-        format=fmt,
-        codes=codes,
-        lang=lang if lang is not Lang.en else None,
-        redact=redact,
-        redact_hosts=redact_hosts,
-        date_order=date_order,
-        input_tz=input_tz,
-    )
-    doc = analysis.report(lang.value, command, details=fmt is ReportFormat.html)
+    redactor = _redactor(options)
+    analysis = _analyze(paths, options)
+    doc = analysis.report(options.lang, _command("report", paths, options), details=options.fmt in ("html", "json"))
     if redactor:
         doc = redactor.document(doc)
-    with open_output(output) as out:
-        out.write(renderer(fmt.value)(doc, lang.value))
+    _write(renderer(options.fmt)(doc, options.lang, options.width), options)
     _exit_for(analysis.inputs)
 
 
-class TriageFormat(str, Enum):
-    table = "table"
-    markdown = "markdown"
-    json = "json"
-    html = "html"
+def _scheduler(address: str | None) -> str | None:
+    """`local`, or a reachable `tcp://HOST:PORT` (or `tls://`): a usage error when malformed, an
+    error when nothing answers there; checked before any input is read."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if address is None or address == "local":
+        return address
+    try:
+        parts = urlsplit(address)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if parts.scheme not in ("tcp", "tls") or not host or not port or parts.path not in ("", "/"):
+        raise typer.BadParameter(f"{address!r}: give `local` or tcp://HOST:PORT", param_hint="--scheduler")
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise typer.BadParameter(
+            "needs Dask: pip install 'writeback-analyzer[dask]'", param_hint="--scheduler"
+        ) from None
+    try:
+        socket.create_connection((host, port), timeout=10).close()
+    except OSError as exc:
+        raise AnalyzerError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}") from None
+    return address
 
 
-@app.command()
+@app.command(
+    options_metavar="[-f table|markdown|json|html] [-o FILE] [--jobs N] [--quiet] [--redact] [--lang en|zh-CN] "
+    "[OPTIONS]"
+)
+@shared(formats=REPORT_FORMATS, parallel=True, codes=True, lang=True, redact=True)
 def triage(
     paths: PathsArg,
-    max_members: MembersOpt = 10_000,
-    max_mb: BytesOpt = 64 << 10,
-    max_ratio: RatioOpt = 200,
-    fmt: Annotated[TriageFormat, typer.Option("--format", "-f", help="Output format.")] = TriageFormat.table,
-    engine: EngineOpt = Engine.auto,
-    codes: CodesOpt = None,
-    lang: Annotated[Lang, typer.Option("--lang", help="Language of the report.")] = Lang.en,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Files read in parallel (default: cores).")
-    ] = None,
-    quiet: QuietOpt = False,
-    redact: RedactOpt = False,
-    redact_key: RedactKeyOpt = None,
-    redact_hosts: RedactHostsOpt = False,
     scheduler: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--scheduler", help="Read and diagnose on a Dask cluster: tcp://HOST:PORT, or `local`."),
     ] = None,
-    output: OutputOpt = None,
-    archive_password: PasswordOpt = None,
-    date_order: DateOrderOpt = None,
-    input_tz: InputTzOpt = None,
+    *,
+    options: Options,
 ) -> None:
-    """Many servers at once (files, directories, archives of any kind): one row per server, worst first."""
-    from analyzer.output import open_output
-    from analyzer.pipeline import analyze
-    from analyzer.progress import Progress
-    from analyzer.reader import resolve_engine
+    """Many servers at once (files, directories, archives): one row per server, worst first.
+
+    \b
+    Example:
+      wba triage bundle.zip -f html -o triage.html
+    """
     from analyzer.reports import renderer
     from analyzer.reports import triage as triage_report
 
-    redactor = _redactor(redact, redact_key, redact_hosts)
-    if scheduler:
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            raise typer.BadParameter(
-                "needs Dask: pip install 'writeback-analyzer[dask]'", param_hint="--scheduler"
-            ) from None
-    live = sys.stderr.isatty()
-    analysis = analyze(
-        paths,
-        resolve_engine(engine.value),
-        _catalogue(codes),
-        _warn,
-        jobs=jobs or _default_jobs(),
-        progress=lambda total: Progress(total, live=live, quiet=quiet),
-        scheduler=scheduler,
-        limits=_limits(max_members, max_mb, max_ratio),
-        options=_options(archive_password, date_order, input_tz),
-    )
-    command = _command(
-        "triage",
-        paths,
-        format=fmt,
-        codes=codes,
-        lang=lang if lang is not Lang.en else None,
-        redact=redact,
-        redact_hosts=redact_hosts,
-        date_order=date_order,
-        input_tz=input_tz,
-    )
-    doc = triage_report.build(analysis.report(lang.value, command, details=fmt is TriageFormat.html))
+    redactor = _redactor(options)
+    if scheduler is not None and scheduler.strip().casefold() == "local":
+        scheduler = "local"
+    analysis = _analyze(paths, options, scheduler=_scheduler(scheduler), summary=True)
+    command = _command("triage", paths, options)
+    doc = triage_report.build(analysis.report(options.lang, command, details=options.fmt in ("html", "json")))
     if redactor:
         doc = redactor.document(doc)
-    with open_output(output) as out:
-        out.write(renderer(fmt.value, triage=True)(doc, lang.value))
+    _write(renderer(options.fmt, triage=True)(doc, options.lang, options.width), options)
     _exit_for(analysis.inputs)
 
 
-@app.command()
+@app.command(
+    options_metavar="[--operations] [--all] [--since T] [--until T] [--code 31001,32000-32015] [--level error] "
+    "[--computer NAME] [--user UPN-PART] [--tracking-id ID] [-f table|markdown|json|csv|jsonl] [OPTIONS]"
+)
+@shared(formats=TIMELINE_FORMATS, parallel=True, codes=True, redact=True)
 def timeline(
     paths: PathsArg,
-    fmt: Annotated[TimelineFormat, typer.Option("--format", "-f", help="Output format.")] = TimelineFormat.table,
-    engine: EngineOpt = Engine.auto,
-    codes: CodesOpt = None,
     operations: Annotated[bool, typer.Option("--operations", help="One row per stitched operation.")] = False,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Also heartbeats (31019) and pings, hidden otherwise.")
+    ] = False,
     since: Annotated[Optional[str], typer.Option(help="ISO time, or 24h/7d/30m before the newest event.")] = None,  # noqa: UP045
     until: Annotated[Optional[str], typer.Option(help="ISO time, or relative like --since.")] = None,  # noqa: UP045
     code: Annotated[Optional[str], typer.Option("--code", help="Event ids and ranges: 31001,32000-32015.")] = None,  # noqa: UP045
-    level: Annotated[Optional[list[str]], typer.Option("--level", help="info, warning or error (repeatable).")] = None,  # noqa: UP045
-    computer: Annotated[Optional[list[str]], typer.Option("--computer", help="Server name (repeatable).")] = None,  # noqa: UP045
+    level: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--level",
+            help="info, warning or error (repeatable).",
+            click_type=AnyCase(("info", "warning", "error")),
+        ),
+    ] = None,
+    computer: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--computer", help="Server name, in any case, or its short name (repeatable)."),
+    ] = None,
     user: Annotated[Optional[list[str]], typer.Option("--user", help="Part of a user's UPN (repeatable).")] = None,  # noqa: UP045
     tracking_id: Annotated[list[str] | None, typer.Option("--tracking-id", help="A TrackingId (repeatable).")] = None,
-    redact: RedactOpt = False,
-    redact_key: RedactKeyOpt = None,
-    redact_hosts: RedactHostsOpt = False,
-    output: OutputOpt = None,
-    archive_password: PasswordOpt = None,
-    date_order: DateOrderOpt = None,
-    input_tz: InputTzOpt = None,
+    *,
+    options: Options,
 ) -> None:
-    """Writeback events in time order (time, server, code, name, level, user, tracking id, meaning)."""
-    from analyzer.output import open_output
-    from analyzer.pipeline import analyze
-    from analyzer.reader import resolve_engine
-    from analyzer.timeline import FilterError, Filters, event_rows, operation_rows, parse_codes, parse_when, render
+    """Writeback events in time order (time, server, code, name, level, user, tracking id, meaning).
 
-    for value in level or []:
-        if value not in ("info", "warning", "error"):
-            raise typer.BadParameter(f"{value!r} is not info, warning or error", param_hint="--level")
-    redactor = _redactor(redact, redact_key, redact_hosts)
-    options = _options(archive_password, date_order, input_tz)
-    analysis = analyze(paths, resolve_engine(engine.value), _catalogue(codes), _warn, everything=True, options=options)
-    times = [span[1] for span in analysis.collector.coverage.values()]
-    newest = max(times) if times else None
+    \b
+    Example:
+      wba timeline logs/ --since 24h --level error --computer aadc01
+    """
+    from analyzer.timeline import FilterError, Filters, check_when, event_rows, operation_rows, parse_codes, render
+
+    try:  # everything that can be checked before reading
+        codes = parse_codes(code) if code else []
+        for text in (since, until):
+            if text is not None:
+                check_when(text)
+    except FilterError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    redactor = _redactor(options)
+    analysis = _analyze(paths, options, everything=True)
     try:
-        filters = Filters(
-            since=parse_when(since, newest) if since else None,
-            until=parse_when(until, newest) if until else None,
-            codes=parse_codes(code) if code else [],
-            levels=set(level or []),
-            computers={c.casefold() for c in computer or []},
-            users=[u.casefold() for u in user or []],
-            tracking_ids={t.casefold() for t in tracking_id or []},
+        filters = Filters.build(
+            analysis.collector,
+            since=since,
+            until=until,
+            codes=codes,
+            levels={v.casefold() for v in level or []},
+            computers=computer or [],
+            users=user or [],
+            tracking_ids=tracking_id or [],
+            routine=everything,
         )
     except FilterError as exc:
         raise typer.BadParameter(str(exc)) from None
@@ -473,63 +374,78 @@ def timeline(
         rows = operation_rows(analysis.collector.diagnose(), filters)
     else:
         rows = event_rows(analysis.collector, filters)
+    if not rows:
+        _warn(f"no {'operations' if operations else 'events'} match; {filters.describe(analysis.collector)}")
     if redactor:
         rows = redactor.document(rows)
-    with open_output(output) as out:
-        out.write(render(rows, fmt.value))
+    _write(render(rows, options.fmt, options.width), options)
     _exit_for(analysis.inputs)
 
 
-class DiffFormat(str, Enum):
-    table = "table"
-    markdown = "markdown"
-    json = "json"
+SideArg = Annotated[
+    Path, typer.Argument(help="A JSON report, or logs (file, directory or archive).", exists=True, show_default=False)
+]
 
 
-@app.command()
+@app.command(options_metavar="[-f table|markdown|json] [-o FILE] [OPTIONS]")
+@shared(formats=DIFF_FORMATS, parallel=True, codes=True)
 def diff(
-    before: Annotated[Path, typer.Argument(help="A JSON report, or logs (file, directory or archive).")],
-    after: Annotated[Path, typer.Argument(help="The same, after the fix.")],
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.table,
-    engine: EngineOpt = Engine.auto,
-    codes: CodesOpt = None,
-    output: OutputOpt = None,
+    before: SideArg,
+    after: Annotated[Path, typer.Argument(help="The same, after the fix.", exists=True, show_default=False)],
+    *,
+    options: Options,
 ) -> None:
-    """Compare two runs per server: status change, causes resolved/new/persisting, failure-rate change."""
-    import json
+    """Compare two runs per server: status change, causes resolved/new/persisting, failure-rate change.
 
-    from analyzer.diff import compare, render
-    from analyzer.output import open_output
-    from analyzer.pipeline import analyze
-    from analyzer.reader import resolve_engine
+    \b
+    Example:
+      wba diff before.json after-fix/
+    """
+    from analyzer.diff import NotAReport, compare, load_report, render
 
     sides, problems = [], []
-    for side in (before, after):
-        if side.suffix.lower() == ".json" and side.is_file():
-            try:
-                sides.append(json.loads(side.read_text(encoding="utf-8")))
-            except (ValueError, UnicodeDecodeError):
-                raise AnalyzerError(f"{side}: not a JSON report") from None
-            if not isinstance(sides[-1], dict) or "servers" not in sides[-1]:
-                raise AnalyzerError(f"{side}: not a wba JSON report (no servers)")
-        else:
-            analysis = analyze([side], resolve_engine(engine.value), _catalogue(codes), _warn)
+    for name, side in (("BEFORE", before), ("AFTER", after)):
+        try:
+            found = load_report(side)
+        except NotAReport as exc:
+            raise typer.BadParameter(str(exc), param_hint=name) from None
+        if found is None:
+            analysis = _analyze([side], options)
             problems += analysis.inputs
-            sides.append(analysis.report())
-    with open_output(output) as out:
-        out.write(render(compare(sides[0], sides[1]), fmt.value))
+            if not any(r.events for r in analysis.inputs):
+                raise typer.BadParameter(f"{side}: neither a wba JSON report nor readable logs", param_hint=name)
+            found = analysis.report()
+        sides.append(found)
+    _write(render(compare(sides[0], sides[1]), options.fmt, options.width), options)
     _exit_for(problems)
 
 
-@app.command("codes")
+@app.command("codes", options_metavar="[--search WORDS] [--lang en|zh-CN] [--codes DIR]")
+@shared(reading=False, output=False, codes=True, lang=True)
 def codes_command(
-    code: Annotated[Optional[str], typer.Argument(help="An event id, HRESULT or entry id; or `check`.")] = None,  # noqa: UP045
-    directory: Annotated[Optional[Path], typer.Argument(help="With `check`: the catalogue directory.")] = None,  # noqa: UP045
-    search: Annotated[Optional[str], typer.Option("--search", help="Entries whose text mentions this.")] = None,  # noqa: UP045
-    codes: CodesOpt = None,
-    lang: Annotated[Lang, typer.Option("--lang", help="Language of titles, causes and fixes.")] = Lang.en,
+    code: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(help="An event id, HRESULT, cause or entry id; or `check`.", show_default=False),
+    ] = None,
+    directory: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(help="With `check`: the catalogue directory.", metavar="[DIR]", show_default=False),
+    ] = None,
+    search: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--search", help="Entries whose text mentions all these words."),
+    ] = None,
+    *,
+    options: Options,
 ) -> None:
-    """The code catalogue: list it, show one entry, search it, or `wba codes check DIR` to validate one."""
+    """The code catalogue: list it, show one entry, search it, or `wba codes check DIR` to validate one.
+
+    \b
+    Examples:
+      wba codes 33004
+      wba codes 0x80230626
+      wba codes --search "access denied"
+    """
     from analyzer.catalogue import view
     from analyzer.catalogue.loader import CatalogueError, example_problems, load
 
@@ -546,34 +462,55 @@ def codes_command(
             f"{len(catalogue.causes)} causes, every example as expected"
         )
         return
-    catalogue = _catalogue(codes)
+    if directory is not None:
+        raise typer.BadParameter("a second argument goes only with `check`", param_hint="DIR")
+    catalogue = _catalogue(options)
     if code is not None:
         found = catalogue.find(code)
         if not found:
             raise typer.BadParameter(f"no catalogue entry for {code!r}", param_hint="CODE")
-        typer.echo("\n\n".join(view.entry(e, catalogue, lang.value) for e in found))
+        typer.echo("\n\n".join(view.entry(e, catalogue, options.lang) for e in found))
         return
     entries = catalogue.search(search) if search else catalogue.all_entries()
-    typer.echo(view.listing(entries, lang.value))
+    if search and not entries:
+        _warn(f"no catalogue entry mentions all of: {search}")
+        return
+    typer.echo(view.listing(entries, options.lang))
+
+
+def _quiet_stdout() -> None:
+    """The reader of stdout went away (`| head`): send what is still buffered nowhere, so that
+    Python's last flush at exit cannot fail and print a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app and turns every outcome into an exit code."""
+    from analyzer.progress import clear
+
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="wba", standalone_mode=False)
     except (typer.Exit, click.exceptions.Exit) as exc:
         return exc.exit_code
     except (KeyboardInterrupt, typer.Abort, click.exceptions.Abort):
+        clear()
         sys.stderr.write("interrupted\n")
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:
-        sys.stderr.close()  # the reader went away (e.g. `| head`): stop quietly
+        _quiet_stdout()
         return ExitStatus.OK
     except AnalyzerError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        clear()
+        sys.stderr.write(f"error: {clean(str(exc))}\n")
         return ExitStatus.ERROR
     except Exception as exc:
+        clear()
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # Click's (or Typer's vendored Click's) usage errors
             exc.show()
             return int(exc.exit_code)

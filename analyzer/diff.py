@@ -3,9 +3,14 @@ and the change in failure rate. Each side is a JSON report (`wba report/triage -
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any
 
-from tabulate import tabulate
+from analyzer.errors import AnalyzerError
+from analyzer.textsafe import json_text
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CHANGE_KEYS = [
     "server",
@@ -18,6 +23,44 @@ CHANGE_KEYS = [
     "new",
     "persisting",
 ]
+
+
+class NotAReport(AnalyzerError):
+    """A side that looks like a JSON report but is not a wba report."""
+
+
+def load_report(path: Path) -> dict[str, Any] | None:
+    """The JSON report at `path`, or None when `path` is not JSON (logs, to be read); NotAReport
+    when it is JSON but not a wba report."""
+    if not path.is_file():
+        return None
+    with path.open("rb") as fh:
+        head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if path.suffix.lower() != ".json" and not head.startswith(b"{"):
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise NotAReport(f"{path}: not valid JSON: give a wba JSON report (-f json) or logs") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("servers"), list):
+        raise NotAReport(f"{path}: not a wba JSON report (no servers)")
+    for server in doc["servers"]:
+        if not isinstance(server, dict) or not _well_formed(server):
+            raise NotAReport(f"{path}: not a wba JSON report (a server lacks computer, status, operations or causes)")
+    return doc
+
+
+def _well_formed(server: dict[str, Any]) -> bool:
+    try:
+        counts = list(server["operations"].values())
+        return (
+            isinstance(server["computer"], str)
+            and isinstance(server["status"], str)
+            and all(isinstance(c[k], int) for c in counts for k in ("started", "failed", "unfinished"))
+            and all(isinstance(c["id"], str) for c in server["causes"])
+        )
+    except (KeyError, TypeError, AttributeError):
+        return False
 
 
 def _failure_rate(server: dict[str, Any] | None) -> float | None:
@@ -55,7 +98,9 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 def _cell(key: str, value: Any) -> Any:
     if value is None:
-        return "-"
+        if key == "status_before":
+            return "not in BEFORE"
+        return "not in AFTER" if key == "status_after" else "-"
     if isinstance(value, list):
         return ", ".join(value)
     if isinstance(value, float):
@@ -63,11 +108,20 @@ def _cell(key: str, value: Any) -> Any:
     return value
 
 
-def render(diff: dict[str, Any], fmt: str) -> str:
-    if fmt == "json":
-        import json
+# Columns a narrow terminal drops first.
+DROP = ["failure_rate_before", "failure_rate_after", "persisting", "status_before"]
+SHRINK = {"server": 16, "resolved": 12, "new": 12, "persisting": 12}
 
-        return json.dumps(diff, indent=2, ensure_ascii=False) + "\n"
+
+def render(diff: dict[str, Any], fmt: str, width: int | None = None) -> str:
+    if fmt == "json":
+        return json_text(json.dumps(diff, indent=2, ensure_ascii=False)) + "\n"
     rows = [[_cell(k, v) for k, v in s.items()] for s in diff["servers"]]
-    style = "github" if fmt == "markdown" else "simple"
-    return tabulate(rows, headers=[k.replace("_", " ") for k in CHANGE_KEYS], tablefmt=style) + "\n"
+    labels = [k.replace("_", " ") for k in CHANGE_KEYS]
+    if fmt == "markdown":
+        from analyzer.reports.markdown import table
+
+        return "\n".join(table(labels, rows, "en")).rstrip("\n") + "\n"
+    from analyzer.reports.columns import grid
+
+    return grid(CHANGE_KEYS, rows, width, drop=DROP, shrink=SHRINK, labels=labels) + "\n"

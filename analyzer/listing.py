@@ -7,6 +7,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from analyzer.events import COLUMNS, iso_utc
+from analyzer.reports.rows import short
+from analyzer.textsafe import clean, csv_cell, json_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -29,43 +31,47 @@ FILE_COLUMNS = [
     "top_providers",
     "error",
 ]
-_TABLE = "{:<27} {:<24} {:<28} {:>6} {:>5} {:>10}  {}"
+_TABLE = "{:<20} {:<24} {:<28} {:>6} {:>5} {:>10}  {}"
 _LEVELS = {1: "crit", 2: "error", 3: "warn", 4: "info", 5: "verbose", 0: "info"}
+DATA_WIDTH = 100  # the data column of the events table, when no terminal width is known
+FIXED = 20 + 24 + 28 + 6 + 5 + 10 + 7  # the other columns and the spaces between them
 
 
 def _one_line(text: str, width: int) -> str:
-    flat = " ".join(text.split())
+    flat = clean(" ".join(text.split()))
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def write_events(events: Iterable[Event], fmt: str, out: TextIO) -> int:
-    """Write events as they come; returns how many were written."""
+def write_events(events: Iterable[Event], fmt: str, out: TextIO, width: int | None = None) -> int:
+    """Write events as they come; returns how many were written. `width`: the terminal's, which
+    the table's data column fits (None: the first 100 characters of the data)."""
     count = 0
     if fmt == "jsonl":
         for count, event in enumerate(events, 1):  # noqa: B007
-            out.write(event.as_json() + "\n")
+            out.write(json_text(event.as_json()) + "\n")
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(COLUMNS)
         for count, event in enumerate(events, 1):  # noqa: B007
             row: list[Any] = [getattr(event, name) for name in COLUMNS]
             row[2] = iso_utc(event.time_created)
-            row[-2] = json.dumps(event.data, ensure_ascii=False)
-            row[-1] = json.dumps(event.fields, ensure_ascii=False)
-            writer.writerow(["" if v is None else v for v in row])
+            row[-2] = json_text(json.dumps(event.data, ensure_ascii=False))
+            row[-1] = json_text(json.dumps(event.fields, ensure_ascii=False))
+            writer.writerow(["" if v is None else csv_cell(v) for v in row])
     else:
+        data = DATA_WIDTH if width is None else max(width - FIXED, 20)
         out.write(_TABLE.format("time (UTC)", "computer", "provider", "id", "level", "record", "data") + "\n")
         for count, event in enumerate(events, 1):  # noqa: B007
             level = _LEVELS.get(event.level or 0, str(event.level))
             out.write(
                 _TABLE.format(
-                    iso_utc(event.time_created),
+                    short(iso_utc(event.time_created)),
                     _one_line(event.computer or "", 24),
                     _one_line(event.provider, 28),
                     event.event_id,
                     level,
                     event.event_record_id,
-                    _one_line(" | ".join(event.data), 100),
+                    _one_line(" | ".join(event.data), data),
                 )
                 + "\n"
             )
@@ -92,16 +98,21 @@ def file_row(report: FileReport) -> dict[str, Any]:
     }
 
 
-def write_files(reports: Iterable[FileReport], fmt: str, out: TextIO) -> None:
+# Columns a narrow terminal drops first, and the shortest a text column may become.
+FILE_DROP = ["channels", "engine", "chunks", "first_event", "top_providers", "last_event", "computers", "status"]
+FILE_SHRINK = {"path": 20, "error": 20, "computers": 16, "top_providers": 16}
+
+
+def write_files(reports: Iterable[FileReport], fmt: str, out: TextIO, width: int | None = None) -> None:
     rows = [file_row(r) for r in reports]
     if fmt == "json":
-        out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        out.write(json_text(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
     elif fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=FILE_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(FILE_COLUMNS)
+        writer.writerows([csv_cell(v) for v in row.values()] for row in rows)
     else:
-        from tabulate import tabulate
+        from analyzer.reports.columns import grid
 
-        shown = [{**r, "error": _one_line(r["error"] or "", 60)} for r in rows]
-        out.write(tabulate(shown, headers="keys", tablefmt="simple", missingval="-") + "\n")
+        table = [[short(v) if k in ("first_event", "last_event") else v for k, v in row.items()] for row in rows]
+        out.write(grid(FILE_COLUMNS, table, width, drop=FILE_DROP, shrink=FILE_SHRINK) + "\n")

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import AnalyzerError
 from analyzer.events import iso_utc
+from analyzer.reports.rows import short
+from analyzer.textsafe import csv_cell, json_text
 
 if TYPE_CHECKING:
     from analyzer.diagnosis import Collector, ServerDiagnosis
@@ -25,13 +27,32 @@ class FilterError(AnalyzerError):
     pass
 
 
+def _relative(text: str) -> timedelta | None:
+    match = _RELATIVE.match(text.strip())
+    if not match:
+        return None
+    try:
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        raise FilterError(f"{text}: too far back") from None
+
+
+def check_when(text: str) -> None:
+    """FilterError unless `text` is a time `parse_when` accepts (checked before anything is read)."""
+    if _relative(text) is None:
+        parse_when(text, None)
+
+
 def parse_when(text: str, newest: datetime | None) -> datetime:
     """ISO 8601 (UTC if no zone), or `24h`/`7d`/`30m` before the newest event of the inputs."""
-    match = _RELATIVE.match(text.strip())
-    if match:
+    back = _relative(text)
+    if back is not None:
         if newest is None:
             raise FilterError(f"{text}: a relative time needs events to count back from")
-        return newest - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        try:
+            return newest - back
+        except OverflowError:
+            raise FilterError(f"{text}: too far back") from None
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -40,15 +61,29 @@ def parse_when(text: str, newest: datetime | None) -> datetime:
 
 
 def parse_codes(text: str) -> list[tuple[int, int]]:
-    """`31001,32000-32015` -> ranges."""
+    """`31001,32000-32015` -> ranges; a reversed range is an error."""
     ranges = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         low, _, high = part.partition("-")
         try:
-            ranges.append((int(low), int(high or low)))
+            pair = (int(low), int(high or low))
         except ValueError:
             raise FilterError(f"{part!r} is not an event id or a range like 32000-32015") from None
+        if pair[0] > pair[1]:
+            raise FilterError(f"{part!r}: the range is reversed (give {pair[1]}-{pair[0]})")
+        ranges.append(pair)
+    if not ranges:
+        raise FilterError(f"{text!r}: no event id")
     return ranges
+
+
+def _short(name: str) -> str:
+    return name.split(".", 1)[0].casefold()
+
+
+# Routine signs of life, hidden unless asked for (`--all`): the heartbeat and the PHS ping.
+ROUTINE_ROLES = frozenset({"heartbeat"})
+ROUTINE_NAMES = frozenset({"PasswordSyncPing"})
 
 
 @dataclass
@@ -57,9 +92,52 @@ class Filters:
     until: datetime | None = None
     codes: list[tuple[int, int]] = field(default_factory=list)
     levels: set[str] = field(default_factory=set)
-    computers: set[str] = field(default_factory=set)
+    computers: set[str] = field(default_factory=set)  # casefolded full or short names
     users: list[str] = field(default_factory=list)
     tracking_ids: set[str] = field(default_factory=set)
+    routine: bool = True  # heartbeats and pings too
+
+    @classmethod
+    def build(
+        cls,
+        collector: Collector,
+        since: str | None,
+        until: str | None,
+        codes: list[tuple[int, int]],
+        levels: set[str],
+        computers: list[str],
+        users: list[str],
+        tracking_ids: list[str],
+        routine: bool,
+    ) -> Filters:
+        """The filters from option values; relative times count back from the newest event."""
+        times = [span[1] for span in collector.coverage.values()]
+        newest = max(times) if times else None
+        start = parse_when(since, newest) if since else None
+        end = parse_when(until, newest) if until else None
+        if start and end and start > end:
+            raise FilterError(f"--since {since} is after --until {until}")
+        return cls(
+            since=start,
+            until=end,
+            codes=codes,
+            levels=levels,
+            computers={c.strip().casefold() for c in computers},
+            users=[u.casefold() for u in users],
+            tracking_ids={t.strip().casefold() for t in tracking_ids},
+            routine=routine,
+        )
+
+    def describe(self, collector: Collector) -> str:
+        """What the logs hold, for a filter that matched nothing."""
+        spans = collector.coverage
+        if not spans:
+            return "the inputs hold no events"
+        first = min(span[0] for span in spans.values())
+        last = max(span[1] for span in spans.values())
+        names = ", ".join(sorted(spans, key=str.casefold))
+        hidden = "" if self.routine else " (heartbeats and pings are shown only with --all)"
+        return f"the logs span {iso_utc(first)} → {iso_utc(last)} on {names}{hidden}"
 
     def keep(
         self, when: datetime, computer: str, code: int | None, level: str | None, user: str | None, tracking: str | None
@@ -70,7 +148,7 @@ class Filters:
             return False
         if self.levels and level not in self.levels:
             return False
-        if self.computers and computer.casefold() not in self.computers:
+        if self.computers and computer.casefold() not in self.computers and _short(computer) not in self.computers:
             return False
         if self.users and (user is None or not any(u in user.casefold() for u in self.users)):
             return False
@@ -84,6 +162,8 @@ def event_rows(collector: Collector, filters: Filters) -> list[dict[str, Any]]:
     rows = []
     for computer, evidence in collector.evidence.items():
         for item in evidence:
+            if not filters.routine and (item.entry.role in ROUTINE_ROLES or item.entry.name in ROUTINE_NAMES):
+                continue
             level = _LEVELS.get(item.event.level or 0, "info")
             if not filters.keep(
                 item.time, computer, item.event.event_id, level, item.fields.upn, item.fields.tracking_id
@@ -157,20 +237,29 @@ def operation_rows(servers: list[ServerDiagnosis], filters: Filters) -> list[dic
     return sorted(rows, key=lambda r: (r["start"], r["server"]))
 
 
-def render(rows: list[dict[str, Any]], fmt: str) -> str:
+# Columns a narrow terminal drops first, and the shortest a text column may become.
+DROP = ["provider", "tracking_id", "name", "events", "duration_s", "level", "kind", "cause", "user"]
+SHRINK = {"meaning": 20, "server": 12, "user": 16, "cause": 12}
+
+
+def render(rows: list[dict[str, Any]], fmt: str, width: int | None = None) -> str:
+    """`width`: the terminal's, for the table to fit (None: every column)."""
     if fmt == "json":
-        return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+        return json_text(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n"
     if fmt == "jsonl":
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        return "".join(json_text(json.dumps(r, ensure_ascii=False)) + "\n" for r in rows)
     columns = list(rows[0]) if rows else EVENT_COLUMNS
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([csv_cell(v) for v in r.values()] for r in rows)
         return buffer.getvalue()
-    from tabulate import tabulate
+    table = [[short(v) if k in ("time", "start") else v for k, v in r.items()] for r in rows]
+    if fmt == "markdown":
+        from analyzer.reports.markdown import table as markdown_table
 
-    table = [[("" if v is None else str(v)).replace("|", "\\|") for v in r.values()] for r in rows]
-    style = "github" if fmt == "markdown" else "simple"
-    return tabulate(table, headers=columns, tablefmt=style, disable_numparse=True) + "\n"
+        return "\n".join(markdown_table(columns, table, "en")).rstrip("\n") + "\n"
+    from analyzer.reports.columns import grid
+
+    return grid(columns, table, width, drop=DROP, shrink=SHRINK) + "\n"

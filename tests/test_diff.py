@@ -54,5 +54,6 @@ def test_bad_json_side(tmp_path: Path, capsys) -> None:
 
     bad = tmp_path / "x.json"
     bad.write_text("[1, 2]")
-    assert main(["diff", str(bad), str(SAMPLES / "healthy.evtx")]) == 1
-    assert capsys.readouterr().err.startswith(f"error: {bad}: not a wba JSON report")
+    assert main(["diff", str(bad), str(SAMPLES / "healthy.evtx")]) == 2  # a usage error
+    err = capsys.readouterr().err
+    assert f"Invalid value for BEFORE: {bad}: not a wba JSON report" in err and "Traceback" not in err

@@ -1,5 +1,6 @@
-"""Report renderers: format name -> function(document, lang) -> text. Each renderer's module is
-imported only when its format is asked for (tabulate and the HTML template cost start-up time)."""
+"""Report renderers: format name -> function(document, lang, width) -> text. Each renderer's module is
+imported only when its format is asked for (tabulate and the HTML template cost start-up time).
+`width`: the terminal's width for tables to fit, or None for every column whole."""
 
 from __future__ import annotations
 
@@ -7,19 +8,23 @@ import json
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from analyzer.textsafe import json_text
+
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    Renderer = Callable[[dict[str, Any], str, int | None], str]
 
 # format -> (module, function) for `wba report` and for `wba triage`
 _REPORT = {"table": ("table", "render"), "markdown": ("markdown", "render"), "html": ("html", "render")}
 _TRIAGE = {"table": ("triage", "render_table"), "markdown": ("triage", "render_markdown"), "html": ("html", "render")}
 
 
-def _json(doc: dict[str, Any], lang: str = "en") -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+def _json(doc: dict[str, Any], lang: str = "en", width: int | None = None) -> str:
+    return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
-def renderer(fmt: str, triage: bool = False) -> Callable[[dict[str, Any], str], str]:
+def renderer(fmt: str, triage: bool = False) -> Renderer:
     if fmt == "json":
         return _json
     module, function = (_TRIAGE if triage else _REPORT)[fmt]

@@ -88,6 +88,13 @@ def _time(moment: datetime | None) -> str | None:
     return iso_utc(moment) if moment is not None else None
 
 
+def localized(url: str, lang: str) -> str:
+    """A Microsoft Learn link in the report's language (the zh-cn page for zh-CN)."""
+    if lang == "zh-CN":
+        return url.replace("https://learn.microsoft.com/en-us/", "https://learn.microsoft.com/zh-cn/", 1)
+    return url
+
+
 def _cause(
     summary: CauseSummary, catalogue: Catalogue, lang: str, cloud: str | None, namespace: str | None
 ) -> dict[str, Any]:
@@ -108,7 +115,7 @@ def _cause(
         "evidence": [text for text, _ in sorted(summary.evidence.items(), key=lambda i: (-i[1], i[0]))[:3]],
         "explanation": cause.explanation.get(lang),
         "fixes": [catalogue.fill(f.get(lang), cloud, namespace, lang) for f in cause.fixes],
-        "references": list(cause.references),
+        "references": [localized(r, lang) for r in cause.references],
         "checklist": cause.checklist,
     }
 

@@ -106,7 +106,38 @@ ZH = {
     "Fleet causes": "机群中的原因",
     "Problems with inputs": "输入问题",
     "duplicate events skipped": "跳过的重复事件",
+    "Read this first": "请先阅读",
+    "not read": "未读取",
+    "times are local time of the exporting machine, not UTC": "时间为导出计算机的本地时间，而非 UTC",
+    "info": "信息",
+    "low": "低",
+    "medium": "中",
+    "high": "高",
+    "critical": "严重",
+    "check": "检查",
+    "more: every row is in the JSON report (-f json)": "未显示：所有行都在 JSON 报告中 (-f json)",
 }
+
+
+# Nouns that follow a count: the Chinese measure word and noun (English adds "s" for more than one).
+COUNTED_ZH = {
+    "input": "个输入",
+    "record": "条记录",
+    "user": "个用户",
+    "event": "个事件",
+    "file": "个文件",
+    "server": "台服务器",
+    "operation": "个操作",
+    "failed or unfinished operation": "个失败或未完成的操作",
+    "error": "个错误",
+}
+
+
+def counted(n: int, noun: str, lang: str = "en") -> str:
+    """`1 input`, `2 inputs`; `2 个输入` in Chinese."""
+    if lang == "zh-CN" and noun in COUNTED_ZH:
+        return f"{n:,} {COUNTED_ZH[noun]}"
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def t(key: str, lang: str = "en") -> str:

@@ -1,164 +1,101 @@
-"""Markdown rendering of the report document: fits a ticket or an escalation."""
+"""Markdown rendering of the report document: fits a ticket or an escalation.
+
+Text from the logs (and the catalogue) is escaped by `textsafe.markdown`: no HTML, links or images,
+and a newline in a computer name can neither start a heading nor break a table row.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from analyzer.reports.document import local_time_banner
+from analyzer.reports import rows as r
 from analyzer.reports.i18n import t
-
-KIND_NAMES = {"reset": "self-service reset", "change": "password change", "admin_reset": "admin reset"}
-SUMMARY_HEADERS = [
-    "server",
-    "status",
-    "first event",
-    "last event",
-    "operations",
-    "succeeded",
-    "failed",
-    "unfinished",
-    "top cause",
-]
+from analyzer.textsafe import code_span, markdown
 
 
-def _cell(value: Any) -> str:
-    text = "-" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _table(headers: list[str], rows: list[list[Any]], lang: str) -> list[str]:
-    lines = ["| " + " | ".join(t(h, lang) for h in headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+def table(headers: list[str], rows: list[list[Any]], lang: str) -> list[str]:
+    """A GitHub table; numbers are right-aligned."""
+    numeric = [bool(rows) and all(isinstance(row[i], int | float) for row in rows) for i in range(len(headers))]
+    lines = ["| " + " | ".join(markdown(t(h, lang)) for h in headers) + " |"]
+    lines.append("|" + "".join("---:|" if n else "---|" for n in numeric))
+    lines += ["| " + " | ".join(markdown(v) for v in row) + " |" for row in rows]
     return [*lines, ""]
 
 
-def _rate(counts: dict[str, Any]) -> str:
-    rate = counts["success_rate"]
-    return "-" if rate is None else f"{rate:.0%}"
+def banner(doc: dict[str, Any], lang: str) -> list[str]:
+    lines = r.banner(doc, lang)
+    if not lines:
+        return []
+    return [f"> **{t('Read this first', lang)}:**", ">", *(f"> - {markdown(line)}" for line in lines), ""]
 
 
-OPERATION_HEADERS = ["kind", "started", "succeeded", "failed", "unfinished", "success rate"]
-
-
-def operation_counts(server: dict[str, Any], lang: str) -> list[list[Any]]:
-    """One row per operation kind: the table every format shows."""
-    return [
-        [t(KIND_NAMES[k], lang), c["started"], c["succeeded"], c["failed"], c["unfinished"], _rate(c)]
-        for k, c in server["operations"].items()
-    ]
-
-
-def summary_rows(doc: dict[str, Any], lang: str = "en") -> list[list[Any]]:
-    rows = []
-    for server in doc["servers"]:
-        ops = server["operations"].values()
-        top = server["causes"][0]["id"] if server["causes"] else None
-        rows.append(
-            [
-                server["computer"],
-                t(server["status"], lang),
-                server["first_event"],
-                server["last_event"],
-                sum(c["started"] for c in ops),
-                sum(c["succeeded"] for c in ops),
-                sum(c["failed"] for c in ops),
-                sum(c["unfinished"] for c in ops),
-                top,
-            ]
-        )
-    return rows
-
-
-def provenance(doc: dict[str, Any], lang: str) -> str:
-    tool, span = doc["tool"], doc["span"]
-    return (
-        f"{tool['name']} {tool['version']}, {t('catalogue', lang)} {tool['catalogue']}; {len(doc['inputs'])} "
-        f"{t('inputs', lang)}; {t('time span', lang)} {span['first_event']} → {span['last_event']}; "
-        f"{t('command', lang)}: `{doc['command']}`"
-    )
-
-
-def _cause(rank: int, cause: dict[str, Any], lang: str) -> list[str]:
-    codes = ", ".join(str(i) for i in cause["event_ids"])
+def cause(rank: int, item: dict[str, Any], lang: str) -> list[str]:
     out = [
-        f"{rank}. **{cause['title']}** (`{cause['id']}`, {cause['severity']}) — {cause['operations']} "
-        f"{t('failed or unfinished operations', lang)}, {cause['users']} {t('users', lang)}, {cause['events']} "
-        f"{t('events', lang)} ({codes}); {cause['first_seen']} → {cause['last_seen']}",
+        f"{rank}. **{markdown(item['title'])}** ({code_span(item['id'])}, {t(item['severity'], lang)}) — "
+        f"{markdown(r.cause_line(item, lang))}",
+        "",
+        f"   {markdown(item['explanation'])}",
         "",
     ]
-    out += [f"   {cause['explanation']}", ""]
-    if cause["evidence"]:
-        out += [f"   {t('Evidence', lang)}: " + "; ".join(cause["evidence"]), ""]
-    if cause["tracking_ids"]:
-        out += [f"   {t('Tracking IDs', lang)}: " + ", ".join(f"`{x}`" for x in cause["tracking_ids"]), ""]
+    if item["tracking_ids"]:
+        out += [f"   {t('Tracking IDs', lang)}: " + ", ".join(code_span(x) for x in item["tracking_ids"]), ""]
     out += [f"   {t('Fix, in order', lang)}:", ""]
-    out += [f"   {i}. {fix}" for i, fix in enumerate(cause["fixes"], 1)] + [""]
-    out += [f"   {t('References', lang)}: " + ", ".join(f"<{r}>" for r in cause["references"]), ""]
+    out += [f"   {i}. {markdown(fix)}" for i, fix in enumerate(item["fixes"], 1)] + [""]
+    out += [f"   {t('References', lang)}:", ""]
+    out += [f"   - <{ref}>" for ref in item["references"] if ref.startswith("https://")] + [""]
     return out
 
 
-def _server(server: dict[str, Any], lang: str) -> list[str]:
-    out = [f"## {server['computer']} — {t(server['status'], lang)}", ""]
-    out += [f"{t('Log coverage', lang)}: {server['first_event']} → {server['last_event']}", ""]
-    if server["cloud"]:
-        out += [f"{t('Cloud', lang)}: {server['cloud']['title']}", ""]
+def server_section(server: dict[str, Any], lang: str, level: int = 2) -> list[str]:
+    """One server: coverage, operations, causes with their fixes, service health, checklist."""
+    head = "#" * level
+    out = [f"{head} {markdown(server['computer'])} — {t(server['status'], lang)}", ""]
+    out += [f"{t('Log coverage', lang)}: {r.short(server['first_event'])} → {r.short(server['last_event'])}", ""]
     if server["client_versions"] or server["namespaces"]:
         out += [
-            f"{t('Client version', lang)}: {', '.join(server['client_versions']) or '-'}; "
-            f"{t('Service Bus namespace', lang)}: {', '.join(server['namespaces']) or '-'}",
+            f"{t('Client version', lang)}: {markdown(', '.join(server['client_versions']) or '-')}; "
+            f"{t('Service Bus namespace', lang)}: {markdown(', '.join(server['namespaces']) or '-')}",
             "",
         ]
-    out += [f"### {t('Operations', lang)}", ""]
-    out += _table(OPERATION_HEADERS, operation_counts(server, lang), lang)
-    out += [f"### {t('Root causes, by impact', lang)}", ""]
+    out += [f"{head}# {t('Operations', lang)}", ""]
+    out += table(r.OPERATION_HEADERS, r.operation_counts(server, lang), lang)
+    out += [f"{head}# {t('Root causes, by impact', lang)}", ""]
     if not server["causes"]:
         out += [t("No failures or outages found.", lang), ""]
-    for rank, cause in enumerate(server["causes"], 1):
-        out += _cause(rank, cause, lang)
-    health = server["health"]
-    out += [f"### {t('Service health', lang)}", ""]
-    service = ", ".join(f"{e['name']} {e['time']}" for e in health["service_events"]) or t("none in the log", lang)
-    gap = health["longest_heartbeat_gap"]
-    last = health["last_heartbeat"] or "-"
-    beats = f"- {t('Heartbeats (31019)', lang)}: {health['heartbeats']}, {t('last', lang)} {last}"
-    if gap:
-        beats += f", {t('longest gap', lang)} {gap['minutes']} {t('min', lang)} ({gap['start']} → {gap['end']})"
-    out += [f"- {t('Service starts and stops', lang)}: {service}", beats, ""]
-    if health["outages"]:
-        out += _table(
-            ["outage start", "last error", "errors", "cause", "recovered"],
-            [
-                [o["start"], o["end"], o["events"], o["cause"], o["recovered"] or t("not by the end of the log", lang)]
-                for o in health["outages"]
-            ],
-            lang,
-        )
+    for rank, item in enumerate(server["causes"], 1):
+        out += cause(rank, item, lang)
+    out += [f"{head}# {t('Service health', lang)}", ""]
+    out += [
+        f"- {t('Service starts and stops', lang)}: {markdown(r.service_line(server, lang))}",
+        f"- {t('Heartbeats (31019)', lang)}: {markdown(r.heartbeat_line(server, lang))}",
+        "",
+    ]
+    if server["health"]["outages"]:
+        out += table(r.OUTAGE_HEADERS, r.outage_rows(server, lang), lang)
     if server["checklist"]:
-        out += [f"### {t('Prerequisites the evidence points at', lang)}", ""]
-        out += [f"- [ ] {c['text']} (`{c['item']}`; {', '.join(c['causes'])})" for c in server["checklist"]] + [""]
+        out += [f"{head}# {t('Prerequisites the evidence points at', lang)}", ""]
+        out += [
+            f"- [ ] {markdown(c['text'])} ({code_span(c['item'])}; {markdown(', '.join(c['causes']))})"
+            for c in server["checklist"]
+        ] + [""]
     return out
 
 
-def render(doc: dict[str, Any], lang: str = "en") -> str:
-    out = [f"# {t('Password writeback report', lang)}", "", provenance(doc, lang), ""]
-    banner = local_time_banner(doc)
-    out += [f"> **{t('Warning', lang)}:** {_cell(t(banner, lang))}", ""] if banner else []
-    out += _table(SUMMARY_HEADERS, summary_rows(doc, lang), lang)
+def render(doc: dict[str, Any], lang: str = "en", width: int | None = None) -> str:
+    out = [f"# {t('Password writeback report', lang)}", "", r.provenance(doc, lang, code_span), ""]
+    out += banner(doc, lang)
+    out += table(r.SUMMARY_HEADERS, r.summary_rows(doc, lang), lang)
     for server in doc["servers"]:
-        out += _server(server, lang)
+        out += server_section(server, lang)
     if doc["unknown_events"]:
         out += [f"## {t('Writeback events the catalogue does not know', lang)}", ""]
-        out += _table(
+        out += table(
             ["provider", "event id", "count"],
             [[u["provider"], u["event_id"], u["count"]] for u in doc["unknown_events"]],
             lang,
         )
     out += [f"## {t('Inputs', lang)}", ""]
-    rows = [
-        [i["path"], i["kind"], i["sha256"], i["records"], i["unreadable"], i["error"] or i["note"]]
-        for i in doc["inputs"]
-    ]
-    out += _table(["path", "kind", "sha256", "records", "unreadable", "problem"], rows, lang)
+    out += table(r.INPUT_HEADERS, r.input_rows(doc), lang)
     if doc.get("duplicate_events"):
         out += [f"{t('duplicate events skipped', lang)}: {doc['duplicate_events']}", ""]
     return "\n".join(out).rstrip("\n") + "\n"

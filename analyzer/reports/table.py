@@ -1,67 +1,95 @@
-"""Plain-text (terminal) rendering of the report document, with tabulate."""
+"""Plain-text (terminal) rendering of the report document: tables fitted to the terminal's width."""
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
-from tabulate import tabulate
+from analyzer.reports import columns
+from analyzer.reports import rows as r
+from analyzer.reports.columns import grid
+from analyzer.reports.i18n import counted, t
+from analyzer.textsafe import cell
 
-from analyzer.reports.document import local_time_banner
-from analyzer.reports.i18n import t
-from analyzer.reports.markdown import OPERATION_HEADERS, SUMMARY_HEADERS, operation_counts, provenance, summary_rows
-
-
-def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, 100, initial_indent=indent, subsequent_indent=indent + "   ")
+TEXT_WIDTH = 100  # prose lines wrap here, or at the terminal's width when it is narrower
 
 
-def render(doc: dict[str, Any], lang: str = "en") -> str:
-    headers = [t(h, lang) for h in SUMMARY_HEADERS]
-    banner = local_time_banner(doc)
-    out = [f"warning: {t(banner, lang)}", ""] if banner else []
-    out += [tabulate(summary_rows(doc, lang), headers=headers, tablefmt="simple", missingval="-"), ""]
-    for server in doc["servers"]:
-        out += [
-            f"== {server['computer']}: {t(server['status'], lang)}  "
-            f"({server['first_event']} -> {server['last_event']})"
-            + (f"  {t('Cloud', lang)}: {server['cloud']['title']}" if server["cloud"] else ""),
+def wrap(text: str, indent: str, width: int | None) -> list[str]:
+    limit = max(min(width or TEXT_WIDTH, TEXT_WIDTH), 40)
+    return columns.wrap(text, limit, indent, indent + "   ")
+
+
+def summary(doc: dict[str, Any], lang: str, width: int | None) -> str:
+    return grid(
+        r.SUMMARY_HEADERS,
+        r.summary_rows(doc, lang),
+        width,
+        drop=r.SUMMARY_DROP,
+        shrink={"server": 16, "top cause": 12},
+        labels=[t(h, lang) for h in r.SUMMARY_HEADERS],
+    )
+
+
+def banner(doc: dict[str, Any], lang: str, width: int | None) -> list[str]:
+    lines = r.banner(doc, lang)
+    if not lines:
+        return []
+    out = [f"!! {t('Read this first', lang)}:"]
+    for line in lines:
+        out += wrap(line, "!! - ", width)
+    return [*out, ""]
+
+
+def server_section(server: dict[str, Any], lang: str, width: int | None) -> list[str]:
+    out = [
+        f"== {cell(server['computer'])}: {t(server['status'], lang)}  "
+        f"({r.short(server['first_event'])} -> {r.short(server['last_event'])})",
+        "",
+        grid(
+            r.OPERATION_HEADERS,
+            r.operation_counts(server, lang),
+            width,
+            drop=["unfinished", "succeeded"],
+            labels=[t(h, lang) for h in r.OPERATION_HEADERS],
+        ),
+        "",
+    ]
+    for rank, cause in enumerate(server["causes"], 1):
+        out += wrap(
+            f"{rank}. {cause['title']} [{cause['id']}, {t(cause['severity'], lang)}]: {r.cause_line(cause, lang)}",
             "",
-        ]
-        rows = operation_counts(server, lang)
-        out += [tabulate(rows, headers=[t(h, lang) for h in OPERATION_HEADERS]), ""]
-        for rank, cause in enumerate(server["causes"], 1):
-            out += _wrap(
-                f"{rank}. {cause['title']} [{cause['id']}, {cause['severity']}]: {cause['operations']} "
-                f"operations, {cause['users']} users, {cause['events']} events "
-                f"({', '.join(map(str, cause['event_ids']))}), {cause['first_seen']} -> {cause['last_seen']}",
-                "",
-            )
-            if cause["evidence"]:
-                out += _wrap(f"{t('evidence', lang)}: " + "; ".join(cause["evidence"]), "     ")
-            for i, fix in enumerate(cause["fixes"], 1):
-                out += _wrap(f"{i}) {fix}", "     ")
-            if cause["tracking_ids"]:
-                out += _wrap("tracking ids: " + ", ".join(cause["tracking_ids"]), "     ")
-        health = server["health"]
-        gap = health["longest_heartbeat_gap"]
-        out += [
-            f"   heartbeats: {health['heartbeats']}, last {health['last_heartbeat'] or '-'}"
-            + (f", longest gap {gap['minutes']} min" if gap else "")
-        ]
-        for outage in health["outages"]:
-            out += [
-                f"   outage {outage['start']} -> {outage['end']}: {outage['events']} errors, {outage['cause']}, "
-                f"recovered {outage['recovered'] or 'not by the end of the log'}"
-            ]
-        if server["checklist"]:
-            out += ["   check: " + "; ".join(c["item"] for c in server["checklist"])]
-        out.append("")
+            width,
+        )
+        for i, fix in enumerate(cause["fixes"], 1):
+            out += wrap(f"{i}) {fix}", "     ", width)
+        if cause["tracking_ids"]:
+            out += wrap(f"{t('Tracking IDs', lang)}: " + ", ".join(cause["tracking_ids"]), "     ", width)
+    out += wrap(f"{t('Service starts and stops', lang)}: {r.service_line(server, lang)}", "   ", width)
+    out += wrap(f"{t('Heartbeats (31019)', lang)}: {r.heartbeat_line(server, lang)}", "   ", width)
+    for outage in server["health"]["outages"]:
+        recovered = r.short(outage["recovered"]) or t("not by the end of the log", lang)
+        out += wrap(
+            f"{t('outage', lang)} {r.short(outage['start'])} -> {r.short(outage['end'])}: "
+            f"{counted(outage['events'], 'error', lang)}, {outage['cause']}, {t('recovered', lang)} {recovered}",
+            "   ",
+            width,
+        )
+    if server["checklist"]:
+        out += wrap(f"{t('check', lang)}: " + "; ".join(c["item"] for c in server["checklist"]), "   ", width)
+    out.append("")
+    return out
+
+
+def render(doc: dict[str, Any], lang: str = "en", width: int | None = None) -> str:
+    out = [*banner(doc, lang, width), summary(doc, lang, width), ""]
+    for server in doc["servers"]:
+        out += server_section(server, lang, width)
     if doc["unknown_events"]:
-        out += [
-            "unknown writeback events: "
+        out += wrap(
+            f"{t('Writeback events the catalogue does not know', lang)}: "
             + ", ".join(f"{u['provider']} {u['event_id']} x{u['count']}" for u in doc["unknown_events"]),
             "",
-        ]
-    out.append(provenance(doc, lang).replace("`", ""))
+            width,
+        )
+        out.append("")
+    out += wrap(r.provenance(doc, lang, cell), "", width)
     return "\n".join(out).rstrip("\n") + "\n"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tabulate import tabulate
-
-from analyzer.reports.document import local_time_banner
+from analyzer.reports import markdown
+from analyzer.reports.columns import grid
 from analyzer.reports.i18n import t
+from analyzer.reports.rows import provenance, short
+from analyzer.textsafe import code_span
 
 ROW_KEYS = [
     "server",
@@ -73,47 +74,94 @@ def rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _tables(doc: dict[str, Any], style: str, lang: str) -> list[str]:
-    headers = [t(k, lang) for k in ROW_KEYS]
-    out = [tabulate([list(r.values()) for r in rows(doc)], headers=headers, tablefmt=style, disable_numparse=True), ""]
-    causes = doc["fleet"]["causes"]
-    if causes:
-        out += [
-            tabulate(
-                [[c["id"], c["title"], c["servers"], c["operations"], c["events"]] for c in causes],
-                headers=[t(k, lang) for k in ("cause", "title", "servers", "operations", "events")],
-                tablefmt=style,
-            ),
-            "",
-        ]
-    problems = [i for i in doc["inputs"] if i["error"] or i["unreadable"]]
-    if problems:
-        out += [
-            tabulate(
-                [[i["path"], i["records"], i["unreadable"], i["error"]] for i in problems],
-                headers=[t(k, lang) for k in ("input", "records", "unreadable", "problem")],
-                tablefmt=style,
-            ),
-            "",
-        ]
+# Columns a narrow terminal drops first; server, status, failures and the top cause stay.
+ROW_DROP = [
+    "first_event",
+    "logs",
+    "last_heartbeat",
+    "succeeded",
+    "last_event",
+    "started",
+    "last_success",
+    "success_rate",
+    "failed",
+]
+TIME_KEYS = ("first_event", "last_event", "last_success", "last_heartbeat")
+
+
+def _table_rows(doc: dict[str, Any], lang: str) -> list[list[Any]]:
+    """The rows as tables show them: times to the second, status words in the report's language."""
+    out = []
+    for row in rows(doc):
+        shown = {k: short(v) if k in TIME_KEYS else v for k, v in row.items()}
+        shown["status"] = t(row["status"], lang)
+        out.append(list(shown.values()))
     return out
 
 
-def render_table(doc: dict[str, Any], lang: str = "en") -> str:
-    banner = local_time_banner(doc)
-    return "\n".join(([f"warning: {t(banner, lang)}", ""] if banner else []) + _tables(doc, "simple", lang))
+def _fleet(doc: dict[str, Any], lang: str) -> tuple[list[str], list[list[Any]]]:
+    keys = ["cause", "title", "servers", "operations", "events"]
+    return keys, [[c["id"], c["title"], c["servers"], c["operations"], c["events"]] for c in doc["fleet"]["causes"]]
 
 
-def render_markdown(doc: dict[str, Any], lang: str = "en") -> str:
-    head = [f"# {t('Triage of password writeback servers', lang)}", "", _provenance(doc, lang), ""]
-    head += [f"> **{t('Warning', lang)}:** {t(banner, lang)}", ""] if (banner := local_time_banner(doc)) else []
-    return "\n".join(head + _tables(doc, "github", lang))
+def _problems(doc: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    keys = ["input", "records", "unreadable", "problem"]
+    found = [i for i in doc["inputs"] if i["error"] or i["unreadable"] or i.get("times") == "local"]
+    return keys, [[i["path"], i["records"], i["unreadable"], i["error"] or i["note"]] for i in found]
 
 
-def _provenance(doc: dict[str, Any], lang: str) -> str:
-    tool = doc["tool"]
-    span = doc["span"]
-    return (
-        f"{tool['name']} {tool['version']}, {t('catalogue', lang)} {tool['catalogue']}; "
-        f"{t('time span', lang)} {span['first_event']} → {span['last_event']}; `{doc['command']}`"
-    )
+def render_table(doc: dict[str, Any], lang: str = "en", width: int | None = None) -> str:
+    out = [
+        grid(
+            ROW_KEYS,
+            _table_rows(doc, lang),
+            width,
+            drop=ROW_DROP,
+            shrink={"server": 16, "top_cause": 12},
+            labels=[t(k, lang) for k in ROW_KEYS],
+        ),
+        "",
+    ]
+    keys, fleet = _fleet(doc, lang)
+    if fleet:
+        out += [
+            grid(
+                keys,
+                fleet,
+                width,
+                drop=["events", "operations"],
+                shrink={"title": 16},
+                labels=[t(k, lang) for k in keys],
+            ),
+            "",
+        ]
+    keys, problems = _problems(doc)
+    if problems:
+        out += [
+            grid(
+                keys,
+                problems,
+                width,
+                drop=["records"],
+                shrink={"input": 20, "problem": 20},
+                labels=[t(k, lang) for k in keys],
+            ),
+            "",
+        ]
+    return "\n".join(out)
+
+
+def render_markdown(doc: dict[str, Any], lang: str = "en", width: int | None = None) -> str:
+    """Escalation-ready: the fleet at a glance, then per server its causes and fixes, as the HTML has."""
+    out = [f"# {t('Triage of password writeback servers', lang)}", "", provenance(doc, lang, code_span), ""]
+    out += markdown.banner(doc, lang)
+    out += markdown.table(ROW_KEYS, _table_rows(doc, lang), lang)
+    keys, fleet = _fleet(doc, lang)
+    if fleet:
+        out += [f"## {t('Fleet causes', lang)}", "", *markdown.table(keys, fleet, lang)]
+    for server in doc["servers"]:
+        out += markdown.server_section(server, lang)
+    keys, problems = _problems(doc)
+    if problems:
+        out += [f"## {t('Problems with inputs', lang)}", "", *markdown.table(keys, problems, lang)]
+    return "\n".join(out).rstrip("\n") + "\n"
