@@ -122,12 +122,17 @@ def _analyze(paths: list[Path], options: Options, **extra: object) -> Analysis:
     return analysis
 
 
-def _read_all(paths: list[Path], options: Options, reports: list[FileReport]) -> Iterator[Event]:
+def _read_all(
+    paths: list[Path], options: Options, reports: list[FileReport], streamed: bool = False
+) -> Iterator[Event]:
+    """Events of every input; a progress line on a terminal, unless the output streams onto it."""
     from analyzer.reader import read_inputs, resolve_engine
 
     events = read_inputs(paths, resolve_engine(options.engine), reports, _warn, options.limits)
     meter = options.progress()(0)
-    return meter.follow(events, reports) if meter.live else events  # type: ignore[return-value]
+    if not meter.live or (streamed and not options.to_file and sys.stdout.isatty()):
+        return events
+    return meter.follow(events, reports)  # type: ignore[return-value]
 
 
 def _command(name: str, paths: list[Path], options: Options) -> str:
@@ -187,7 +192,7 @@ def events(
     from analyzer.output import open_output
 
     reports: list[FileReport] = []
-    stream = _read_all(paths, options, reports)
+    stream = _read_all(paths, options, reports, streamed=True)
     if sort.casefold() == "time":
         stream = iter(sorted(stream, key=lambda e: (e.time_created, e.file, e.event_record_id or 0)))
     if options.fmt == "parquet":

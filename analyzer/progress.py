@@ -49,12 +49,16 @@ class Progress:
 
     def follow(self, events: Iterable[object], files: Sized) -> Iterator[object]:
         """Pass a stream of events through, counting them (and the inputs begun, `files`) on the
-        line; for commands that stream events rather than read whole files."""
-        for count, event in enumerate(events, 1):
-            if not count & 1023:
-                self.records, self.done = count, len(files)
-                self._draw()
-            yield event
+        line; for commands that stream events rather than read whole files. The line goes when the
+        stream ends."""
+        try:
+            for count, event in enumerate(events, 1):
+                if not count & 1023:
+                    self.records, self.done = count, len(files)
+                    self._draw()
+                yield event
+        finally:
+            self.finish()
 
     def _draw(self) -> None:
         now = time.monotonic()

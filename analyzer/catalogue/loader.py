@@ -168,15 +168,27 @@ class Catalogue:
         return sorted(self.entries.values(), key=lambda e: (e.provider or "", e.event_id or 0)) + self.signatures
 
     def find(self, code: str) -> list[m.Entry | m.UserCode]:
-        """Entries whose id, event id or HRESULT is `code`; or the SSPR code a user saw (SSPR_0029)."""
+        """Entries whose id, event id or HRESULT is `code` (`0x` or not, any case), that name the
+        cause `code`, or whose patterns mention the HRESULT `code`; or the SSPR code a user saw
+        (SSPR_0029)."""
         user_code = tables.find_user_code(self, code)
         if user_code is not None:
             return [user_code]
-        wanted = code.casefold().removeprefix("0x")
-        return [e for e in self.all_entries() if wanted in (e.id.casefold(), e.code.casefold())]
+        wanted = code.strip().casefold().removeprefix("0x")
+        if not wanted:
+            return []
+        hresult = len(wanted) == 8 and all(c in "0123456789abcdef" for c in wanted)
+
+        def matches(e: m.Entry) -> bool:
+            if wanted in (e.id.casefold(), e.code.casefold()) or any(r.cause == wanted for r in e.rules):
+                return True
+            return hresult and any(wanted in p.pattern.casefold() for r in e.rules for p in r.patterns)
+
+        return [e for e in self.all_entries() if matches(e)]
 
     def search(self, words: str) -> list[m.Entry]:
-        needle = words.casefold()
+        """Entries whose text (names, titles, meanings, causes, fixes, patterns) holds every word."""
+        needles = words.casefold().split()
 
         def text(e: m.Entry) -> str:
             parts = [e.id, e.name, *e.aliases, e.title.en, e.title.zh_cn, e.meaning.en, e.meaning.zh_cn]
@@ -184,11 +196,11 @@ class Catalogue:
                 cause = self.causes.get(rule.cause)
                 parts += [rule.cause, *(p.pattern for p in rule.patterns)]
                 if cause:
-                    parts += [cause.title.en, cause.title.zh_cn, cause.explanation.en]
+                    parts += [cause.title.en, cause.title.zh_cn, cause.explanation.en, cause.explanation.zh_cn]
                     parts += [f.en for f in cause.fixes]
             return " ".join(parts).casefold()
 
-        return [e for e in self.all_entries() if needle in text(e)]
+        return [e for e in self.all_entries() if all(n in text(e) for n in needles)]
 
     def classify(self, event: Event) -> tuple[m.Entry | None, str | None, bool, str | None]:
         """(entry, cause id, specific, evidence): the event's entry, its most specific cause, and what in
