@@ -354,11 +354,14 @@ def timeline(
 
     try:  # everything that can be checked before reading
         codes = parse_codes(code) if code else []
-        for text in (since, until):
+    except FilterError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--code") from None
+    for flag, text in (("--since", since), ("--until", until)):
+        try:
             if text is not None:
                 check_when(text)
-    except FilterError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        except FilterError as exc:
+            raise typer.BadParameter(str(exc), param_hint=flag) from None
     redactor = _redactor(options)
     analysis = _analyze(paths, options, everything=True)
     try:
@@ -374,7 +377,7 @@ def timeline(
             routine=everything,
         )
     except FilterError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise typer.BadParameter(str(exc), param_hint="--since/--until") from None
     if operations:
         rows = operation_rows(analysis.collector.diagnose(), filters)
     else:
@@ -494,13 +497,23 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _invoke(argv: list[str] | None) -> object:
+    """Run the command line as Click's `main` would, but let interrupts, broken pipes and errors
+    through to `main` (Click and Typer turn Ctrl-C into a silent exit 130 and a broken pipe into 1)."""
+    command = typer.main.get_command(app)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if argv is None and os.name == "nt":  # cmd.exe leaves wildcards to the program
+        args = click.utils._expand_args(args)
+    with command.make_context("wba", args) as ctx:
+        return command.invoke(ctx)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app and turns every outcome into an exit code."""
     from analyzer.progress import clear
 
-    command = typer.main.get_command(app)
     try:
-        code = command.main(args=argv, prog_name="wba", standalone_mode=False)
+        code = _invoke(argv)
     except (typer.Exit, click.exceptions.Exit) as exc:
         return exc.exit_code
     except (KeyboardInterrupt, typer.Abort, click.exceptions.Abort):
@@ -516,8 +529,8 @@ def main(argv: list[str] | None = None) -> int:
         return ExitStatus.ERROR
     except Exception as exc:
         clear()
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # Click's (or Typer's vendored Click's) usage errors
-            exc.show()
+        if isinstance(exc, click.ClickException) or (hasattr(exc, "show") and hasattr(exc, "exit_code")):
+            exc.show()  # a usage error (Click's, or Typer's vendored Click's)
             return int(exc.exit_code)
         if _state["debug"]:
             traceback.print_exc()

@@ -127,7 +127,14 @@ READING = {
     "quiet": _option(bool, "--quiet", "-q", help="No progress line (nor summary) on stderr."),
 }
 PARALLEL = {
-    "jobs": _option(Optional[int], "--jobs", "-j", min=1, help="Files read in parallel (default: cores)."),  # noqa: UP045
+    "jobs": _option(
+        Optional[int],  # noqa: UP045
+        "--jobs",
+        "-j",
+        min=1,
+        max=256,
+        help="Files read in parallel (default: cores).",
+    ),
 }
 OUTPUT = {
     "output": _option(

@@ -137,7 +137,7 @@ class Filters:
         last = max(span[1] for span in spans.values())
         names = ", ".join(sorted(spans, key=str.casefold))
         hidden = "" if self.routine else " (heartbeats and pings are shown only with --all)"
-        return f"the logs span {iso_utc(first)} → {iso_utc(last)} on {names}{hidden}"
+        return f"the logs span {short(iso_utc(first))} → {short(iso_utc(last))} on {names}{hidden}"
 
     def keep(
         self, when: datetime, computer: str, code: int | None, level: str | None, user: str | None, tracking: str | None
