@@ -176,8 +176,9 @@ def _on_a_terminal(args: list[str], interrupt: bool = False) -> tuple[int, bytes
     """Run wba with stderr on a pseudo-terminal (stdout to a file); with `interrupt`, Ctrl-C as
     soon as the progress line shows."""
     master, slave = pty.openpty()
-    with open(os.devnull, "wb") as sink:
-        process = subprocess.Popen([*WBA, *args], stdout=sink, stderr=slave, stdin=subprocess.DEVNULL, cwd=ROOT)
+    process = subprocess.Popen(
+        [*WBA, *args], stdout=subprocess.DEVNULL, stderr=slave, stdin=subprocess.DEVNULL, cwd=ROOT
+    )
     os.close(slave)
     seen, sent, deadline = b"", False, time.monotonic() + 120
     while time.monotonic() < deadline:
