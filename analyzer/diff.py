@@ -109,7 +109,7 @@ def _cell(key: str, value: Any) -> Any:
 
 
 # Columns a narrow terminal drops first.
-DROP = ["failure_rate_before", "failure_rate_after", "persisting", "status_before"]
+DROP = ["failure_rate_before", "failure_rate_after", "status_before", "persisting", "resolved", "failure_rate_change"]
 SHRINK = {"server": 16, "resolved": 12, "new": 12, "persisting": 12}
 
 

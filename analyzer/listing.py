@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from analyzer.events import COLUMNS, iso_utc
+from analyzer.reports.columns import shorten, width_of
 from analyzer.reports.rows import short
 from analyzer.textsafe import clean, csv_cell, json_text
 
@@ -31,20 +32,26 @@ FILE_COLUMNS = [
     "top_providers",
     "error",
 ]
-_TABLE = "{:<20} {:<24} {:<28} {:>6} {:>5} {:>10}  {}"
 _LEVELS = {1: "crit", 2: "error", 3: "warn", 4: "info", 5: "verbose", 0: "info"}
 DATA_WIDTH = 100  # the data column of the events table, when no terminal width is known
-FIXED = 20 + 24 + 28 + 6 + 5 + 10 + 7  # the other columns and the spaces between them
+
+
+def _layout(width: int | None) -> tuple[str, int]:
+    """The events table's row format and data width: every column when the terminal is wide (or
+    unknown), otherwise narrower computer and provider columns and no record id."""
+    if width is None or width >= 140:
+        return "{:<20} {:<24} {:<28} {:>6} {:<5} {:>10}  {}", DATA_WIDTH if width is None else width - 100
+    return "{:<20} {:<16} {:<16} {:>6} {:<5}  {}", max(width - 69, 10)
 
 
 def _one_line(text: str, width: int) -> str:
     flat = clean(" ".join(text.split()))
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    return flat if width_of(flat) <= width else shorten(flat, width)
 
 
 def write_events(events: Iterable[Event], fmt: str, out: TextIO, width: int | None = None) -> int:
     """Write events as they come; returns how many were written. `width`: the terminal's, which
-    the table's data column fits (None: the first 100 characters of the data)."""
+    the table fits (None: every column, and the first 100 characters of the data)."""
     count = 0
     if fmt == "jsonl":
         for count, event in enumerate(events, 1):  # noqa: B007
@@ -59,22 +66,22 @@ def write_events(events: Iterable[Event], fmt: str, out: TextIO, width: int | No
             row[-1] = json_text(json.dumps(event.fields, ensure_ascii=False))
             writer.writerow(["" if v is None else csv_cell(v) for v in row])
     else:
-        data = DATA_WIDTH if width is None else max(width - FIXED, 20)
-        out.write(_TABLE.format("time (UTC)", "computer", "provider", "id", "level", "record", "data") + "\n")
+        form, data = _layout(width)
+        narrow = width is not None and width < 140
+        names = 16 if narrow else 24, 16 if narrow else 28
+        head = ["time (UTC)", "computer", "provider", "id", "level", "record", "data"]
+        out.write(form.format(*(head[:5] + head[6:] if narrow else head)) + "\n")
         for count, event in enumerate(events, 1):  # noqa: B007
-            level = _LEVELS.get(event.level or 0, str(event.level))
-            out.write(
-                _TABLE.format(
-                    short(iso_utc(event.time_created)),
-                    _one_line(event.computer or "", 24),
-                    _one_line(event.provider, 28),
-                    event.event_id,
-                    level,
-                    event.event_record_id,
-                    _one_line(" | ".join(event.data), data),
-                )
-                + "\n"
-            )
+            cells = [
+                short(iso_utc(event.time_created)),
+                _one_line(event.computer or "", names[0]),
+                _one_line(event.provider, names[1]),
+                event.event_id,
+                _LEVELS.get(event.level or 0, str(event.level)),
+                event.event_record_id,
+                _one_line(" | ".join(event.data), data),
+            ]
+            out.write(form.format(*(cells[:5] + cells[6:] if narrow else cells)) + "\n")
     return count
 
 

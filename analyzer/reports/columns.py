@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 GAP = 2  # spaces between columns in tabulate's "simple" style
+PADDING = 2  # tabulate makes each column at least this much wider than its header
 
 
 def width_of(text: str) -> int:
@@ -55,10 +56,10 @@ def fit(
     shrink = shrink or {}
 
     def natural(i: int) -> int:
-        return max([width_of(labels[i])] + [width_of(row[i]) for row in cells])
+        return max([width_of(labels[i]) + PADDING] + [width_of(row[i]) for row in cells])
 
     def least(i: int) -> int:
-        return min(natural(i), max(shrink.get(keys[i], natural(i)), width_of(labels[i])))
+        return min(natural(i), max(shrink.get(keys[i], natural(i)), width_of(labels[i]) + PADDING))
 
     for name in drop:
         if sum(least(i) for i in keep) + GAP * (len(keep) - 1) <= width:

@@ -40,9 +40,12 @@ def banner(doc: dict[str, Any], lang: str, width: int | None) -> list[str]:
 
 
 def server_section(server: dict[str, Any], lang: str, width: int | None) -> list[str]:
+    heading = (
+        f"== {server['computer']}: {t(server['status'], lang)}  "
+        f"({r.short(server['first_event'])} -> {r.short(server['last_event'])})"
+    )
     out = [
-        f"== {cell(server['computer'])}: {t(server['status'], lang)}  "
-        f"({r.short(server['first_event'])} -> {r.short(server['last_event'])})",
+        *wrap(heading, "", width),
         "",
         grid(
             r.OPERATION_HEADERS,
