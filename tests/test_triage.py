@@ -195,3 +195,18 @@ def test_hostile_zip_names_write_nothing_outside_the_private_directory(tmp_path:
     assert not list(tmp_path.parent.parent.glob("slip-up.evtx")) and not Path("/tmp/slip-abs.evtx").exists()
     assert not list(Path("/").glob("slip-*")) and not list(tmp_path.glob("**/slip-*"))
     assert {p for p in after - before if p.name.startswith("wba-")} == set()  # private directory removed
+
+
+def test_triage_markdown_is_escalation_ready(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.evtx"
+    bad.write_bytes(b"not a log")
+    code, out, _ = _run("triage", str(ROOT / "samples"), str(bad), "-f", "md", "-q")
+    assert code == 4
+    headings = [line for line in out.splitlines() if line.startswith("## ")]
+    assert headings[0] == "## Fleet causes" and headings[-1] == "## Problems with inputs"
+    servers = [h for h in headings if " — " in h]
+    assert [h.split(" — ")[1] for h in servers] == ["failing", "degraded", "degraded", "degraded", "healthy"]
+    for section in out.split("\n## ")[2:-1]:  # each server: its causes with their fixes, or none
+        assert ("Fix, in order:" in section) != ("No failures or outages found." in section), section[:80]
+    assert out.index("> **Read this first:**") < out.index("| server |")
+    assert "broken.evtx: not read: not an EVTX file" in out
