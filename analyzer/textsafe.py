@@ -63,7 +63,9 @@ def markdown(value: Any) -> str:
 def json_text(text: str) -> str:
     """JSON text as `json.dumps(..., ensure_ascii=False)` writes it, with C1 controls and bidi
     overrides as `\\u` escapes too (json escapes only C0); the same JSON value."""
-    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _C1.search(text) else text
+    if text.isascii() or not _C1.search(text):
+        return text
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def code_span(value: Any) -> str:

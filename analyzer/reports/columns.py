@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from tabulate import tabulate
-from wcwidth import wcswidth
+from wcwidth import wcswidth, wcwidth
 
 from analyzer.textsafe import cell
 
@@ -20,22 +20,29 @@ PADDING = 2  # tabulate makes each column at least this much wider than its head
 
 
 def width_of(text: str) -> int:
+    """Terminal cells `text` takes (wide characters count two)."""
+    if text.isascii():
+        return len(text)  # cleaned text: no control characters, one cell each
     found = wcswidth(text)
     return found if found >= 0 else len(text)
 
 
 def shorten(text: str, limit: int) -> str:
-    """`text` cut to `limit` terminal cells, ending in `…` when cut."""
-    if width_of(text) <= limit:
-        return text
-    out, used = [], 0
+    """`text` cut to `limit` terminal cells, ending in `…` when cut (reads no further than it must:
+    event data can be long)."""
+    if text.isascii():
+        return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+    out: list[str] = []
+    used = 0
     for char in text:
-        size = max(width_of(char), 0)
-        if used + size > limit - 1:
-            break
+        size = max(wcwidth(char), 0)
+        if used + size > limit:
+            while out and used + 1 > limit:  # room for the ellipsis
+                used -= max(wcwidth(out.pop()), 0)
+            return "".join(out) + "…"
         out.append(char)
         used += size
-    return "".join(out) + "…"
+    return text
 
 
 def fit(
