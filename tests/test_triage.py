@@ -205,7 +205,9 @@ def test_triage_markdown_is_escalation_ready(tmp_path: Path) -> None:
     headings = [line for line in out.splitlines() if line.startswith("## ")]
     assert headings[0] == "## Fleet causes" and headings[-1] == "## Problems with inputs"
     servers = [h for h in headings if " — " in h]
-    assert [h.split(" — ")[1] for h in servers] == ["failing", "degraded", "degraded", "degraded", "healthy"]
+    doc = json.loads(_run("triage", str(ROOT / "samples"), "-f", "json", "-q")[1])
+    assert [h.split(" — ")[1] for h in servers] == [s["status"] for s in doc["servers"]]
+    assert [h[3:].split(" — ")[0] for h in servers] == [s["computer"] for s in doc["servers"]]
     for section in out.split("\n## ")[2:-1]:  # each server: its causes with their fixes, or none
         assert ("Fix, in order:" in section) != ("No failures or outages found." in section), section[:80]
     assert out.index("> **Read this first:**") < out.index("| server |")

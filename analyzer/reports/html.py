@@ -177,7 +177,12 @@ def _cause(rank: int, cause: dict[str, Any], colour: str, lang: str) -> str:
         f'<span class="meta">({_e(cause["id"])}, {_e(t(cause["severity"], lang))}) — '
         f"{_e(r.cause_figures(cause, lang))}; "
         f"{_time(cause['first_seen'])} → {_time(cause['last_seen'])}</span><p>{_e(cause['explanation'])}</p>"
-        f'<p class="meta">{_e(t("Tracking IDs", lang))}: {ids or "-"}</p>'
+        + (
+            f'<p class="meta">{_e(t("Evidence", lang))}: {_e("; ".join(cause["evidence"]))}</p>'
+            if cause.get("evidence")
+            else ""
+        )
+        + f'<p class="meta">{_e(t("Tracking IDs", lang))}: {ids or "-"}</p>'
         f"<b>{_e(t('Fix, in order', lang))}</b><ol>{fixes}</ol>"
         f'<p class="meta">{_e(t("References", lang))}:</p><ul class="refs">{refs}</ul></div>'
     )
@@ -232,8 +237,14 @@ def _server(server: dict[str, Any], lang: str) -> str:
     out = [
         f'<section class="server"><h2>{_e(server["computer"])} <span class="badge {_e(status)}">'
         f"{_e(t(status, lang))}</span></h2>",
-        f"<p>{_e(t('Log coverage', lang))}: {_time(server['first_event'])} → {_time(server['last_event'])}</p>",
+        f"<p>{_e(t('Log coverage', lang))}: {_time(server['first_event'])} → {_time(server['last_event'])}"
+        + (f"; {_e(t('Cloud', lang))}: {_e(server['cloud']['title'])}" if server.get("cloud") else "")
+        + "</p>",
     ]
+    if server.get("incomplete"):
+        out.append(
+            f'<p class="banner"><b>{_e(t("Operation counts incomplete", lang))}:</b> {_e(server["incomplete"])}</p>'
+        )
     if server["client_versions"] or server["namespaces"]:
         out.append(
             f"<p>{_e(t('Client version', lang))}: {_e(', '.join(server['client_versions']) or '-')}; "

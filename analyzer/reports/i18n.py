@@ -107,6 +107,7 @@ ZH = {
     "Problems with inputs": "输入问题",
     "duplicate events skipped": "跳过的重复事件",
     "Read this first": "请先阅读",
+    "Operation counts incomplete": "操作计数不完整",
     "not read": "未读取",
     "times are local time of the exporting machine, not UTC": "时间为导出计算机的本地时间，而非 UTC",
     "info": "信息",

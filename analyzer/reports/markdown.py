@@ -37,6 +37,8 @@ def cause(rank: int, item: dict[str, Any], lang: str) -> list[str]:
         f"   {markdown(item['explanation'])}",
         "",
     ]
+    if item.get("evidence"):
+        out += [f"   {t('Evidence', lang)}: " + markdown("; ".join(item["evidence"])), ""]
     if item["tracking_ids"]:
         out += [f"   {t('Tracking IDs', lang)}: " + ", ".join(code_span(x) for x in item["tracking_ids"]), ""]
     out += [f"   {t('Fix, in order', lang)}:", ""]
@@ -51,6 +53,10 @@ def server_section(server: dict[str, Any], lang: str, level: int = 2) -> list[st
     head = "#" * level
     out = [f"{head} {markdown(server['computer'])} — {t(server['status'], lang)}", ""]
     out += [f"{t('Log coverage', lang)}: {r.short(server['first_event'])} → {r.short(server['last_event'])}", ""]
+    if server.get("cloud"):
+        out += [f"{t('Cloud', lang)}: {markdown(server['cloud']['title'])}", ""]
+    if server.get("incomplete"):
+        out += [f"**{t('Operation counts incomplete', lang)}:** {markdown(server['incomplete'])}", ""]
     if server["client_versions"] or server["namespaces"]:
         out += [
             f"{t('Client version', lang)}: {markdown(', '.join(server['client_versions']) or '-')}; "

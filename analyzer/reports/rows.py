@@ -118,6 +118,9 @@ def banner(doc: dict[str, Any], lang: str) -> list[str]:
         if item.get("times") == "local":
             zone = f" ({item['timezone']})" if item.get("timezone") else ""
             lines.append(f"{item['path']}: {t('times are local time of the exporting machine, not UTC', lang)}{zone}")
+    for server in doc["servers"]:
+        if server.get("incomplete"):
+            lines.append(f"{server['computer']}: {t('Operation counts incomplete', lang)}: {server['incomplete']}")
     return lines
 
 

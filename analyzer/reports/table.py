@@ -43,10 +43,13 @@ def server_section(server: dict[str, Any], lang: str, width: int | None) -> list
     heading = (
         f"== {server['computer']}: {t(server['status'], lang)}  "
         f"({r.short(server['first_event'])} -> {r.short(server['last_event'])})"
+        + (f"  {t('Cloud', lang)}: {server['cloud']['title']}" if server.get("cloud") else "")
     )
+    incomplete = server.get("incomplete")
     out = [
         *wrap(heading, "", width),
         "",
+        *(wrap(f"!! {t('Operation counts incomplete', lang)}: {incomplete}", "", width) if incomplete else []),
         grid(
             r.OPERATION_HEADERS,
             r.operation_counts(server, lang),
@@ -62,6 +65,8 @@ def server_section(server: dict[str, Any], lang: str, width: int | None) -> list
             "",
             width,
         )
+        if cause.get("evidence"):
+            out += wrap(f"{t('evidence', lang)}: " + "; ".join(cause["evidence"]), "     ", width)
         for i, fix in enumerate(cause["fixes"], 1):
             out += wrap(f"{i}) {fix}", "     ", width)
         if cause["tracking_ids"]:
