@@ -17,18 +17,16 @@ import typer
 
 from analyzer import __version__
 from analyzer.errors import AnalyzerError
-from analyzer.options import AnyCase, Options, shared
+from analyzer.options import AnyCase, Options, check_scheduler, shared
 from analyzer.status import ExitStatus
 from analyzer.textsafe import clean
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from analyzer.catalogue.loader import Catalogue
     from analyzer.events import Event
     from analyzer.pipeline import Analysis
     from analyzer.reader import FileReport
-    from analyzer.redact import Redactor
 
 # Plain Click help (no Rich panels): Typer escapes `[` for Rich even when Rich markup is off, and
 # importing Rich costs start-up time. tests/test_cli.py checks the help text.
@@ -91,12 +89,6 @@ def _exit_for(reports: list[FileReport]) -> None:
         raise typer.Exit(ExitStatus.INPUT_PROBLEMS)
 
 
-def _catalogue(options: Options) -> Catalogue:
-    from analyzer.catalogue.loader import load
-
-    return load(options.codes)
-
-
 def _analyze(paths: list[Path], options: Options, **extra: object) -> Analysis:
     from analyzer.pipeline import analyze
     from analyzer.reader import resolve_engine
@@ -104,7 +96,7 @@ def _analyze(paths: list[Path], options: Options, **extra: object) -> Analysis:
     analysis = analyze(
         paths,
         resolve_engine(options.engine),
-        _catalogue(options),
+        options.catalogue(),
         _warn,
         jobs=options.workers,
         limits=options.limits,
@@ -133,31 +125,6 @@ def _read_all(
     if not meter.live or (streamed and not options.to_file and sys.stdout.isatty()):
         return events
     return meter.follow(events, reports)  # type: ignore[return-value]
-
-
-def _command(name: str, paths: list[Path], options: Options) -> str:
-    """The command line that reproduces the content (no engine, jobs, output path or key: they do not change it)."""
-    words = ["wba", name, *(str(p) for p in paths), "--format", options.fmt]
-    if options.codes:
-        words += ["--codes", str(options.codes)]
-    if options.lang != "en":
-        words += ["--lang", options.lang]
-    words += [flag for flag, on in (("--redact", options.redact), ("--redact-hosts", options.redact_hosts)) if on]
-    return " ".join(words)
-
-
-def _redactor(options: Options) -> Redactor | None:
-    from analyzer.redact import Redactor, new_key
-
-    if not options.redact:
-        if options.redact_key or options.redact_hosts:
-            raise typer.BadParameter("needs --redact", param_hint="--redact-key/--redact-hosts")
-        return None
-    key = options.redact_key
-    if key is None:
-        key = new_key()
-        _warn(f"redaction key: {key} (give it as --redact-key to get the same pseudonyms again)")
-    return Redactor(key, hosts=options.redact_hosts)
 
 
 def _write(text: str, options: Options) -> None:
@@ -241,41 +208,13 @@ def report(paths: PathsArg, *, options: Options) -> None:
     """
     from analyzer.reports import renderer
 
-    redactor = _redactor(options)
+    redactor = options.redactor(_warn)
     analysis = _analyze(paths, options)
-    doc = analysis.report(options.lang, _command("report", paths, options), details=options.fmt in ("html", "json"))
+    doc = analysis.report(options.lang, options.command_line("report", paths), details=options.fmt in ("html", "json"))
     if redactor:
         doc = redactor.document(doc)
     _write(renderer(options.fmt)(doc, options.lang, options.width), options)
     _exit_for(analysis.inputs)
-
-
-def _scheduler(address: str | None) -> str | None:
-    """`local`, or a reachable `tcp://HOST:PORT` (or `tls://`): a usage error when malformed, an
-    error when nothing answers there; checked before any input is read."""
-    import socket
-    from urllib.parse import urlsplit
-
-    if address is None or address == "local":
-        return address
-    try:
-        parts = urlsplit(address)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        host = port = None
-    if parts.scheme not in ("tcp", "tls") or not host or not port or parts.path not in ("", "/"):
-        raise typer.BadParameter(f"{address!r}: give `local` or tcp://HOST:PORT", param_hint="--scheduler")
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
-        raise typer.BadParameter(
-            "needs Dask: pip install 'writeback-analyzer[dask]'", param_hint="--scheduler"
-        ) from None
-    try:
-        socket.create_connection((host, port), timeout=10).close()
-    except OSError as exc:
-        raise AnalyzerError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}") from None
-    return address
 
 
 @app.command(
@@ -301,11 +240,9 @@ def triage(
     from analyzer.reports import renderer
     from analyzer.reports import triage as triage_report
 
-    redactor = _redactor(options)
-    if scheduler is not None and scheduler.strip().casefold() == "local":
-        scheduler = "local"
-    analysis = _analyze(paths, options, scheduler=_scheduler(scheduler), summary=True)
-    command = _command("triage", paths, options)
+    redactor = options.redactor(_warn)
+    analysis = _analyze(paths, options, scheduler=check_scheduler(scheduler), summary=True)
+    command = options.command_line("triage", paths)
     doc = triage_report.build(analysis.report(options.lang, command, details=options.fmt in ("html", "json")))
     if redactor:
         doc = redactor.document(doc)
@@ -350,19 +287,13 @@ def timeline(
     Example:
       wba timeline logs/ --since 24h --level error --computer aadc01
     """
-    from analyzer.timeline import FilterError, Filters, check_when, event_rows, operation_rows, parse_codes, render
+    from analyzer.timeline import FilterError, Filters, check_options, event_rows, operation_rows, render
 
-    try:  # everything that can be checked before reading
-        codes = parse_codes(code) if code else []
+    try:
+        codes = check_options(code, since, until)  # before anything is read
     except FilterError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--code") from None
-    for flag, text in (("--since", since), ("--until", until)):
-        try:
-            if text is not None:
-                check_when(text)
-        except FilterError as exc:
-            raise typer.BadParameter(str(exc), param_hint=flag) from None
-    redactor = _redactor(options)
+        raise typer.BadParameter(str(exc), param_hint=exc.option) from None
+    redactor = options.redactor(_warn)
     analysis = _analyze(paths, options, everything=True)
     try:
         filters = Filters.build(
@@ -472,7 +403,7 @@ def codes_command(
         return
     if directory is not None:
         raise typer.BadParameter("a second argument goes only with `check`", param_hint="DIR")
-    catalogue = _catalogue(options)
+    catalogue = options.catalogue()
     if code is not None:
         found = catalogue.find(code)
         if not found:

@@ -22,7 +22,9 @@ import typer
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from analyzer.catalogue.loader import Catalogue
     from analyzer.progress import Progress
+    from analyzer.redact import Redactor
     from analyzer.sources.bundles import Limits
 
 # Format names a user may type for another (any case is accepted too).
@@ -96,6 +98,37 @@ class Options:
             return os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else None
         except (OSError, ValueError):
             return None
+
+    def catalogue(self) -> Catalogue:
+        """The shipped catalogue, with `--codes` laid over it."""
+        from analyzer.catalogue.loader import load
+
+        return load(self.codes)
+
+    def command_line(self, name: str, paths: list[Path]) -> str:
+        """The command line that reproduces the content (no engine, jobs, output path or key: they
+        do not change it)."""
+        words = ["wba", name, *(str(p) for p in paths), "--format", self.fmt]
+        if self.codes:
+            words += ["--codes", str(self.codes)]
+        if self.lang != "en":
+            words += ["--lang", self.lang]
+        words += [flag for flag, on in (("--redact", self.redact), ("--redact-hosts", self.redact_hosts)) if on]
+        return " ".join(words)
+
+    def redactor(self, warn: Callable[[str], None]) -> Redactor | None:
+        """The redactor `--redact` asks for; a random key is told through `warn`."""
+        from analyzer.redact import Redactor, new_key
+
+        if not self.redact:
+            if self.redact_key or self.redact_hosts:
+                raise typer.BadParameter("needs --redact", param_hint="--redact-key/--redact-hosts")
+            return None
+        key = self.redact_key
+        if key is None:
+            key = new_key()
+            warn(f"redaction key: {key} (give it as --redact-key to get the same pseudonyms again)")
+        return Redactor(key, hosts=self.redact_hosts)
 
     def progress(self, summary: bool = False) -> Callable[[int], Progress]:
         """A progress line on stderr when it is a terminal (and `--quiet` is not given); with
@@ -184,6 +217,36 @@ def _format(formats: tuple[str, ...]) -> dict[str, Any]:
             show_default=False,
         )
     }
+
+
+def check_scheduler(address: str | None) -> str | None:
+    """`local`, or a reachable `tcp://HOST:PORT` (or `tls://`): a usage error when malformed, an
+    error when nothing answers there; checked before any input is read."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from analyzer.errors import AnalyzerError
+
+    if address is None or address.strip().casefold() == "local":
+        return None if address is None else "local"
+    try:
+        parts = urlsplit(address)
+        scheme, host, port, path = parts.scheme, parts.hostname, parts.port, parts.path
+    except ValueError:
+        scheme = host = port = path = None
+    if scheme not in ("tcp", "tls") or not host or not port or path not in ("", "/"):
+        raise typer.BadParameter(f"{address!r}: give `local` or tcp://HOST:PORT", param_hint="--scheduler")
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise typer.BadParameter(
+            "needs Dask: pip install 'writeback-analyzer[dask]'", param_hint="--scheduler"
+        ) from None
+    try:
+        socket.create_connection((host, port), timeout=10).close()
+    except OSError as exc:
+        raise AnalyzerError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}") from None
+    return address
 
 
 def resolve_format(options: Options, formats: tuple[str, ...]) -> str:

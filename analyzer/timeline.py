@@ -24,7 +24,26 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 class FilterError(AnalyzerError):
-    pass
+    """A filter value that cannot be used; `option` names the option it came from."""
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+def check_options(code: str | None, since: str | None, until: str | None) -> list[tuple[int, int]]:
+    """The code ranges, once the options that can be checked before reading are (FilterError)."""
+    try:
+        codes = parse_codes(code) if code else []
+    except FilterError as exc:
+        raise FilterError(str(exc), "--code") from None
+    for option, text in (("--since", since), ("--until", until)):
+        try:
+            if text is not None:
+                check_when(text)
+        except FilterError as exc:
+            raise FilterError(str(exc), option) from None
+    return codes
 
 
 def _relative(text: str) -> timedelta | None:
