@@ -69,7 +69,6 @@ class Options:
     redact: bool = False
     redact_key: str | None = None
     redact_hosts: bool = False
-    format_given: bool = False
 
     @property
     def limits(self) -> Limits:
@@ -296,7 +295,6 @@ def shared(
         def wrapper(**values: Any) -> Any:
             given = {name: values.pop(name) for name in chosen}
             options = Options(**given)
-            options.format_given = given.get("fmt") is not None
             if formats:
                 options.fmt = resolve_format(options, formats)
             if options.to_file and options.fmt != "parquet" and options.output is not None:

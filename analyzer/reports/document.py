@@ -10,7 +10,8 @@ Contract (`schema_version` 1; other keys may be added):
                   "causes": [{"id", "title", "severity", "category", "scope", "event_ids", "events",
                               "operations", "users", "first_seen", "last_seen", "tracking_ids", "evidence",
                               "explanation", "fixes", "references", "checklist"}],
-                  "health": {...}, "checklist": [...], "client_versions", "namespaces"}],
+                  "health": {...}, "checklist": [...], "client_versions", "namespaces",
+                  "operation_list": every operation (with `details`: JSON and HTML)}],
      "unknown_events": [{"provider", "event_id", "count"}]}
 Times are ISO 8601 UTC with microseconds and `Z`; nothing depends on the engine or the clock.
 
