@@ -42,6 +42,9 @@ class AnyCase(click.Choice):
     def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
         return "[" + "|".join(self.choices) + "]"
 
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        return f"{value!r} is not one of {', '.join(map(repr, self.choices))}."
+
 
 class FormatChoice(AnyCase):
     """`-f`: the command's formats, in any case, and `md` for markdown."""
@@ -124,6 +127,8 @@ class Options:
                 raise typer.BadParameter("needs --redact", param_hint="--redact-key/--redact-hosts")
             return None
         key = self.redact_key
+        if key is not None and not key.strip():
+            raise typer.BadParameter("an empty key gives pseudonyms anyone can recompute", param_hint="--redact-key")
         if key is None:
             key = new_key()
             warn(f"redaction key: {key} (give it as --redact-key to get the same pseudonyms again)")

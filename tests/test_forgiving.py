@@ -75,6 +75,8 @@ def test_heartbeats_and_pings_only_with_all() -> None:
         (["--computer"], "Option '--computer' requires an argument"),
         (["--engine", "perl"], "Invalid value for '--engine'"),
         (["--redact-key", "k"], "Invalid value for --redact-key/--redact-hosts: needs --redact"),
+        (["--redact", "--redact-key", ""], "Invalid value for --redact-key: an empty key"),
+        (["--lang", "xx"], "No such option '--lang'"),  # timeline has no --lang
     ],
 )
 def test_hostile_option_values_are_usage_errors(

@@ -124,6 +124,8 @@ def test_format_names_in_any_case_and_md() -> None:
     assert code == 0 and '"command": "wba report ' in out and "--format json --lang zh-CN" in out
     code, _, err = _run("report", HEALTHY, "-f", "pdf")
     assert code == 2 and "'pdf' is not one of 'table', 'markdown', 'json', 'html'" in err
+    code, _, err = _run("report", HEALTHY, "--lang", "fr")
+    assert code == 2 and "'fr' is not one of 'en', 'zh-CN'" in err
 
 
 def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
