@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from analyzer.events import Event
 
@@ -72,3 +73,22 @@ def failure(tid: str | None, user: str, seconds: float, hr: str = "80230626", ei
 def bail(hr: str, seconds: float, **kw: object) -> Event:
     text = f'An unexpected error has occurred during a password set operation. "BAIL: MMS(5716): 0x{hr} (x)"'
     return event("ADSync", 6329, text, seconds, level="error", **kw)  # type: ignore[arg-type]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """`wba ARGS` in this process (CliRunner): exit code, stdout, stderr."""
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    result = CliRunner().invoke(app, list(args), env=env, prog_name="wba")
+    return result.exit_code, result.stdout, result.stderr
+
+
+def run_main(args: list[str], capsys: Any) -> tuple[int, str, str]:
+    """`wba ARGS` through the real entry point, where the exit code of errors is decided."""
+    from analyzer.cli import main
+
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
 from wcwidth import wcswidth
 
-from analyzer.cli import app
 from analyzer.reports.columns import fit, shorten, wrap
 from tests.conftest import SAMPLES
+from tests.helpers import run_cli
 
 COMMANDS = [
     ["report", str(SAMPLES)],
@@ -24,9 +23,9 @@ COMMANDS = [
 
 
 def _lines(args: list[str], columns: str = "80") -> list[str]:
-    result = CliRunner().invoke(app, args, env={"COLUMNS": columns})
-    assert result.exit_code == 0, result.stderr
-    return result.stdout.splitlines()
+    code, out, err = run_cli(*args, env={"COLUMNS": columns})
+    assert code == 0, err
+    return out.splitlines()
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a[:1] + a[2:]))

@@ -15,30 +15,18 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from analyzer.catalogue.loader import load
-from analyzer.cli import app, main
 from analyzer.evtxwriter.exports import evtx_bytes
 from analyzer.evtxwriter.scenarios import SCENARIOS
 from tests.conftest import ROOT, SAMPLES
+from tests.helpers import run_cli, run_main
 
 WBA = [sys.executable, "-m", "analyzer"]
 
 
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), prog_name="wba")
-    return result.exit_code, result.stdout, result.stderr
-
-
-def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def _timeline(*args: str) -> list[dict]:
-    code, out, err = _run("timeline", str(SAMPLES), "-f", "json", *args)
+    code, out, err = run_cli("timeline", str(SAMPLES), "-f", "json", *args)
     assert (code, err) == (0, ""), err
     return json.loads(out)
 
@@ -82,12 +70,12 @@ def test_heartbeats_and_pings_only_with_all() -> None:
 def test_hostile_option_values_are_usage_errors(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = _main(["timeline", str(SAMPLES / "healthy.evtx"), *args], capsys)
+    code, out, err = run_main(["timeline", str(SAMPLES / "healthy.evtx"), *args], capsys)
     assert code == 2 and out == "" and message in err and "internal error" not in err, err
 
 
 def test_an_empty_timeline_says_what_the_logs_span(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _main(["timeline", str(SAMPLES), "--computer", "nosuch", "-f", "json"], capsys)
+    code, out, err = run_main(["timeline", str(SAMPLES), "--computer", "nosuch", "-f", "json"], capsys)
     assert (code, json.loads(out)) == (0, [])
     assert err == (
         "no events match; the logs span 2026-11-16T00:00:04Z → 2026-11-21T23:40:19Z on AADC-SH01.contoso.cn, "
@@ -97,33 +85,33 @@ def test_an_empty_timeline_says_what_the_logs_span(capsys: pytest.CaptureFixture
 
 
 def test_codes_look_up_causes_and_hresults_and_search_all_words() -> None:
-    code, out, _ = _run("codes", "connector-permissions")
+    code, out, _ = run_cli("codes", "connector-permissions")
     assert code == 0 and "[prs-33004]" in out and "[adsync-6329]" in out
     for hresult in ("0x80230626", "80230626", "0X80230626"):
-        code, out, _ = _run("codes", hresult)
+        code, out, _ = run_cli("codes", hresult)
         assert code == 0 and "PasswordResetService 33004" in out, hresult
-    code, out, _ = _run("codes", "0x8023062c")
+    code, out, _ = run_cli("codes", "0x8023062c")
     assert code == 0 and "signature 8023062C" in out
-    code, out, _ = _run("codes", "--search", "denied access")
+    code, out, _ = run_cli("codes", "--search", "denied access")
     names = {line.split()[2] for line in out.splitlines()[2:]}
     assert code == 0 and "ADPermissionsError" in names
-    code, every, _ = _run("codes", "--search", "access")
-    code, one, _ = _run("codes", "--search", "access password")
+    code, every, _ = run_cli("codes", "--search", "access")
+    code, one, _ = run_cli("codes", "--search", "access password")
     assert 0 < len(one.splitlines()) <= len(every.splitlines())
-    code, out, err = _run("codes", "--search", "nothing-like-this")
+    code, out, err = run_cli("codes", "--search", "nothing-like-this")
     assert (code, out) == (0, "") and err == "no catalogue entry mentions all of: nothing-like-this\n"
-    code, _, err = _run("codes", "99999")
+    code, _, err = run_cli("codes", "99999")
     assert code == 2 and "no catalogue entry for '99999'" in err
 
 
 def test_diff_says_not_in_after(tmp_path: Path) -> None:
     before = tmp_path / "before.json"
-    before.write_text(_run("report", str(SAMPLES / "healthy.evtx"), "-f", "json")[1], encoding="utf-8")
-    code, out, _ = _run("diff", str(before), str(SAMPLES / "ad-permissions.evtx"))
+    before.write_text(run_cli("report", str(SAMPLES / "healthy.evtx"), "-f", "json")[1], encoding="utf-8")
+    code, out, _ = run_cli("diff", str(before), str(SAMPLES / "ad-permissions.evtx"))
     lines = {line.split()[0]: line for line in out.splitlines()[2:]}
     assert code == 0 and "not in AFTER" in lines["AADC01.contoso.com"]
     assert "not in BEFORE" in lines["AADC02.corp.fabrikam.com"]
-    code, out, _ = _run("diff", str(before), str(SAMPLES / "ad-permissions.evtx"), "-f", "md")
+    code, out, _ = run_cli("diff", str(before), str(SAMPLES / "ad-permissions.evtx"), "-f", "md")
     assert code == 0 and "| AADC01.contoso.com | healthy | not in AFTER |" in out
 
 
@@ -143,20 +131,20 @@ def test_diff_inputs_that_are_not_reports_or_logs_are_usage_errors(
 ) -> None:
     side = tmp_path / name
     side.write_text(content, encoding="utf-8")
-    code, out, err = _main(["diff", str(side), str(SAMPLES / "healthy.evtx")], capsys)
+    code, out, err = run_main(["diff", str(side), str(SAMPLES / "healthy.evtx")], capsys)
     assert code == 2 and out == "" and "Invalid value for BEFORE" in err and message in err, err
     assert "internal error" not in err
 
 
 def test_scheduler_malformed_or_unreachable_before_reading(capsys: pytest.CaptureFixture[str]) -> None:
     for bad in ("foo", "tcp://", "tcp://host", "http://127.0.0.1:8786", "tcp://127.0.0.1:99999"):
-        code, _, err = _main(["triage", str(SAMPLES), "--scheduler", bad], capsys)
+        code, _, err = run_main(["triage", str(SAMPLES), "--scheduler", bad], capsys)
         assert code == 2 and "Invalid value for --scheduler" in err, bad
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
     port = closed.getsockname()[1]
     try:
-        code, out, err = _main(["triage", str(SAMPLES), "--scheduler", f"tcp://127.0.0.1:{port}"], capsys)
+        code, out, err = run_main(["triage", str(SAMPLES), "--scheduler", f"tcp://127.0.0.1:{port}"], capsys)
     finally:
         closed.close()
     assert (code, out) == (1, "")
@@ -169,7 +157,7 @@ def test_logs_without_writeback_ask_for_the_application_log(tmp_path: Path) -> N
     assert events
     log = tmp_path / "System.evtx"
     log.write_bytes(evtx_bytes(events))
-    code, _, err = _run("report", str(log))
+    code, _, err = run_cli("report", str(log))
     assert code == 0
     assert "ask for the Application log of the Entra Connect server" in err and err.startswith("warning: no ")
 

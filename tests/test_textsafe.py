@@ -11,12 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from analyzer import textsafe
-from analyzer.cli import app
 from analyzer.evtxwriter.exports import evtx_bytes
 from analyzer.evtxwriter.scenarios import SCENARIOS
+from tests.helpers import run_cli
 
 COMPUTER = '=HYPERLINK("https://evil.example")\n# AADC66\x1b]0;owned\x07.contoso.com'
 HOSTILE = [
@@ -49,10 +48,10 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _out(*args: str) -> str:
-    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "120"})
-    assert result.exit_code == 0, result.stderr
-    assert not CONTROL.search(result.stderr)
-    return result.stdout
+    code, out, err = run_cli(*args, env={"COLUMNS": "120"})
+    assert code == 0, err
+    assert not CONTROL.search(err)
+    return out
 
 
 FORMATS = [
