@@ -100,9 +100,13 @@ def _short(name: str) -> str:
     return name.split(".", 1)[0].casefold()
 
 
-# Routine signs of life, hidden unless asked for (`--all`): the heartbeat and the PHS ping.
+# Routine signs of life, hidden unless asked for (`--all`): the heartbeat (31019) and the password
+# hash sync pings (Directory Synchronization 653/654, named ...Ping... in the catalogue).
 ROUTINE_ROLES = frozenset({"heartbeat"})
-ROUTINE_NAMES = frozenset({"PasswordSyncPing"})
+
+
+def routine(role: str, name: str) -> bool:
+    return role in ROUTINE_ROLES or "Ping" in name
 
 
 @dataclass
@@ -181,7 +185,7 @@ def event_rows(collector: Collector, filters: Filters) -> list[dict[str, Any]]:
     rows = []
     for computer, evidence in collector.evidence.items():
         for item in evidence:
-            if not filters.routine and (item.entry.role in ROUTINE_ROLES or item.entry.name in ROUTINE_NAMES):
+            if not filters.routine and routine(item.entry.role, item.entry.name):
                 continue
             level = _LEVELS.get(item.event.level or 0, "info")
             if not filters.keep(
