@@ -52,7 +52,7 @@ FILE_FORMATS = ("table", "json", "csv")
 PathsArg = Annotated[
     list[Path],
     typer.Argument(
-        help="Logs: .evtx files, XML or CSV exports, directories (searched recursively) and archives.",
+        help="Logs, exports, archives or directories (searched recursively); - for stdin.",
         exists=True,
         allow_dash=True,
         metavar="PATH...",
@@ -100,6 +100,7 @@ def _analyze(paths: list[Path], options: Options, **extra: object) -> Analysis:
         _warn,
         jobs=options.workers,
         limits=options.limits,
+        options=options.reading(),
         progress=options.progress(summary=bool(extra.pop("summary", False))),
         **extra,  # type: ignore[arg-type]
     )
@@ -120,7 +121,7 @@ def _read_all(
     """Events of every input; a progress line on a terminal, unless the output streams onto it."""
     from analyzer.reader import read_inputs, resolve_engine
 
-    events = read_inputs(paths, resolve_engine(options.engine), reports, _warn, options.limits)
+    events = read_inputs(paths, resolve_engine(options.engine), reports, _warn, options.limits, options.reading())
     meter = options.progress()(0)
     if not meter.live or (streamed and not options.to_file and sys.stdout.isatty()):
         return events

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from analyzer.progress import Progress
     from analyzer.redact import Redactor
     from analyzer.sources.bundles import Limits
+    from analyzer.sources.bundles import Options as InputOptions
 
 # Format names a user may type for another (any case is accepted too).
 ALIASES = {"md": "markdown", "txt": "table", "text": "table", "htm": "html", "ndjson": "jsonl"}
@@ -64,6 +65,9 @@ class Options:
     max_members: int = 10_000
     max_mb: int = 64 << 10
     max_ratio: int = 200
+    archive_password: str | None = None
+    date_order: str | None = None
+    input_tz: str | None = None
     fmt: str = "table"
     output: Path | None = None
     wide: bool = False
@@ -78,6 +82,19 @@ class Options:
         from analyzer.sources.bundles import Limits
 
         return Limits(max_members=self.max_members, max_total_bytes=self.max_mb << 20, max_ratio=self.max_ratio)
+
+    def reading(self) -> InputOptions:
+        """How inputs are read: the archive password, and the date order and zone of local times
+        in exports (a zone that does not exist is a usage error)."""
+        from analyzer.sources.bundles import Options as InputOptions
+        from analyzer.sources.exported import Clock, zone_of
+
+        if self.input_tz is not None:
+            try:
+                zone_of(self.input_tz)
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--input-tz") from None
+        return InputOptions(self.archive_password or None, Clock(self.date_order, self.input_tz))
 
     @property
     def workers(self) -> int:
@@ -115,6 +132,10 @@ class Options:
             words += ["--codes", str(self.codes)]
         if self.lang != "en":
             words += ["--lang", self.lang]
+        if self.date_order:
+            words += ["--date-order", self.date_order]
+        if self.input_tz:
+            words += ["--input-tz", self.input_tz]
         words += [flag for flag, on in (("--redact", self.redact), ("--redact-hosts", self.redact_hosts)) if on]
         return " ".join(words)
 
@@ -161,6 +182,23 @@ READING = {
     "max_members": _option(int, "--max-archive-members", min=1, help="Archive members allowed."),
     "max_mb": _option(int, "--max-archive-mb", min=1, help="Unpacked size allowed per archive (MB)."),
     "max_ratio": _option(int, "--max-ratio", min=1, help="Compression ratio allowed for a member."),
+    "archive_password": _option(
+        Optional[str],  # noqa: UP045
+        "--archive-password",
+        envvar="WBA_ARCHIVE_PASSWORD",
+        help="Password of encrypted archives (zip, 7z).",
+    ),
+    "date_order": _option(
+        Optional[str],  # noqa: UP045
+        "--date-order",
+        click_type=AnyCase(("dmy", "mdy")),
+        help="Day/month order of local dates in exports, when their values do not tell.",
+    ),
+    "input_tz": _option(
+        Optional[str],  # noqa: UP045
+        "--input-tz",
+        help="Time zone of local times in exports (Europe/Berlin, +02:00): converted to UTC.",
+    ),
     "quiet": _option(bool, "--quiet", "-q", help="No progress line (nor summary) on stderr."),
 }
 PARALLEL = {
@@ -302,6 +340,8 @@ def shared(
             options = Options(**given)
             if formats:
                 options.fmt = resolve_format(options, formats)
+            if reading:
+                options.reading()  # a bad --input-tz stops the run before anything is read
             if options.to_file and options.fmt != "parquet" and options.output is not None:
                 from analyzer.output import check
 

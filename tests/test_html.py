@@ -150,7 +150,8 @@ def test_local_time_banner_and_chinese_page(tmp_path: Path) -> None:
         app, ["report", str(SAMPLES / "connectivity-outage.evtx"), "-f", "json", "--lang", "zh-CN"]
     )
     doc = json.loads(result.stdout)
-    doc["inputs"][0].update(times="local", timezone="+08:00")  # as the INPUTS reader marks an export
+    doc["inputs"][0].update(times="local")  # as an export without a known zone is marked
+    doc["inputs"].append({**doc["inputs"][0], "path": "b.csv", "times": "utc", "timezone": "+08:00"})
     page = tmp_path / "zh.html"
     page.write_text(html.render(doc, "zh-CN"), encoding="utf-8")
     run = browser.load(
@@ -162,5 +163,5 @@ def test_local_time_banner_and_chinese_page(tmp_path: Path) -> None:
         ],
     )
     banner, links, lang = run.values.values()
-    assert "时间为导出计算机的本地时间" in banner and "+08:00" in banner
+    assert "时间为导出计算机的本地时间" in banner and "b.csv: 本地时间已转换为 UTC，原时区 +08:00" in banner
     assert links is True and lang == "zh-CN"

@@ -27,7 +27,8 @@ others succeed is degraded); `healthy`; `no-data` without writeback events. A ca
 
 An input whose `times` is "local" (an export's wall-clock times, no zone known) makes the times of
 the servers read only from such inputs local too: they are written without `Z`, and renderers
-show `local_time_banner`. `timezone`: the zone local times were converted from (--input-tz).
+show a banner naming those inputs (reports.rows.banner). `timezone`: the zone local times were
+converted from (--input-tz).
 """
 
 from __future__ import annotations
@@ -72,17 +73,6 @@ def _unzoned(value: Any) -> Any:
     if isinstance(value, list):
         return [_unzoned(item) for item in value]
     return value
-
-
-def local_time_banner(doc: dict[str, Any]) -> str | None:
-    """The warning every format shows when some inputs' times are local, or None."""
-    local = [i["path"] for i in doc["inputs"] if i.get("times") == "local"]
-    if not local:
-        return None
-    return (
-        f"Times from {len(local)} input(s) are the exporting machine's local time, time zone unknown: "
-        f"shown without Z, not UTC (give --input-tz to convert): {', '.join(local)}"
-    )
 
 
 def _time(moment: datetime | None) -> str | None:

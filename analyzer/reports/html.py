@@ -71,7 +71,7 @@ def _time(text: str | None) -> str:
         return "-"
     shown = r.short(text) or ""
     shown = shown.replace("T", " ").removesuffix("Z") + (" UTC" if shown.endswith("Z") else "")
-    return f'<span class="t">{_e(shown)}</span>'
+    return f'<time class="t" datetime="{_e(text)}">{_e(shown)}</time>'
 
 
 def _ticks(first: datetime, last: datetime) -> list[tuple[datetime, str]]:

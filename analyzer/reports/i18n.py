@@ -109,7 +109,10 @@ ZH = {
     "Read this first": "请先阅读",
     "Operation counts incomplete": "操作计数不完整",
     "not read": "未读取",
-    "times are local time of the exporting machine, not UTC": "时间为导出计算机的本地时间，而非 UTC",
+    "times are the exporting machine's local time, time zone unknown: shown without Z, not UTC "
+    "(give --input-tz to convert)": "时间为导出计算机的本地时间，时区未知：显示时不带 Z，"
+    "并非 UTC（用 --input-tz 转换）",
+    "local times converted to UTC from": "本地时间已转换为 UTC，原时区",
     "info": "信息",
     "low": "低",
     "medium": "中",

@@ -101,6 +101,12 @@ def provenance(doc: dict[str, Any], lang: str, quote: Callable[[Any], str] = str
     )
 
 
+LOCAL_TIMES = (
+    "times are the exporting machine's local time, time zone unknown: shown without Z, not UTC "
+    "(give --input-tz to convert)"
+)
+
+
 def banner(doc: dict[str, Any], lang: str) -> list[str]:
     """One line per input that was not read completely or whose times are local: what a reader of
     the report must know before trusting it. Empty when every input was read whole, in UTC."""
@@ -116,8 +122,9 @@ def banner(doc: dict[str, Any], lang: str) -> list[str]:
         elif item["error"]:
             lines.append(f"{item['path']}: {item['error']}")
         if item.get("times") == "local":
-            zone = f" ({item['timezone']})" if item.get("timezone") else ""
-            lines.append(f"{item['path']}: {t('times are local time of the exporting machine, not UTC', lang)}{zone}")
+            lines.append(f"{item['path']}: {t(LOCAL_TIMES, lang)}")
+        elif item.get("timezone"):
+            lines.append(f"{item['path']}: {t('local times converted to UTC from', lang)} {item['timezone']}")
     for server in doc["servers"]:
         if server.get("incomplete"):
             lines.append(f"{server['computer']}: {t('Operation counts incomplete', lang)}: {server['incomplete']}")

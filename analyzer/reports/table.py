@@ -34,8 +34,8 @@ def banner(doc: dict[str, Any], lang: str, width: int | None) -> list[str]:
     if not lines:
         return []
     out = [f"!! {t('Read this first', lang)}:"]
-    for line in lines:
-        out += wrap(line, "!! - ", width)
+    for line in lines:  # whole lines unless a terminal's width asks for wrapping
+        out += wrap(line, "!! - ", width) if width else [f"!! - {cell(line)}"]
     return [*out, ""]
 
 

@@ -111,7 +111,10 @@ def _problems(doc: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
 
 
 def render_table(doc: dict[str, Any], lang: str = "en", width: int | None = None) -> str:
+    from analyzer.reports.table import banner
+
     out = [
+        *banner(doc, lang, width),
         grid(
             ROW_KEYS,
             _table_rows(doc, lang),
