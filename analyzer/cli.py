@@ -48,6 +48,8 @@ TIMELINE_FORMATS = ("table", "markdown", "json", "csv", "jsonl")
 DIFF_FORMATS = ("table", "markdown", "json")
 EVENT_FORMATS = ("table", "jsonl", "csv", "parquet")
 FILE_FORMATS = ("table", "json", "csv")
+EXPLAIN_FORMATS = ("table", "markdown", "json")
+CODES_FORMATS = ("table", "json")
 
 PathsArg = Annotated[
     list[Path],
@@ -247,7 +249,7 @@ def triage(
     doc = triage_report.build(analysis.report(options.lang, command, details=options.fmt in ("html", "json")))
     if redactor:
         doc = redactor.document(doc)
-    _write(renderer(options.fmt, triage=True)(doc, options.lang, options.width), options)
+    _write(renderer(options.fmt, "triage")(doc, options.lang, options.width), options)
     _exit_for(analysis.inputs)
 
 
@@ -360,8 +362,61 @@ def diff(
     _exit_for(problems)
 
 
-@app.command("codes", options_metavar="[--search WORDS] [--lang en|zh-CN] [--codes DIR]")
-@shared(reading=False, output=False, codes=True, lang=True)
+@app.command(options_metavar="[-f table|markdown|json] [--code ID] [--provider NAME] [--lang en|zh-CN] [OPTIONS]")
+@shared(formats=EXPLAIN_FORMATS, reading=False, codes=True, lang=True)
+def explain(
+    source: Annotated[
+        str, typer.Argument(help="A file holding the pasted events, or - (the default) for standard input.")
+    ] = "-",
+    code: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--code", min=0, help="The event id of a bare message text (no labels, no XML)."),
+    ] = None,
+    provider: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--provider", help="With --code, when the id exists for several sources (ADSync, ...)."),
+    ] = None,
+    *,
+    options: Options,
+) -> None:
+    """What pasted events mean, the cause the catalogue picks (and the evidence that picked it), the fixes.
+
+    Reads Event Viewer's "Copy details as text" blocks (labels in English, German, French, Spanish,
+    Japanese, Chinese and more; with or without their Event Xml), the XML of events, or a bare
+    message text with --code. Exits 1 when the catalogue knows none of the pasted events.
+
+    \b
+    Examples:
+      wba explain ticket.txt
+      wba explain --code 32002 < message.txt
+    """
+    from analyzer import explain as explaining
+    from analyzer.reports import renderer
+    from analyzer.sources.sniff import decode_head
+
+    if provider and code is None:
+        raise typer.BadParameter("goes with --code", param_hint="--provider")
+    raw = sys.stdin.buffer.read() if source == "-" else _pasted(Path(source))
+    text = decode_head(raw)[1]
+    catalogue = options.catalogue()
+    doc = explaining.explain(explaining.read(text, catalogue, code, provider), catalogue, options.lang)
+    _write(renderer(options.fmt, "explain")(doc, options.lang, options.width), options)
+    if not explaining.recognized(doc):
+        unknown = [f"{i['provider']} {i['event_id']}" for i in doc["events"] if i["entry"] is None]
+        what = f"not in the catalogue: {', '.join(unknown)}" if unknown else "no event could be read from the text"
+        raise AnalyzerError(f"{source}: {what}")
+
+
+def _pasted(path: Path) -> bytes:
+    if not path.is_file():
+        raise typer.BadParameter(f"{path}: no such file", param_hint="SOURCE")
+    if path.stat().st_size > 16 << 20:
+        raise AnalyzerError(f"{path}: over 16 MiB: not a pasted event (read logs and exports with wba report)")
+    return path.read_bytes()
+
+
+@app.command("codes", options_metavar="[-f table|json] [--search WORDS] [--lang en|zh-CN] [--codes DIR]")
+@shared(formats=CODES_FORMATS, reading=False, output=False, codes=True, lang=True)
 def codes_command(
     code: Annotated[
         Optional[str],  # noqa: UP045
@@ -409,11 +464,17 @@ def codes_command(
         found = catalogue.find(code)
         if not found:
             raise typer.BadParameter(f"no catalogue entry for {code!r}", param_hint="CODE")
+        if options.fmt == "json":
+            typer.echo(view.as_json(found, catalogue, options.lang), nl=False)
+            return
         typer.echo("\n\n".join(view.entry(e, catalogue, options.lang) for e in found))
         return
     entries = catalogue.search(search) if search else catalogue.all_entries()
     if search and not entries:
         _warn(f"no catalogue entry mentions all of: {search}")
+        return
+    if options.fmt == "json":
+        typer.echo(view.as_json(entries, catalogue, options.lang), nl=False)
         return
     typer.echo(view.listing(entries, options.lang))
 

@@ -18,7 +18,7 @@ from tests.conftest import ROOT, SAMPLES
 from tests.helpers import run_cli, run_main
 
 HEALTHY = str(SAMPLES / "healthy.evtx")
-COMMANDS = ["report", "triage", "timeline", "diff", "codes", "events", "files"]
+COMMANDS = ["report", "triage", "timeline", "diff", "explain", "codes", "events", "files"]
 
 
 def test_missing_directory_fails_before_reading(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,8 +1,9 @@
-"""Text views of the catalogue for `wba codes`."""
+"""Views of the catalogue for `wba codes`: a listing, one entry as text, and JSON for other tools."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 from tabulate import tabulate
 
@@ -10,7 +11,7 @@ from analyzer.catalogue.model import UserCode
 
 if TYPE_CHECKING:
     from analyzer.catalogue.loader import Catalogue
-    from analyzer.catalogue.model import Entry
+    from analyzer.catalogue.model import Entry, Rule
 
 
 def listing(entries: list[Entry], lang: str) -> str:
@@ -47,14 +48,14 @@ def entry(item: Entry | UserCode, catalogue: Catalogue, lang: str) -> str:
     shown: set[str] = set()
     for rule in item.rules:
         cause = catalogue.causes[rule.cause]
-        when = "when the text matches " + " | ".join(p.pattern for p in rule.patterns) if rule.patterns else "default"
+        when = _when(rule)
         lines += ["", f"  cause {cause.id} ({cause.severity}; {when}):"]
         if cause.id in shown:
             lines.append("    (as above)")
             continue
         shown.add(cause.id)
         lines += [f"    {cause.title.get(lang)}", f"    {cause.explanation.get(lang)}"]
-        lines += [f"    {i}. {fix.get(lang)}" for i, fix in enumerate(cause.fixes, 1)]
+        lines += [f"    {i}. {catalogue.fill(fix.get(lang), lang=lang)}" for i, fix in enumerate(cause.fixes, 1)]
     if not item.rules and not item.is_signature:
         lines += ["", "  Informational: no cause, nothing to fix."]
     lines += ["", "  references:"] + [f"    {r}" for r in item.references]
@@ -77,3 +78,81 @@ def user_code(item: UserCode, catalogue: Catalogue, lang: str) -> str:
         lines += ["", "  steps:"] + [f"    - {step.get(lang)}" for step in item.steps]
     lines += ["", "  references:"] + [f"    {r}" for r in item.references]
     return "\n".join(lines)
+
+
+def _when(rule: Rule) -> str:
+    """When a rule applies, shortly: its language-independent patterns and the messages it names."""
+    tokens = [c.pattern.pattern for c in rule.clues if c.kind == "token"]
+    messages = sorted({c.message for c in rule.clues if c.message})
+    langs = sorted({c.lang for c in rule.clues if c.lang})
+    parts = [" | ".join(tokens)] if tokens else []
+    if messages:
+        parts.append(f"messages {', '.join(messages)} in {len(langs)} languages")
+    return "when the text shows " + "; or ".join(parts) if parts else "default"
+
+
+def as_json(items: list[Entry | UserCode], catalogue: Catalogue, lang: str) -> str:
+    """Entries (and SSPR codes) with every cause they name, for other tools; fixes filled for no
+    particular cloud (every cloud's endpoints named)."""
+    causes: dict[str, Any] = {}
+
+    def cause(cause_id: str) -> str:
+        found = catalogue.causes[cause_id]
+        causes[cause_id] = {
+            "title": found.title.get(lang),
+            "severity": found.severity,
+            "category": found.category,
+            "scope": found.scope,
+            "checklist": found.checklist,
+            "refines": list(found.refines),
+            "explanation": found.explanation.get(lang),
+            "fixes": [catalogue.fill(f.get(lang), lang=lang) for f in found.fixes],
+            "references": list(found.references),
+        }
+        return cause_id
+
+    out: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item, UserCode):
+            out.append(
+                {
+                    "kind": "sspr-code",
+                    "code": item.code,
+                    "name": item.name,
+                    "number": item.number,
+                    "meaning": item.meaning.get(lang),
+                    "causes": [cause(c) for c in item.causes],
+                    "steps": [step.get(lang) for step in item.steps],
+                    "references": list(item.references),
+                }
+            )
+            continue
+        out.append(
+            {
+                "kind": "signature" if item.is_signature else "event",
+                "id": item.id,
+                "provider": item.provider,
+                "event_id": item.event_id,
+                "hresult": item.hresult,
+                "name": item.name,
+                "aliases": list(item.aliases),
+                "documented": item.documented,
+                "level": None if item.is_signature else item.level,
+                "category": item.category,
+                "role": None if item.is_signature else item.role,
+                "operation": item.operation,
+                "title": item.title.get(lang),
+                "meaning": item.meaning.get(lang),
+                "rules": [
+                    {
+                        "cause": cause(rule.cause),
+                        "patterns": [c.pattern.pattern for c in rule.clues if c.kind == "token"],
+                        "messages": sorted({c.message for c in rule.clues if c.message}),
+                    }
+                    for rule in item.rules
+                ],
+                "references": list(item.references),
+            }
+        )
+    doc = {"catalogue": catalogue.version, "entries": out, "causes": dict(sorted(causes.items()))}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

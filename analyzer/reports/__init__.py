@@ -15,17 +15,24 @@ if TYPE_CHECKING:
 
     Renderer = Callable[[dict[str, Any], str, int | None], str]
 
-# format -> (module, function) for `wba report` and for `wba triage`
-_REPORT = {"table": ("table", "render"), "markdown": ("markdown", "render"), "html": ("html", "render")}
-_TRIAGE = {"table": ("triage", "render_table"), "markdown": ("triage", "render_markdown"), "html": ("html", "render")}
+# kind of document -> format -> (module, function): `wba report`, `wba triage`, `wba explain`
+_RENDERERS = {
+    "report": {"table": ("table", "render"), "markdown": ("markdown", "render"), "html": ("html", "render")},
+    "triage": {
+        "table": ("triage", "render_table"),
+        "markdown": ("triage", "render_markdown"),
+        "html": ("html", "render"),
+    },
+    "explain": {"table": ("explanation", "render_text"), "markdown": ("explanation", "render_markdown")},
+}
 
 
 def _json(doc: dict[str, Any], lang: str = "en", width: int | None = None) -> str:
     return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
-def renderer(fmt: str, triage: bool = False) -> Renderer:
+def renderer(fmt: str, kind: str = "report") -> Renderer:
     if fmt == "json":
         return _json
-    module, function = (_TRIAGE if triage else _REPORT)[fmt]
+    module, function = _RENDERERS[kind][fmt]
     return getattr(import_module(f"analyzer.reports.{module}"), function)

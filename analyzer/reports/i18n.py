@@ -19,6 +19,8 @@ EN = {
     "logs": "logs",
 }
 ZH = {
+    "not in the catalogue": "不在代码目录中",
+    "Informational: no cause, nothing to fix.": "仅供参考：没有原因，无需修复。",
     "server": "服务器",
     "status": "状态",
     "first_event": "首个事件",
