@@ -15,6 +15,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from analyzer import correlate
+from analyzer.dedupe import Key, Seen, dedupe_key, fingerprint, same
 from analyzer.fields import extract
 from analyzer.operations import OUTAGE_GAP, Evidence, Operation, Outage, outages, stitch
 
@@ -105,31 +106,24 @@ def server_of(event: Event) -> str:
     return f"(unknown computer: {PurePath(outer).name}{'!' + member if member else ''})"
 
 
-def dedupe_key(event: Event) -> tuple[str, str | None, int] | None:
-    """The same record exported twice has the same computer, channel and EventRecordID."""
-    if event.computer and event.event_record_id is not None:
-        return event.computer.casefold(), event.channel, event.event_record_id
-    return None
-
-
 @dataclass
 class Partial:
     """What one input contributes: its coverage per server and its events from catalogue providers."""
 
     coverage: dict[str, list[datetime]] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
-    seen: set[tuple[str, str | None, int]] = field(default_factory=set)
+    seen: dict[Key, Event] = field(default_factory=dict)  # the first event of each key (see `observe`)
     duplicates: int = 0
     hints: list[Hint] = field(default_factory=list)  # see `classify`
-    beats: list[tuple[tuple[str, str | None, int] | None, str, Beat]] = field(default_factory=list)
+    beats: list[tuple[Key | None, bytes, str, Beat]] = field(default_factory=list)
 
     def classify(self, catalogue: Catalogue, compact: bool = False) -> None:
         """Work the main process would do per event, done here in the worker (in parallel): each
         event's cause, and the text fields operations are joined by.
 
         With `compact`, plain Service Bus heartbeats (most writeback events of a healthy server:
-        one a minute) leave `events` for `beats`: (dedupe key, server, (time, EventRecordID,
-        Service Bus host)), all a report reads of them, and far cheaper to send and merge."""
+        one a minute) leave `events` for `beats`: (dedupe key, fingerprint, server, (time,
+        EventRecordID, Service Bus host)), all a report reads of them, and far cheaper to send and merge."""
         self.hints = []
         events: list[Event] = []
         for event in self.events:
@@ -143,7 +137,8 @@ class Partial:
                 and event.provider == "PasswordResetService"
             ):
                 beat = (event.time_created, event.event_record_id or 0, fields.servicebus_host)
-                self.beats.append((dedupe_key(event), server_of(event), beat))
+                key = dedupe_key(event)
+                self.beats.append((key, fingerprint(event) if key else b"", server_of(event), beat))
                 continue
             _ = fields.tracking_id, fields.user  # computed now, shipped with the result
             if entry is not None and entry.role not in ("info", "start", "success", "heartbeat"):
@@ -157,11 +152,13 @@ class Partial:
         if event.provider in providers:
             key = dedupe_key(event)
             if key is not None:
-                if key in self.seen:  # counted once here already: no need to carry it further
+                first = self.seen.get(key)
+                if first is None:
+                    self.seen[key] = event
+                elif same(first, event):  # counted once here already
                     self.duplicates += 1
                     return
-                self.seen.add(key)
-            self.events.append(event)
+            self.events.append(event)  # a key seen with other content goes on: `Seen` notes it
 
     def absorb(self, other: Partial) -> None:
         """Add what the next piece of the same input contributes."""
@@ -191,7 +188,7 @@ class Collector:
         self.unknown: Counter[tuple[str, int]] = Counter()
         self.unknown_events: dict[str, list[Event]] = defaultdict(list)
         self.duplicates = 0
-        self._seen: set[tuple[str, str | None, int]] = set()
+        self.seen = Seen()
         self.beats: dict[str, list[Beat]] = defaultdict(list)
 
     def add(self, event: Event) -> None:
@@ -200,7 +197,9 @@ class Collector:
         partial.observe(event, self.catalogue.providers)
         self.merge(partial, None)
 
-    def merge(self, partial: Partial, source: str | None) -> None:
+    def merge(self, partial: Partial, source: str | None) -> list[str]:
+        """Add one input's partial; returns notes on events that share a dedupe key with others
+        but differ (both kept), for that input."""
         for computer, (first, last) in partial.coverage.items():
             span = self.coverage.setdefault(computer, [first, last])
             span[0], span[1] = min(span[0], first), max(span[1], last)
@@ -210,23 +209,23 @@ class Collector:
         hints = partial.hints if len(partial.hints) == len(partial.events) else [None] * len(partial.events)
         for event, hint in zip(partial.events, hints, strict=True):
             self._classify(event, hint)
-        seen = self._seen
-        for key, computer, beat in partial.beats:
+        taken, again, origin = self.seen.taken, self.seen.again, source or ""
+        for key, digest, computer, beat in partial.beats:
             if key is not None:
-                if key in seen:  # the same log exported twice: counted once
+                stamp = (beat[0], digest, origin)
+                first = taken.setdefault(key, stamp)  # a new tuple: `first is stamp` when the key is new
+                if first is not stamp and not again(key, first, stamp):  # the same log exported twice
                     self.duplicates += 1
                     continue
-                seen.add(key)
             self.beats[computer].append(beat)
+        return self.seen.notes(source) if source is not None and self.seen.collisions else []
 
     def _classify(self, event: Event, hint: Hint | None = None) -> None:
         computer = server_of(event)
         key = dedupe_key(event)
-        if key is not None:
-            if key in self._seen:  # the same log exported twice: counted once
-                self.duplicates += 1
-                return
-            self._seen.add(key)
+        if key is not None and not self.seen.take(key, event):  # the same log exported twice: counted once
+            self.duplicates += 1
+            return
         policy = self.catalogue.providers.get(event.provider)
         if hint is None:
             entry, cause, specific, found = self.catalogue.classify(event)

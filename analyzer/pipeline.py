@@ -84,7 +84,7 @@ def read_input(
             sha = digest.result() if digest is not None and report.error is None else None
         except OSError:
             sha = None
-    partial.seen = set()  # only needed while reading this input
+    partial.seen = {}  # only needed while reading this input
     partial.classify(catalogue, compact)
     return report, partial, sha
 
@@ -189,7 +189,9 @@ def _merge_all(
         message = report.message()
         if message:
             warn(message)
-        analysis.collector.merge(found, item.display)
+        for note in analysis.collector.merge(found, item.display):
+            report.notes.append(note)
+            warn(f"warning: {item.display}: {note}")
 
 
 def _read_all(
