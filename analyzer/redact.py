@@ -3,27 +3,68 @@
 A pseudonym is an HMAC-SHA256 of the value under the report's key, so the same
 value gives the same pseudonym everywhere in one report (and across reports made
 with the same `--redact-key`): correlation still works, the value is gone.
-Replaced: UPNs and e-mail addresses (incl. AdminUpn), distinguished names,
-cloudAnchor and SourceAnchorValue, DOMAIN\\account names; with hosts also computer
-names and Service Bus namespaces.
+Replaced: UPNs and e-mail addresses (incl. AdminUpn; Unicode local parts, quoted
+local parts, IDN domains), distinguished names, cloudAnchor and SourceAnchorValue,
+DOMAIN\\account names (non-ASCII too); with hosts also computer names and Service
+Bus namespaces.
+
+Text is normalized before it is searched, so that no spelling of a value slips past the
+patterns: NFKC (full-width `＠`, mathematical letters), invisible format characters removed
+(zero-width space and joiners, bidi controls, soft hyphen, tag characters), and
+percent-decoding (`jane%40contoso.com`, repeated for `%2540`). The redacted text is the
+normalized text, and every spelling of one address gets the address's pseudonym.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from typing import Any
+from urllib.parse import unquote
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# Every character of Unicode category Cf (format: zero-width, bidi, tags; tests/test_redact.py
+# checks the list against the running Python), plus the invisible fillers and variation
+# selectors that are letters or marks.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f\U000e0100-\U000e01ef]"
+)
+_DECODE_ROUNDS = 4  # `%2540` is `%40` is `@`; the address pattern takes deeper nesting itself
+
+# An address: a quoted local part, or a run of anything but the characters that end one (so
+# letters, digits and marks of every script), taken from where the run starts (a long word is
+# scanned once, not from each of its positions); then `@` (or `%40`, `%2540`, ...) and a domain:
+# labels of the same (IDN labels as they are), dotted by `.` or the ideographic full stop; one
+# label is enough (a text cut short ends in `user@conto`). Quotes and dots in front of a run
+# (`'john@contoso.com'`) are kept out of the pseudonym.
+_ENDS = r"\s@,;:<>()\[\]{}\\/|=?&`"
+_EMAIL = re.compile(
+    rf"(?P<local>\"[^\"\r\n]{{1,64}}\"|(?<![^{_ENDS}])[^{_ENDS}]+?)"
+    r"(?:@|%(?:25)*40)"
+    rf"(?P<domain>[^{_ENDS}.\u3002'\"!*+#$^~%]+(?:[.\u3002][^{_ENDS}.\u3002'\"!*+#$^~%]+)*)"
+)
+_LEAD = "'\".*"
 _DN = re.compile(r"(?:CN|OU)=(?:\\.|[^,\r\n\"|])+(?:,\s*(?:CN|OU|DC|O|L|C)=(?:\\.|[^,\r\n\"|])+)*", re.IGNORECASE)
 _CLOUD_ANCHOR = re.compile(r"User_[0-9A-Fa-f]{4,}(?:-[0-9A-Fa-f]+)*")
 _SOURCE_ANCHOR = re.compile(r"((?:SourceAnchorValue|Anchor)\s?:\s*)([A-Za-z0-9+/=]{8,})")
-_ACCOUNT = re.compile(r"\b(?!HKLM\\|HKCU\\|HKEY_)([A-Za-z][A-Za-z0-9-]{0,14})\\([A-Za-z0-9._$-]{2,})")
+# DOMAIN\name: a domain (a letter, then letters, digits or `-`; any script) and a name of two or
+# more characters a sAMAccountName can hold, or one that is not ASCII (`CONTOSO\张`); a doubled
+# backslash too (text escaped once more). Registry roots are not accounts.
+_NAME_ENDS = r"\s\\/\"\[\]:;|=,+*?<>@()"  # what a sAMAccountName cannot hold
+_ACCOUNT = re.compile(
+    r"(?<![\w-])(?!HKLM\\|HKCU\\|HKEY_)([^\W\d_][\w-]{0,62})\\{1,2}"
+    rf"([^{_NAME_ENDS}]{{2,}}|[^{_NAME_ENDS}\x00-\x7f])"
+)
 _NAMESPACE = re.compile(
     r"\b[a-z0-9][a-z0-9-]*(?=\.servicebus\.(?:windows\.net|usgovcloudapi\.net|chinacloudapi\.cn))", re.IGNORECASE
 )
+_REDACTED_DOMAIN = "redacted.invalid"
 # Keys of the report document whose whole value is a name to pseudonymize.
 _HOST_KEYS = {"computer", "server"}
 _NAMESPACE_KEYS = {"namespaces"}
@@ -51,28 +92,70 @@ def new_key() -> str:
     return secrets.token_hex(16)
 
 
+def normalize(value: str) -> str:
+    """`value` as it is searched: NFKC, without invisible characters, percent-decoded (until
+    nothing changes, at most a few rounds). Plain ASCII without `%` is already all of that."""
+    if value.isascii() and "%" not in value:
+        return value
+    for _ in range(_DECODE_ROUNDS):
+        plain = _INVISIBLE.sub("", unicodedata.normalize("NFKC", value))
+        if "%" in plain:
+            plain = unquote(plain)
+        if plain == value:
+            break
+        value = plain
+    return value
+
+
+def _label(label: str) -> str:
+    """One domain label in its Unicode form (`xn--bcher-kva` -> `bücher`), case-folded."""
+    if label[:4].lower() == "xn--":
+        with contextlib.suppress(UnicodeError, ValueError):
+            label = label[4:].encode("ascii").decode("punycode")
+    return unicodedata.normalize("NFKC", label.casefold())
+
+
 class Redactor:
     def __init__(self, key: str, hosts: bool = False) -> None:
         self.key = key.encode()
         self.hosts = hosts
-        self.known_hosts: dict[str, str] = {}
+        self.known_hosts: dict[str, str] = {}  # name in lower case -> pseudonym
+        self._hosts: re.Pattern[str] | None = None
 
     def pseudonym(self, kind: str, value: str) -> str:
         digest = hmac.new(self.key, f"{kind}:{value.casefold()}".encode(), hashlib.sha256).hexdigest()[:10]
         return f"{kind}-{digest}"
 
     def _email(self, match: re.Match[str]) -> str:
-        return f"{self.pseudonym('user', match.group())}@redacted.invalid"
+        local, domain = match.group("local"), match.group("domain")
+        lead = ""
+        if local[0] in _LEAD and not (local[0] == local[-1] == '"' and len(local) > 1):
+            stripped = local.lstrip(_LEAD)  # 'john@contoso.com': the quote is not part of it
+            lead, local = local[: len(local) - len(stripped)], stripped or local
+        if domain == _REDACTED_DOMAIN and local.startswith("user-"):
+            return match.group()  # a pseudonym already (text redacted twice)
+        canonical = local + "@" + ".".join(_label(part) for part in re.split("[.\u3002]", domain))
+        return f"{lead}{self.pseudonym('user', canonical)}@{_REDACTED_DOMAIN}"
+
+    def _host(self, match: re.Match[str]) -> str:
+        name = match.group().lower()
+        return self.known_hosts.get(name) or self.pseudonym("host", name)
 
     def text(self, value: str) -> str:
-        value = _EMAIL.sub(self._email, value)
-        value = _DN.sub(lambda m: self.pseudonym("dn", m.group()), value)
-        value = _CLOUD_ANCHOR.sub(lambda m: self.pseudonym("anchor", m.group()), value)
-        value = _SOURCE_ANCHOR.sub(lambda m: m.group(1) + self.pseudonym("source", m.group(2)), value)
-        value = _ACCOUNT.sub(lambda m: self.pseudonym("account", m.group()), value)
+        value = normalize(value)
+        if "@" in value or "%" in value:
+            value = _EMAIL.sub(self._email, value)
+        if "=" in value:
+            value = _DN.sub(lambda m: self.pseudonym("dn", m.group()), value)
+        if "User_" in value:
+            value = _CLOUD_ANCHOR.sub(lambda m: self.pseudonym("anchor", m.group()), value)
+        if "nchor" in value:
+            value = _SOURCE_ANCHOR.sub(lambda m: m.group(1) + self.pseudonym("source", m.group(2)), value)
+        if "\\" in value:
+            value = _ACCOUNT.sub(lambda m: self.pseudonym("account", f"{m.group(1)}\\{m.group(2)}"), value)
         if self.hosts:
-            for host, alias in self.known_hosts.items():
-                value = re.sub(re.escape(host), alias, value, flags=re.IGNORECASE)
+            if self._hosts is not None:
+                value = self._hosts.sub(self._host, value)
             value = _NAMESPACE.sub(lambda m: self.pseudonym("namespace", m.group()), value)
         return value
 
@@ -88,12 +171,16 @@ class Redactor:
                 for v in node:
                     walk(v, key)
             elif isinstance(node, str) and key in _HOST_KEYS and not node.startswith("("):
-                names.add(node)
-                names.add(node.split(".")[0])
+                name = normalize(node).lower()
+                names.add(name)
+                names.add(name.split(".")[0])
 
         walk(doc)
         for name in sorted((n for n in names if len(n) >= 3), key=len, reverse=True):
-            self.known_hosts[name] = self.pseudonym("host", name)
+            self.known_hosts.setdefault(name, self.pseudonym("host", name))
+        if self.known_hosts:
+            ordered = sorted(self.known_hosts, key=len, reverse=True)
+            self._hosts = re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE)
 
     def document(self, doc: Any) -> Any:
         """A copy of a report document (or rows) with every string redacted."""
@@ -111,7 +198,7 @@ class Redactor:
                 return [walk(v, key) for v in node]
             if isinstance(node, str):
                 if self.hosts and key in _NAMESPACE_KEYS:
-                    return self.pseudonym("namespace", node)
+                    return self.pseudonym("namespace", normalize(node))
                 return self.text(node)
             return node
 

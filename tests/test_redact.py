@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import csv
+import html
+import io
+import json
 import re
+import unicodedata
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from analyzer.cli import app
+from analyzer.events import Event
+from analyzer.evtxwriter.exports import evtx_bytes
 from analyzer.fields import extract
 from analyzer.reader import FileReport, read_file
+from analyzer.redact import Redactor, normalize
 from tests.conftest import ROOT, SAMPLES
+from tests.helpers import failure, prs, start
 
 FORMATS = {
     "report": ["table", "markdown", "json", "html"],
@@ -93,3 +105,230 @@ def test_random_key_is_announced(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", "samples/healthy.evtx", "--redact", "-f", "json"])
     assert result.exit_code == 0 and result.stderr.startswith("redaction key: ")
     assert CliRunner().invoke(app, ["report", "samples", "--redact-key", "x"]).exit_code == 2
+
+
+# Issue 12, item 6: redaction on normalized text. Identities are generated from letters, digits and
+# marks of every script, shown in many spellings (percent-encoded, full-width, zero-width characters
+# inside, IDN domains as punycode, quoted local parts), embedded in event-like text.
+
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\U000e0041"]
+PSEUDONYM = re.compile(r"\b(?:user|dn|anchor|source|account|host|namespace)-[0-9a-f]{10}")
+PREFIXES = ["", "Details: ", "UserPrincipalName: ", "user ", "(", "'", '"', "<", "mailto:", "upn=", "用户：", "\n"]
+SUFFIXES = ["", ", Result: failed", ")", "'", '"', ">", ".", " ", "，失败", "\n", "?x=1"]
+
+
+def _namelike(c: str) -> bool:
+    """Characters names are made of: their NFKC form is letters, digits and marks only."""
+    folded = unicodedata.normalize("NFKC", c)
+    return bool(folded) and all(unicodedata.category(x)[0] in "LNM" for x in folded)
+
+
+NAME_CHAR = st.characters(categories=("Lu", "Ll", "Lo", "Nd", "Mn", "Mc")).filter(_namelike)
+FIRST_CHAR = st.characters(categories=("Lu", "Ll", "Lo")).filter(_namelike)
+
+
+@st.composite
+def names(draw: st.DrawFn, inner: str = ".-_'+", min_size: int = 3) -> str:
+    """A name: a letter, then runs of letters, digits and marks joined by one of `inner`."""
+    runs = draw(st.lists(st.text(NAME_CHAR, min_size=1, max_size=6), min_size=1, max_size=3 if inner else 1))
+    name = draw(FIRST_CHAR) + "".join(run + draw(st.sampled_from(inner)) for run in runs[:-1]) + runs[-1]
+    return name if len(name) >= min_size else name + draw(FIRST_CHAR) * (min_size - len(name))
+
+
+@st.composite
+def domains(draw: st.DrawFn) -> str:
+    labels = draw(st.lists(names(inner="-", min_size=2), min_size=1, max_size=3))
+    return ".".join([*labels, draw(st.sampled_from(["com", "de", "cn", "中国", "рф", "भारत", "xn--p1ai"]))])
+
+
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def _punycode(domain: str) -> str:
+    return ".".join(
+        label
+        if label.isascii()
+        else "xn--" + unicodedata.normalize("NFKC", label).casefold().encode("punycode").decode()
+        for label in domain.split(".")
+    )
+
+
+@st.composite
+def identities(draw: st.DrawFn) -> tuple[str, str, list[str]]:
+    """(plain spelling, another spelling of the same identity, the parts that must not survive)."""
+    kind = draw(st.sampled_from(["email", "quoted", "account", "dn"]))
+    spelling = draw(st.lists(st.sampled_from(["zw", "fullwidth", "pct", "pct2", "upper", "puny", "esc"]), max_size=3))
+    if kind in ("email", "quoted"):
+        if kind == "email":
+            local = draw(names())
+            secrets = [local]
+        else:
+            words = draw(st.lists(names(inner=""), min_size=2, max_size=3))
+            local, secrets = '"' + " ".join(words) + '"', words
+        domain = draw(domains())
+        plain = f"{local}@{domain}"
+        if "puny" in spelling:
+            domain = _punycode(domain)
+        other = f"{local}@{domain}"
+        secrets.append(plain)
+    elif kind == "account":
+        domain, name = draw(st.sampled_from(["CONTOSO", "FABRIKAM", "CORP-EU", "例子"])), draw(names(".-_", 2))
+        plain = other = f"{domain}\\{name}"
+        if "esc" in spelling:
+            other = f"{domain}\\\\{name}"
+        secrets = [name, plain]
+    else:
+        name = draw(names(inner=" -'"))
+        plain = other = f"CN={name},OU=Users,DC=contoso,DC=com"
+        secrets = [name]
+    for step in spelling:
+        if step == "zw":
+            at = draw(st.integers(0, len(other)))
+            other = other[:at] + draw(st.sampled_from(INVISIBLE)) + other[at:]
+        elif step == "fullwidth":
+            other = _fullwidth(other)
+        elif step == "pct":
+            other = quote(other, safe="")
+        elif step == "pct2":
+            other = other.replace("@", "%2540")
+        elif step == "upper" and kind != "dn":
+            other = "".join(c.upper() if c.isascii() else c for c in other)
+    return plain, other, secrets
+
+
+def _view(text: str) -> str:
+    """What a reader sees of an output, spelled as the redactor searches it, without pseudonyms."""
+    return PSEUDONYM.sub(" ", normalize(html.unescape(text)).casefold())
+
+
+def _leaks(text: str, secrets: list[str]) -> list[str]:
+    """The secrets found in `text` (short ASCII ones are everywhere in English: not checked)."""
+    seen = _view(text)
+    return [s for s in secrets if _view(s).strip() in seen and (len(_view(s).strip()) >= 4 or not s.isascii())]
+
+
+@settings(max_examples=500, deadline=None)
+@given(identities(), st.sampled_from(PREFIXES), st.sampled_from(SUFFIXES))
+def test_no_spelling_of_an_identity_survives_and_all_get_one_pseudonym(
+    identity: tuple[str, str, list[str]], prefix: str, suffix: str
+) -> None:
+    plain, other, secrets = identity
+    assume(not _leaks(prefix + suffix, secrets))
+    redactor = Redactor("k")
+    redacted = redactor.text(prefix + other + suffix)
+    assert _leaks(redacted, secrets) == [], (prefix + other + suffix, redacted)
+    assert redacted == redactor.text(prefix + plain + suffix)  # every spelling, one pseudonym
+    assert redactor.text(redacted) == redacted  # redacting twice changes nothing
+
+
+@pytest.mark.parametrize(
+    ("text", "same_as"),
+    [
+        ("张三@contoso.com", None),
+        ("john@bücher.de", "john@xn--bcher-kva.de"),
+        ("李四@例子.中国", "李四@例子。中国"),
+        ("jane%40contoso.com", "jane@contoso.com"),
+        ("jane%2540contoso.com", "JANE@contoso.com"),
+        ('"john doe"@contoso.com', '"john doe"＠contoso.com'),
+        ("CONTOSO\\张三", "CONTOSO＼张\u200b三"),
+        ("jo\u200bhn@con\u2060toso.com", "john@contoso.com"),
+        ("ｊｏｈｎ＠ｃｏｎｔｏｓｏ．ｃｏｍ", "john@contoso.com"),
+        ("CN=张三,OU=用户,DC=contoso,DC=com", "cn=张三,OU=用户,DC=contoso,DC=com"),
+    ],
+)
+def test_the_spellings_of_issue_12(text: str, same_as: str | None) -> None:
+    redactor = Redactor("k")
+    redacted = redactor.text(f"UserPrincipalName: {text}, Details: x")
+    assert not ({"张三", "李四", "john", "jane", "doe"} & set(re.findall(r"\w+", _view(redacted))))
+    assert "bücher" not in redacted and "例子" not in redacted and "contoso" not in redacted.split(",")[0]
+    if same_as:
+        assert redacted == redactor.text(f"UserPrincipalName: {same_as}, Details: x")
+
+
+def test_every_format_character_is_invisible_to_the_patterns() -> None:
+    """The list of invisible characters holds every character of category Cf of this Python."""
+    from analyzer.redact import _INVISIBLE
+
+    missing = [
+        f"U+{c:04X}" for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf" and not _INVISIBLE.match(chr(c))
+    ]
+    assert missing == []
+
+
+def test_redaction_is_linear_on_hostile_text() -> None:
+    """Long runs without an address (or with quotes and percent signs) are scanned once."""
+    import time
+
+    text = "a" * 200_000 + " " + "x'" * 50_000 + "%" * 50_000 + "@" + "b" * 100_000
+    start = time.process_time()
+    Redactor("k").text(text)
+    assert time.process_time() - start < 5  # quadratic would be minutes
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("redact")
+
+
+def _every_output(path: Path) -> str:
+    """Every format of report, triage and timeline of `path`, redacted, as one text a reader sees."""
+    runner, texts = CliRunner(), []
+    for command, formats in FORMATS.items():
+        for fmt in formats:
+            args = [command, str(path), "-f", fmt, "--redact", "--redact-key", "k", "--redact-hosts"]
+            for variant in [args, [*args, "--operations"]] if command == "timeline" else [args]:
+                result = runner.invoke(app, variant)
+                assert result.exit_code == 0, result.stderr
+                text = result.stdout
+                if fmt == "json":
+                    text = "\n".join(_strings(json.loads(text)))
+                elif fmt == "jsonl":
+                    text = "\n".join(_strings([json.loads(line) for line in text.splitlines()]))
+                elif fmt == "csv":
+                    text = "\n".join(cell for row in csv.reader(io.StringIO(text)) for cell in row)
+                else:
+                    text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)  # Markdown escapes
+                texts.append(text)
+    return "\n".join(texts)
+
+
+@pytest.fixture(scope="module")
+def tool_text(folder: Path) -> str:
+    """What the outputs say besides the identities: a secret found in it proves nothing."""
+    path = folder / "baseline.evtx"
+    path.write_bytes(evtx_bytes(_log([("x@y.z", "x@y.z", []), ("a@b.c", "a@b.c", [])], "AADC-X.contoso.com")))
+    return _every_output(path) + str(folder)
+
+
+def _log(people: list[tuple[str, str, list[str]]], computer: str) -> list[Event]:
+    events = []
+    for i, (_, spelling, _) in enumerate(people):
+        tid = f"{i:08x}-0000-4000-8000-000000000000"
+        events.append(start(tid, spelling, i * 60, computer=computer, record=10 * i + 1))
+        events.append(failure(tid, spelling, i * 60 + 5, computer=computer, record=10 * i + 2))
+        text = f"Details: {spelling}, TrackingId: {tid}"
+        events.append(prs(39999, text, i * 60 + 6, computer=computer, record=10 * i + 3))  # not in the catalogue
+    return events
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(identities(), min_size=2, max_size=5), names(inner="-"))
+def test_no_generated_identity_survives_any_output(
+    folder: Path, tool_text: str, people: list[tuple[str, str, list[str]]], host: str
+) -> None:
+    """Identities in event texts and a generated computer name: nothing of them in any format of a
+    redacted report, triage or timeline (with --redact-hosts)."""
+    secrets = [s for _, _, parts in people for s in parts] + [host]
+    assume(not _leaks(tool_text, secrets))
+    path = folder / "log.evtx"
+    path.write_bytes(evtx_bytes(_log(people, f"AADC-{host}.contoso.com")))
+    assert _leaks(_every_output(path), secrets) == []
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [s for k, v in node.items() for s in (str(k), *_strings(v))]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return [node] if isinstance(node, str) else []
