@@ -173,7 +173,7 @@ def test_parquet_partitioned_by_server(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["events", str(SAMPLES), "-f", "parquet", "-o", str(tmp_path / "pq")])
     assert result.exit_code == 0, result.stderr
     parts = sorted(p.name for p in (tmp_path / "pq").iterdir())
-    assert len(parts) == 5 and all(p.startswith("computer=") for p in parts)
+    assert len(parts) == 5 and all(p.startswith("server=") for p in parts)
     table = pa_ds.dataset(tmp_path / "pq", partitioning="hive").to_table()
     rows = {(r["file"], r["event_record_id"]): r for r in table.to_pylist()}
     lines = CliRunner().invoke(app, ["events", str(SAMPLES), "-f", "jsonl"]).stdout.splitlines()

@@ -1,0 +1,153 @@
+"""Issue 12, item 4: `wba events -f parquet -o DIR` with any computer name, any number of servers
+under a low open-file limit, in record batches, and nothing left behind when it fails."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from analyzer import parquet
+from analyzer.cli import app, main
+from analyzer.evtxwriter.exports import evtx_bytes
+from analyzer.evtxwriter.scenarios import SCENARIOS
+from tests.conftest import ROOT
+
+pa_ds = pytest.importorskip("pyarrow.dataset")
+pq = pytest.importorskip("pyarrow.parquet")
+
+CJK = "张三的写回服务器" * 15  # 120 characters, 360 bytes in UTF-8
+ODD = [CJK, "AADC/../../etc", "aadc%2F01", "AADC01.contoso.com.", "line\nbreak", "CON", "A" * 101, "x" * 300]
+
+
+def _events(computers: list[str | None], each: int = 2) -> list:
+    template = next(e for e in SCENARIOS["healthy"][0]() if e.event_id == 31019)
+    return [
+        replace(template, computer=name, event_record_id=i * each + n + 1)
+        for i, name in enumerate(computers)
+        for n in range(each)
+    ]
+
+
+def _read(directory: Path) -> list[dict]:
+    return pa_ds.dataset(directory, partitioning="hive").to_table().to_pylist()
+
+
+def test_any_computer_name_gets_a_safe_folder_and_keeps_its_exact_name(tmp_path: Path) -> None:
+    names = [*ODD, "AADC02.corp.fabrikam.com", None]
+    (tmp_path / "odd.evtx").write_bytes(evtx_bytes(_events(names)))
+    out = tmp_path / "pq"
+    result = CliRunner().invoke(app, ["events", str(tmp_path / "odd.evtx"), "-f", "parquet", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    folders = sorted(p.name for p in out.iterdir())
+    assert len(folders) == len(names)
+    for folder in folders:
+        assert len(folder.encode()) <= 110 and "/" not in folder and "%" not in folder and "\n" not in folder
+        assert folder.startswith("server=") and not folder.endswith(".")
+    assert "server=AADC02.corp.fabrikam.com" in folders and "server=CON" in folders
+    assert f"server={parquet.NULL}" in folders
+    assert any(f.startswith("server=张三的写回服务器") for f in folders)  # readable, then a hash
+    rows = _read(out)
+    assert sorted((r["computer"] or "") for r in rows) == sorted((n or "") for n in names for _ in range(2))
+    for row in rows:  # the partition column is the folder; the exact name is in the file
+        assert row["server"] == (
+            parquet.partition(row["computer"] or "").removeprefix("server=") if row["computer"] else None
+        )
+
+
+def test_names_that_differ_get_different_folders() -> None:
+    similar = [CJK, CJK + "x", CJK[:-1] + "四", "x" * 300, "x" * 301, "a b", "a_b", "a/b"]
+    assert len({parquet.partition(n) for n in similar}) == len(similar)
+
+
+def test_fifteen_hundred_servers_under_a_low_open_file_limit(tmp_path: Path) -> None:
+    """One file open at a time, however many partitions: 1,501 servers with 256 files allowed."""
+    names = [f"AADC{i:04d}.contoso.com" for i in range(1500)] + [CJK]
+    (tmp_path / "fleet.evtx").write_bytes(evtx_bytes(_events(names, each=1)))
+    out = tmp_path / "pq"
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+    command = [
+        sys.executable,
+        "-m",
+        "analyzer",
+        "events",
+        str(tmp_path / "fleet.evtx"),
+        "-f",
+        "parquet",
+        "-o",
+        str(out),
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, preexec_fn=limit, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert len(list(out.iterdir())) == 1501
+    assert sorted(r["computer"] for r in _read(out)) == sorted(names)
+
+
+def test_events_go_out_in_batches_each_file_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parquet, "BATCH", 100)
+    monkeypatch.setattr(parquet, "BUFFERED", 250)
+    events = _events(["A1", "B2", "C3"], each=400)
+    interleaved = [e for trio in zip(events[:400], events[400:800], events[800:], strict=True) for e in trio]
+    assert parquet.write([*events[:400], *interleaved], tmp_path / "pq") == 1600
+    files = sorted((tmp_path / "pq").rglob("*.parquet"))
+    sizes = [pq.ParquetFile(f).metadata.num_rows for f in files]
+    assert max(sizes) <= 100 and sum(sizes) == 1600 and len(files) >= 16
+    rows = _read(tmp_path / "pq")
+    for server in ("A1", "B2", "C3"):  # within a server, the order of the input
+        mine = [r["event_record_id"] for r in sorted(rows, key=lambda r: r["file"]) if r["computer"] == server]
+        assert len(mine) == (800 if server == "A1" else 400)
+
+
+def test_a_failure_leaves_nothing_behind(tmp_path: Path) -> None:
+    events = _events([f"S{i}" for i in range(50)], each=10)
+
+    def broken():
+        yield from events[:300]
+        raise RuntimeError("the input went away")
+
+    fresh = tmp_path / "new" / "pq"
+    with pytest.raises(RuntimeError):
+        parquet.write(broken(), fresh)
+    assert not (tmp_path / "new").exists()
+    # Into a folder that holds an earlier export: that stays as it was, no staging folder is left.
+    kept = tmp_path / "kept"
+    parquet.write(events[:10], kept)
+    before = sorted(p.relative_to(kept) for p in kept.rglob("*"))
+    with pytest.raises(RuntimeError):
+        parquet.write(broken(), kept)
+    assert sorted(p.relative_to(kept) for p in kept.rglob("*")) == before
+
+
+def test_an_unwritable_directory_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "log.evtx").write_bytes(evtx_bytes(_events(["AADC01"])))
+    out = tmp_path / "a-file" / "pq"
+    assert main(["events", str(tmp_path / "log.evtx"), "-f", "parquet", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {out}: cannot write Parquet") and err.count("\n") == 1
+
+
+def test_a_second_export_replaces_its_partitions(tmp_path: Path) -> None:
+    (tmp_path / "log.evtx").write_bytes(evtx_bytes(_events(["AADC01", "AADC02"], each=5)))
+    args = ["events", str(tmp_path / "log.evtx"), "-f", "parquet", "-o", str(tmp_path / "pq")]
+    for _ in range(2):
+        assert CliRunner().invoke(app, args).exit_code == 0
+    assert len(_read(tmp_path / "pq")) == 10
+    assert sorted(p.name for p in (tmp_path / "pq").iterdir()) == ["server=AADC01", "server=AADC02"]
+
+
+def test_a_lone_surrogate_is_written_as_a_replacement_character(tmp_path: Path) -> None:
+    [event] = _events(["AADC01"], each=1)
+    parquet.write([replace(event, data=["bad \ud800 text"], fields={"k": "\udc00"})], tmp_path / "pq")
+    [row] = _read(tmp_path / "pq")
+    assert row["data"] == ["bad \ufffd text"] and dict(row["fields"]) == {"k": "\ufffd"}
+    assert json.dumps(row, default=str)
