@@ -228,13 +228,14 @@ def event_rows(collector: Collector, filters: Filters) -> list[dict[str, Any]]:
 
 
 def _flat(data: list[str]) -> str:
-    """The text on one line, cut after about 120 characters where a word ends (never inside an
-    address, so that `--redact`, which comes later, still sees it whole)."""
+    """The text on one line, cut after about 120 characters where a word ends and outside quotes
+    (never inside an address, so that `--redact`, which comes later, still sees it whole)."""
     text = " ".join(" ".join(data).split())
     if len(text) <= 120:
         return text
     end = max(text.rfind(c, 0, 121) for c in " ,;()[]<>|")
-    return text[: end if end > 0 else 120]
+    head = text[: end if end > 0 else 120]
+    return head[: head.rfind('"')] if head.count('"') % 2 else head
 
 
 def operation_rows(servers: list[ServerDiagnosis], filters: Filters) -> list[dict[str, Any]]:
