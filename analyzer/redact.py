@@ -119,7 +119,8 @@ class Redactor:
     def __init__(self, key: str, hosts: bool = False) -> None:
         self.key = key.encode()
         self.hosts = hosts
-        self.known_hosts: dict[str, str] = {}  # name in lower case -> pseudonym
+        self.known_hosts: dict[str, str] = {}  # case-folded name -> pseudonym
+        self._spellings: set[str] = set()  # every way the names are matched
         self._hosts: re.Pattern[str] | None = None
 
     def pseudonym(self, kind: str, value: str) -> str:
@@ -138,7 +139,7 @@ class Redactor:
         return f"{lead}{self.pseudonym('user', canonical)}@{_REDACTED_DOMAIN}"
 
     def _host(self, match: re.Match[str]) -> str:
-        name = match.group().lower()
+        name = match.group().casefold()
         return self.known_hosts.get(name) or self.pseudonym("host", name)
 
     def text(self, value: str) -> str:
@@ -171,15 +172,19 @@ class Redactor:
                 for v in node:
                     walk(v, key)
             elif isinstance(node, str) and key in _HOST_KEYS and not node.startswith("("):
-                name = normalize(node).lower()
-                names.add(name)
-                names.add(name.split(".")[0])
+                name = normalize(node)
+                # As written, and lower-cased both ways: `İ` lower-cases to two characters, which
+                # a case-insensitive pattern of the name as written does not match.
+                for spelling in (name, name.lower(), name.casefold()):
+                    names.add(spelling)
+                    names.add(spelling.split(".")[0])
 
         walk(doc)
-        for name in sorted((n for n in names if len(n) >= 3), key=len, reverse=True):
-            self.known_hosts.setdefault(name, self.pseudonym("host", name))
-        if self.known_hosts:
-            ordered = sorted(self.known_hosts, key=len, reverse=True)
+        self._spellings |= {n for n in names if len(n) >= 3}
+        for name in self._spellings:
+            self.known_hosts.setdefault(name.casefold(), self.pseudonym("host", name))
+        if self._spellings:
+            ordered = sorted(self._spellings, key=len, reverse=True)
             self._hosts = re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE)
 
     def document(self, doc: Any) -> Any:

@@ -340,3 +340,12 @@ def _strings(node: object) -> list[str]:
     if isinstance(node, list):
         return [s for v in node for s in _strings(v)]
     return [node] if isinstance(node, str) else []
+
+
+def test_host_names_are_found_in_any_case() -> None:
+    """`İ` lower-cases to two characters (found by the property test): the name is matched as
+    written and lower-cased, and each spelling gets the one pseudonym."""
+    doc = {"servers": [{"computer": "AADC-İ01.contoso.com"}], "note": "AADC-İ01, aadc-i̇01.contoso.com, ＡＡＤＣ-İ01"}
+    redacted = Redactor("k", hosts=True).document(doc)
+    alias = redacted["servers"][0]["computer"]
+    assert "01" not in json.dumps(redacted, ensure_ascii=False).replace(alias, "")
