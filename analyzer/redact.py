@@ -112,6 +112,7 @@ def _label(label: str) -> str:
     if label[:4].lower() == "xn--":
         with contextlib.suppress(UnicodeError, ValueError):
             label = label[4:].encode("ascii").decode("punycode")
+        label = normalize(label)  # decoded, it is spelled as freely as any text
     return unicodedata.normalize("NFKC", label.casefold())
 
 

@@ -210,6 +210,7 @@ def _leaks(text: str, secrets: list[str]) -> list[str]:
 
 @settings(max_examples=500, deadline=None)
 @given(identities(), st.sampled_from(PREFIXES), st.sampled_from(SUFFIXES))
+@example(("A0A@A\U000e0100.com", "A0A@xn--a-fg21m.com", ["A0A"]), "", "")  # an invisible mark, in punycode
 def test_no_spelling_of_an_identity_survives_and_all_get_one_pseudonym(
     identity: tuple[str, str, list[str]], prefix: str, suffix: str
 ) -> None:
@@ -254,16 +255,6 @@ def test_every_format_character_is_invisible_to_the_patterns() -> None:
         f"U+{c:04X}" for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf" and not _INVISIBLE.match(chr(c))
     ]
     assert missing == []
-
-
-def test_redaction_is_linear_on_hostile_text() -> None:
-    """Long runs without an address (or with quotes and percent signs) are scanned once."""
-    import time
-
-    text = "a" * 200_000 + " " + "x'" * 50_000 + "%" * 50_000 + "@" + "b" * 100_000
-    start = time.process_time()
-    Redactor("k").text(text)
-    assert time.process_time() - start < 5  # quadratic would be minutes
 
 
 @pytest.fixture(scope="module")
