@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from analyzer.diagnosis import Collector, Partial, ServerDiagnosis
+from analyzer.diagnosis import Collector, Partial, ServerDiagnosis, server_of
 from analyzer.reader import FileReport, merge_pieces, read_file
 from analyzer.reports import document
 from analyzer.sources.bundles import open_inputs
@@ -77,7 +77,11 @@ def read_input(
     with ThreadPoolExecutor(max_workers=1) as hasher:
         digest = hasher.submit(document.file_sha256, item.path) if piece is None or piece[0] == 0 else None
         for event in read_file(item, engine, report, wanted, coverage, piece):
-            partial.observe(event, catalogue.providers)
+            ids = wanted.get(event.provider, ())
+            if ids is None or event.event_id in ids:  # an engine may return more than was asked
+                partial.observe(event, catalogue.providers)
+            else:
+                partial.extend(server_of(event), event.time_created, event.time_created)
         for computer, (first, last) in coverage.spans_by_computer().items():
             partial.extend(computer or f"(unknown computer: {item.display})", first, last)
         try:

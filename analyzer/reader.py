@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,6 +69,7 @@ class FileReport:
     # chunk declares (chunks read here), and records counted against each chunk by their number.
     declared: dict[int, int] = field(default_factory=dict)
     returned: Counter[int] = field(default_factory=Counter)
+    stray: int = 0  # records numbered outside every chunk header's range: not read (not events)
 
     @property
     def status(self) -> str:
@@ -98,17 +100,43 @@ class FileReport:
         self.providers[event.provider] += 1
 
 
+def _spans(chunks: list[layout_mod.Chunk]) -> list[tuple[int, int, int]]:
+    """Record numbers -> chunk: (first, last, index in `chunks`), sorted and disjoint. Where the
+    ranges chunk headers declare overlap (damage), a number belongs to the first chunk in the
+    file that declares it, so records count the same whichever way they are read."""
+    ranked = [(c.first, c.last, i) for i, c in enumerate(chunks) if c.expected]
+    ordered = sorted(ranked)
+    if all(a[1] < b[0] for a, b in pairwise(ordered)):
+        return ordered  # no overlap: the usual case
+    spans: list[tuple[int, int, int]] = []
+    for first, last, index in ranked:  # in file order: earlier chunks keep what they declare
+        at = bisect.bisect_left(spans, (first, -1, -1))
+        if at and spans[at - 1][1] >= first:
+            at -= 1
+        gaps, low = [], first
+        while at < len(spans) and spans[at][0] <= last:
+            if spans[at][0] > low:
+                gaps.append((low, spans[at][0] - 1, index))
+            low = max(low, spans[at][1] + 1)
+            at += 1
+        if low <= last:
+            gaps.append((low, last, index))
+        for gap in gaps:
+            bisect.insort(spans, gap)
+    return spans
+
+
 class _Ledger:
     """Per-chunk counts of what the engine returned, keyed by record-header number."""
 
     def __init__(self, layout: layout_mod.Layout) -> None:
-        ranked = sorted((c.first, c.last, i) for i, c in enumerate(layout.chunks) if c.expected)
-        self.firsts = [r[0] for r in ranked]
-        self.ranges = ranked
+        self.ranges = _spans(layout.chunks)
+        self.firsts = [r[0] for r in self.ranges]
         self.layout = layout
         self.returned = Counter[int]()
         self._last: tuple[int, int, int] | None = None
         self.rejected = Counter[str]()
+        self.stray = 0  # records whose number no chunk header declares: not read
 
     def chunk_of(self, number: int) -> int | None:
         last = self._last
@@ -122,31 +150,29 @@ class _Ledger:
 
     def tally(self, numbers: array[int], layout: layout_mod.Layout) -> int:
         """Count records returned without being parsed, per chunk in bulk (numpy: no Python int per
-        record); returns how many belong to readable chunks (or to no chunk)."""
+        record); returns how many of them are events (those of readable chunks)."""
         if len(numbers) < 1_000_000:  # small: plain Python is quick and spares numpy's import
             ordered_list = sorted(numbers)
-            kept = len(ordered_list)
-            for first, last, index in self.ranges:
-                inside = bisect.bisect_right(ordered_list, last) - bisect.bisect_left(ordered_list, first)
-                if layout.chunks[index].readable:
-                    self.returned[index] += inside
-                else:
-                    kept -= inside
-            return kept
-        import numpy as np
+            counts = [
+                bisect.bisect_right(ordered_list, last) - bisect.bisect_left(ordered_list, first)
+                for first, last, _ in self.ranges
+            ]
+        else:
+            import numpy as np
 
-        ordered = np.sort(np.frombuffer(numbers, dtype=np.uint64))
-        kept = len(ordered)
-        if not self.ranges:
-            return kept
-        firsts = np.array([r[0] for r in self.ranges], dtype=np.uint64)  # same dtype: no casting per call
-        lasts = np.array([r[1] for r in self.ranges], dtype=np.uint64)
-        inside = np.searchsorted(ordered, lasts, "right") - np.searchsorted(ordered, firsts, "left")
-        for (_, _, index), count in zip(self.ranges, inside.tolist(), strict=True):
+            ordered = np.sort(np.frombuffer(numbers, dtype=np.uint64))
+            if not self.ranges:
+                counts = []
+            else:
+                firsts = np.array([r[0] for r in self.ranges], dtype=np.uint64)  # same dtype: no casting
+                lasts = np.array([r[1] for r in self.ranges], dtype=np.uint64)
+                counts = (np.searchsorted(ordered, lasts, "right") - np.searchsorted(ordered, firsts, "left")).tolist()
+        kept = 0
+        for (_, _, index), count in zip(self.ranges, counts, strict=True):
             if layout.chunks[index].readable:
                 self.returned[index] += count
-            else:
-                kept -= count
+                kept += count
+        self.stray += len(numbers) - sum(counts)
         return kept
 
     def by_chunk(self) -> Counter[int]:
@@ -190,7 +216,7 @@ def read_file(
     if engine == "rust":
         from analyzer.sources import evtx_rust
 
-        records = evtx_rust.read(path, file, keep, coverage, piece)
+        records = evtx_rust.read(path, file, layout, keep, coverage, piece)
     else:
         from analyzer.sources import evtx_python
 
@@ -202,7 +228,7 @@ def read_file(
         return
     if coverage is not None and coverage.skipped:  # records counted but not parsed (see `keep`)
         report.events += ledger.tally(coverage.skipped, layout)
-    report.returned, report.rejected = ledger.by_chunk(), ledger.rejected
+    report.returned, report.rejected, report.stray = ledger.by_chunk(), ledger.rejected, ledger.stray
     report.unreadable = _unreadable(report)
     report.problems += _record_problems(report)
 
@@ -216,8 +242,13 @@ def _unreadable(report: FileReport) -> int:
 _MISSING = "records missing from chunks without a parse error"
 
 
+def _stray(count: int) -> str:
+    return f"{count} record(s) numbered outside their chunk headers' ranges: not read"
+
+
 def _record_problems(report: FileReport) -> list[str]:
     found = [f"{count} record(s): {reason}" for reason, count in sorted(report.rejected.items())]
+    found += [_stray(report.stray)] if report.stray else []
     return found or ([_MISSING] if report.unreadable and not report.problems else [])
 
 
@@ -228,6 +259,7 @@ def merge_pieces(parts: list[FileReport]) -> FileReport:
     own = {_MISSING}  # what `_record_problems` adds: recounted for the whole below
     for part in parts:
         own |= {f"{count} record(s): {reason}" for reason, count in part.rejected.items()}
+        own |= {_stray(part.stray)} if part.stray else set()
     for part in parts:
         whole.chunks += part.chunks
         whole.expected += part.expected
@@ -242,6 +274,7 @@ def merge_pieces(parts: list[FileReport]) -> FileReport:
         whole.channels.update(part.channels)
         whole.providers.update(part.providers)
         whole.rejected.update(part.rejected)
+        whole.stray += part.stray
         whole.error = whole.error or part.error
         # the file header's problem is in every piece; chunk problems in one each
         whole.problems += [p for p in part.problems if p not in own and p not in whole.problems]
@@ -254,12 +287,15 @@ def merge_pieces(parts: list[FileReport]) -> FileReport:
 def _account(
     records: Iterator[tuple[int, Event | RecordError]], ledger: _Ledger, layout: layout_mod.Layout, report: FileReport
 ) -> Iterator[Event]:
+    chunks, returned = layout.chunks, ledger.returned
     for number, item in records:
         chunk = ledger.chunk_of(number)
-        if chunk is not None and not layout.chunks[chunk].readable:
+        if chunk is None:
+            ledger.stray += 1  # no chunk header declares it: not read, and said so
+            continue
+        if not chunks[chunk].readable:
             continue  # a chunk cut short is not read by either engine; its records count as unreadable
-        if chunk is not None:
-            ledger.returned[chunk] += 1
+        returned[chunk] += 1
         if isinstance(item, RecordError):
             ledger.rejected[str(item)] += 1
             continue

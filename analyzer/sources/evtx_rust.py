@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import InputError, RecordError
 from analyzer.events import Event
-from analyzer.sources.layout import ChunkView
+from analyzer.sources.layout import CHUNK_SIZE, FILE_HEADER_SIZE, ChunkView
 from analyzer.sources.tree import El, canonical_time, from_lxml, parse_number, parse_time, to_event
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
-    from analyzer.sources.layout import Piece
+    from analyzer.sources.layout import Chunk, Layout, Piece
 
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class _Shield:
 
 
 @cache
-def _parser() -> Any:
+def parser() -> Any:
     from lxml import etree
 
     return etree.XMLParser(
@@ -83,7 +83,7 @@ def xml_to_tree(xml: str) -> El:
     from lxml import etree  # only records the string reader cannot take come here
 
     try:
-        root = etree.fromstring(xml[start:].encode("utf-8", "surrogatepass"), _parser())
+        root = etree.fromstring(xml[start:].encode("utf-8", "surrogatepass"), parser())
     except etree.XMLSyntaxError as exc:
         raise RecordError("record XML does not parse") from exc
     return from_lxml(root, shield.restore if shield else str)
@@ -92,6 +92,7 @@ def xml_to_tree(xml: str) -> El:
 def read(
     path: Path,
     file: str,
+    layout: Layout,
     keep: Keep | None = None,
     coverage: Coverage | None = None,
     piece: Piece | None = None,
@@ -103,16 +104,63 @@ def read(
     `coverage.skipped` (so the reader still counts it). Records pyevtx-rs skips (inside a
     damaged chunk, or silently within one) are not returned at all; the reader counts them
     from the chunk headers.
+
+    pyevtx-rs reads runs of sound chunks; a chunk whose name or template table would make it hang
+    or lose the chunk is read by the python engine's decoder instead, and a chunk no engine reads
+    (see `layout.scan`) is left out, so both engines read the same chunks.
     """
+    triage = _Triage(keep, coverage) if keep is not None and coverage is not None else None
+    sound = all(chunk.readable and chunk.tables is None for chunk in layout.own)
+    if piece is None and sound and layout.header_block == FILE_HEADER_SIZE:
+        yield from _pyevtx(path, str(path), file, triage)  # the whole file, natively: the usual case
+        return
+    wanted = (
+        {name: None if ids is None else frozenset(map(str, ids)) for name, ids in keep.items()}
+        if keep is not None and coverage is not None
+        else None
+    )
+    for step in _plan(layout, piece):
+        if isinstance(step, tuple):
+            yield from _pyevtx(path, ChunkView(path, step), file, triage)
+            continue
+        from analyzer.sources.evtx_python import read_chunk
+
+        with path.open("rb") as fh:
+            fh.seek(step.offset)
+            buf = fh.read(CHUNK_SIZE)
+        yield from read_chunk(buf, step, file, wanted, coverage)
+
+
+def _plan(layout: Layout, piece: Piece | None) -> list[Piece | Chunk]:
+    """What to read, in chunk order: runs of chunks pyevtx-rs may read, as pieces, and the
+    chunks the python engine's decoder reads instead."""
+    steps: list[Piece | Chunk] = []
+    run: int | None = None
+    for chunk in layout.own:
+        if chunk.readable and chunk.tables is None:
+            if run is None:
+                run = chunk.index
+            continue
+        if run is not None:
+            steps.append((run, chunk.index))
+            run = None
+        if chunk.readable:
+            steps.append(chunk)
+    if run is not None:
+        steps.append((run, piece[1] if piece else None))
+    return steps
+
+
+def _pyevtx(
+    path: Path, source: str | ChunkView, file: str, triage: _Triage | None
+) -> Iterator[tuple[int, Event | RecordError]]:
     from evtx import PyEvtxParser
 
     try:
-        source = ChunkView(path, piece) if piece else str(path)  # a piece: only its chunks
         # One thread: spare cores read other files or pieces (pyevtx-rs's threads gain nothing here).
         records = PyEvtxParser(source, number_of_threads=1, indent=False).records()
     except (OSError, RuntimeError) as exc:
         raise InputError(path, f"pyevtx-rs cannot open it ({str(exc).splitlines()[0][:120]})") from None
-    triage = _Triage(keep, coverage) if keep is not None and coverage is not None else None
     errors = 0
     while True:
         batch: list[dict[str, Any]] = []
@@ -149,6 +197,10 @@ _HEAD = re.compile(
 )
 _TIME, _TIME_AFTER = '<TimeCreated SystemTime="', '"></TimeCreated><EventRecordID>'
 _STAMP = len("2026-09-10T00:00:09.017031Z")
+_STAMPS = re.compile(  # times as pyevtx-rs prints them, one a line
+    r"(?:\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z\n)+"
+)
+_ZERO_STAMP = "1601-01-01T00:00:00.000000Z"
 
 
 class _Triage:
@@ -178,7 +230,10 @@ class _Triage:
             self.times.clear()
         for key in set(keys).difference(verdicts):
             verdicts[key] = self._verdict(key)
-            self.times[key] = xmls[keys.index(key)].find(_TIME, len(_START))
+            xml = xmls[keys.index(key)]
+            at = xml.find(_TIME, len(_START))
+            # The time is where the first TimeCreated is (else: found record by record, below).
+            self.times[key] = at if at == xml.find("<TimeCreated", len(_START)) else len(xml)
         parse = list(map(verdicts.__getitem__, keys))
         skip = list(map(not_, parse))
         if None not in parse and self._count(batch, list(compress(xmls, skip)), list(compress(keys, skip)), skip):
@@ -188,13 +243,15 @@ class _Triage:
         yield from self._one_by_one(batch)
 
     def _verdict(self, key: str) -> bool | None:
+        """Parse records starting this way (True), count them only (False), or judge each (None:
+        the start does not show a provider and a plain event id, which every event needs)."""
         head = _HEAD.match(key)
-        if head is None:
+        if head is None or head[2] is None:
             return None
         ids = self.wanted.get(head[1], _NOT_KEPT)
         if ids is _NOT_KEPT or ids is None:
             return ids is None
-        return None if head[2] is None else head[2] in ids
+        return head[2] in ids
 
     def _count(self, batch: list[dict[str, Any]], skipped: list[str], keys: list[str], skip: list[bool]) -> bool:
         """Note the skipped records' times and computers; False (nothing noted) if one has
@@ -204,7 +261,7 @@ class _Triage:
         at = list(map(self.times.__getitem__, keys))  # records of a kind have their time at one place
         if not all(map(str.startswith, skipped, repeat(_TIME), at)):
             at = list(map(str.find, skipped, repeat(_TIME), repeat(len(_START))))
-            if -1 in at:
+            if -1 in at or at != list(map(str.find, skipped, repeat("<TimeCreated"), repeat(len(_START)))):
                 return False
         starts = list(map(add, at, repeat(len(_TIME))))
         ends = list(map(add, starts, repeat(_STAMP)))  # as pyevtx-rs prints times
@@ -216,6 +273,10 @@ class _Triage:
         try:
             if len(set(map(sub, ends, starts))) > 1:  # not all printed alike: compare them as times
                 stamps = list(map(canonical_time, stamps))
+            else:  # each a time (a zero time is damage: the record is judged on its own)
+                printed = "\n".join(stamps) + "\n"
+                if not _STAMPS.fullmatch(printed) or _ZERO_STAMP in printed:
+                    return False
             extremes = {stamp: canonical_time(stamp) for stamp in (min(stamps), max(stamps))}
         except RecordError:
             return False
@@ -236,27 +297,27 @@ class _Triage:
         return True
 
     def _one_by_one(self, batch: list[dict[str, Any]]) -> Iterator[tuple[int, str]]:
+        """Each record judged on its own: counted only if it is surely an event of another
+        provider (a plain start, an event id, a time where the first TimeCreated is); else parsed."""
         wanted, note = self.wanted, self.coverage.note
         for record in batch:
             xml = record["data"]
-            at = xml.find('<Provider Name="') + 16
-            name = xml[at : xml.find('"', at)] if at >= 16 else ""
-            ids = wanted.get(unescape(name) if "&" in name else name, _NOT_KEPT)
-            if (
-                (ids is _NOT_KEPT or (ids is not None and _event_id(xml) not in ids))
-                and name
-                and ("<EventRecordID>" in xml and 'SystemTime="' in xml)  # else: let the full path judge it
-            ):
-                at = xml.find('SystemTime="') + 12
-                try:
-                    stamp = canonical_time(xml[at : xml.find('"', at)])
-                except RecordError:  # let the full path judge it
-                    yield record["event_record_id"], xml
-                    continue
-                at = xml.find("<Computer>") + 10
-                note(xml[at : xml.find("<", at)], stamp, record["event_record_id"])
-            else:
+            head = _HEAD.match(xml)
+            stamp = None
+            if head is not None and head[2] is not None:
+                ids = wanted.get(head[1], _NOT_KEPT)
+                at = xml.find("<TimeCreated", len(_START))
+                if (ids is _NOT_KEPT or (ids is not None and head[2] not in ids)) and xml.startswith(_TIME, at):
+                    at += len(_TIME)
+                    try:
+                        stamp = canonical_time(xml[at : xml.find('"', at)])
+                    except RecordError:
+                        stamp = None
+            if stamp is None:
                 yield record["event_record_id"], xml
+                continue
+            at = xml.find("<Computer>")
+            note(xml[at + 10 : xml.find("<", at + 10)] if at >= 0 else "", stamp, record["event_record_id"])
 
 
 _ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#x[0-9A-Fa-f]+|#[0-9]+);")
@@ -415,11 +476,6 @@ def fast_event(xml: str, file: str) -> Event | None:
 
 _NOT_KEPT = object()
 Keep = dict[str, "frozenset[int] | None"]
-
-
-def _event_id(xml: str) -> str:
-    end = xml.find("</EventID>")
-    return xml[xml.rfind(">", 0, end) + 1 : end]
 
 
 class Coverage:

@@ -35,6 +35,7 @@ class Chunk:
     free_offset: int = 0
     problem: str | None = None  # why the chunk is damaged, if it is
     readable: bool = True  # False: no engine reads it (bad magic, truncated)
+    tables: str | None = None  # what is wrong with its name or template table (pyevtx-rs must not read it)
     own: bool = True  # False: outside the piece being read (known by its header, for counting only)
 
     @property
@@ -49,6 +50,7 @@ class Layout:
     version: str
     header_problem: str | None = None
     chunks: list[Chunk] = field(default_factory=list)
+    header_block: int = FILE_HEADER_SIZE  # as the file header states it (pyevtx-rs counts chunks by it)
 
     @property
     def own(self) -> list[Chunk]:
@@ -61,7 +63,58 @@ class Layout:
 
     def problems(self) -> list[str]:
         found = [self.header_problem] if self.header_problem else []
-        return found + [f"chunk {c.index}: {c.problem}" for c in self.own if c.problem]
+        for c in self.own:
+            found += [f"chunk {c.index}: {p}" for p in (c.problem, c.tables) if p]
+        return found
+
+
+def _names(data: bytes) -> str | None:
+    """Walk the name table as pyevtx-rs does (each bucket's chain: link, hash, count, UTF-16
+    units, NUL; a link to itself ends a chain); what would make it hang or fail, or None."""
+    size = len(data)
+    for pos in struct.unpack_from("<64I", data, 0x80):
+        seen = set()
+        while pos:
+            if pos in seen:
+                return "name table loops"
+            seen.add(pos)
+            if pos + 10 > size:
+                return "name table links outside the chunk"
+            link, _, count = struct.unpack_from("<IHH", data, pos)
+            end = pos + 8 + 2 * count
+            if end + 2 > size:
+                return "name table entry runs past the chunk"
+            try:
+                data[pos + 8 : end].decode("utf-16-le")
+            except UnicodeDecodeError:
+                raw = data[pos + 8 : end]
+                units = [raw[i : i + 2] for i in range(0, len(raw), 2)]
+                try:  # only the units before a NUL count
+                    b"".join(units[: units.index(b"\0\0")] if b"\0\0" in units else units).decode("utf-16-le")
+                except UnicodeDecodeError:
+                    return "name table holds an undecodable name"
+            if link == pos:
+                break
+            pos = link
+    return None
+
+
+def _templates(data: bytes) -> str | None:
+    """The template table's chains: loops or links outside the chunk, or None."""
+    size = len(data)
+    for pos in struct.unpack_from("<32I", data, 0x180):
+        seen = set()
+        while pos:
+            if pos in seen:
+                return "template table loops"
+            seen.add(pos)
+            if pos + 24 > size:
+                return "template table links outside the chunk"
+            link = struct.unpack_from("<I", data, pos)[0]
+            if link == pos:
+                break
+            pos = link
+    return None
 
 
 def _walk_records(data: bytes) -> list[int]:
@@ -108,6 +161,7 @@ def _chunk(data: bytes, index: int, offset: int, available: int, check: bool = T
         return chunk
     if not check:
         return chunk
+    chunk.tables = _names(data) or _templates(data)
     header_crc = zlib.crc32(head[:0x78] + head[0x80:CHUNK_HEADER_SIZE])
     if header_crc != struct.unpack_from("<I", head, 0x7C)[0]:
         chunk.problem = "chunk header checksum mismatch"
@@ -151,6 +205,7 @@ def scan(path: Path, piece: Piece | None = None) -> Layout:
             layout.header_problem = "file header checksum mismatch"
         if header_block != FILE_HEADER_SIZE:
             layout.header_problem = f"unexpected header size {header_block}"
+            layout.header_block = header_block
         start, stop = piece or (0, None)
         offset, index = FILE_HEADER_SIZE, 0
         while offset < size:
@@ -169,11 +224,16 @@ def scan(path: Path, piece: Piece | None = None) -> Layout:
 
 class ChunkView(io.RawIOBase):
     """The file header followed by the chunks of `piece`, read as if they were the whole file (for
-    parsers that take a file object: chunks stand alone, so a piece can be parsed on its own)."""
+    parsers that take a file object: chunks stand alone, so a piece can be parsed on its own). The
+    header states the standard header size, so that pyevtx-rs counts the chunks as `scan` does."""
 
     def __init__(self, path: Path, piece: Piece) -> None:
         super().__init__()
         self._file = path.open("rb")
+        header = bytearray(self._file.read(FILE_HEADER_SIZE))
+        if len(header) >= 0x2A:
+            struct.pack_into("<H", header, 0x28, FILE_HEADER_SIZE)
+        self._header = bytes(header)
         size = os.fstat(self._file.fileno()).st_size
         start, stop = piece
         self._base = FILE_HEADER_SIZE + start * CHUNK_SIZE
@@ -200,10 +260,15 @@ class ChunkView(io.RawIOBase):
         done = 0
         while done < len(out) and self._pos < self._size:
             pos = self._pos
-            if pos < FILE_HEADER_SIZE:  # the real header, then the piece's chunks
-                real, left = pos, FILE_HEADER_SIZE - pos
-            else:
-                real, left = self._base + pos - FILE_HEADER_SIZE, self._size - pos
+            if pos < FILE_HEADER_SIZE:  # the header, then the piece's chunks
+                count = min(FILE_HEADER_SIZE - pos, len(out) - done, len(self._header) - pos)
+                if count <= 0:
+                    break
+                out[done : done + count] = self._header[pos : pos + count]
+                done += count
+                self._pos += count
+                continue
+            real, left = self._base + pos - FILE_HEADER_SIZE, self._size - pos
             self._file.seek(real)
             count = self._file.readinto(out[done : done + min(left, len(out) - done)])
             if not count:

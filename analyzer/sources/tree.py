@@ -7,13 +7,14 @@ parser); the python engine fills it straight from BinXml values. Sharing
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from analyzer.errors import RecordError
-from analyzer.events import Event
+from analyzer.events import FILETIME_EPOCH, Event
 
 
 class El:
@@ -34,11 +35,10 @@ class El:
         return "".join(c for c in self.children if isinstance(c, str))
 
 
-NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
-
-
 def _local(tag: str) -> str:
-    return tag[len(NS) :] if tag.startswith(NS) else tag
+    """An element's name without its namespace (both engines ignore namespaces: a damaged
+    `xmlns` must not hide an event's System element)."""
+    return tag[tag.index("}") + 1 :] if tag[:1] == "{" else tag
 
 
 def from_lxml(element: Any, fix: Callable[[str], str] = str) -> El:
@@ -65,23 +65,30 @@ def from_lxml(element: Any, fix: Callable[[str], str] = str) -> El:
 
 
 _TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?")
+ZERO_TIME = "a half-written record (TimeCreated is zero)"
+LACKS = "record lacks Provider, EventID or TimeCreated"
 
 
 def parse_time(text: str) -> datetime:
+    """A TimeCreated as pyevtx-rs (or an export) prints it. A time of zero (1601-01-01T00:00:00,
+    what a record half written when the log was copied holds) is damage, not a time."""
+    moment: datetime | None = None
     if len(text) == 27 and text[10] == "T" and text[26] == "Z":  # as pyevtx-rs prints it: the quick way
+        with contextlib.suppress(ValueError):
+            moment = datetime.fromisoformat(text)
+    if moment is None:
+        m = _TIME.match(text)
+        if not m:
+            raise RecordError("unparseable TimeCreated")
+        fraction = (m.group(7) or "0").ljust(6, "0")[:6]
+        y, mo, d, h, mi, s = (int(g) for g in m.groups()[:6])
         try:
-            return datetime.fromisoformat(text)
+            moment = datetime(y, mo, d, h, mi, s, int(fraction), tzinfo=UTC)
         except ValueError:
-            pass
-    m = _TIME.match(text)
-    if not m:
-        raise RecordError("unparseable TimeCreated")
-    fraction = (m.group(7) or "0").ljust(6, "0")[:6]
-    y, mo, d, h, mi, s = (int(g) for g in m.groups()[:6])
-    try:
-        return datetime(y, mo, d, h, mi, s, int(fraction), tzinfo=UTC)
-    except ValueError:
-        raise RecordError("unparseable TimeCreated") from None
+            raise RecordError("unparseable TimeCreated") from None
+    if moment == FILETIME_EPOCH:
+        raise RecordError(ZERO_TIME)
+    return moment
 
 
 def canonical_time(text: str) -> str:
@@ -105,7 +112,9 @@ def _system_text(system: El, name: str) -> str | None:
 
 
 def to_event(root: El, file: str) -> Event:
-    """Normalize one record's tree; raise RecordError if it lacks what every event has."""
+    """Normalize one record's tree; raise RecordError if it lacks what every event has (a
+    provider, an event id and a time; a record without EventRecordID, such as a forwarded-events
+    bookmark, is an event with a null record id)."""
     system = root.child("System")
     if system is None:
         raise RecordError("record has no System element")
@@ -115,9 +124,9 @@ def to_event(root: El, file: str) -> Event:
     event_id = parse_number(event_id_el.text()) if event_id_el is not None else None
     created = system.child("TimeCreated")
     stamp = created.attrs.get("SystemTime") if created is not None else None
-    record_id = parse_number(_system_text(system, "EventRecordID"))
-    if not name or event_id is None or not stamp or record_id is None:
-        raise RecordError("record lacks Provider, EventID, TimeCreated or EventRecordID")
+    record_id = parse_number(_system_text(system, "EventRecordID"))  # None: a record without one
+    if not name or event_id is None or not stamp:
+        raise RecordError(LACKS)
     data: list[str] = []
     fields: dict[str, str] = {}
     event_data = root.child("EventData")
