@@ -7,7 +7,9 @@ one library function, renders and exits.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -41,7 +43,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-_state = {"debug": False}
+_state: dict[str, bool | int] = {"debug": False}
 
 REPORT_FORMATS = ("table", "markdown", "json", "html")
 TIMELINE_FORMATS = ("table", "markdown", "json", "csv", "jsonl")
@@ -104,6 +106,7 @@ def _analyze(paths: list[Path], options: Options, **extra: object) -> Analysis:
         limits=options.limits,
         options=options.reading(),
         progress=options.progress(summary=bool(extra.pop("summary", False))),
+        timeout=options.timeout,
         **extra,  # type: ignore[arg-type]
     )
     collector = analysis.collector
@@ -123,7 +126,8 @@ def _read_all(
     """Events of every input; a progress line on a terminal, unless the output streams onto it."""
     from analyzer.reader import read_inputs, resolve_engine
 
-    events = read_inputs(paths, resolve_engine(options.engine), reports, _warn, options.limits, options.reading())
+    engine = resolve_engine(options.engine)
+    events = read_inputs(paths, engine, reports, _warn, options.limits, options.reading(), options.timeout)
     meter = options.progress()(0)
     if not meter.live or (streamed and not options.to_file and sys.stdout.isatty()):
         return events
@@ -501,16 +505,30 @@ def _invoke(argv: list[str] | None) -> object:
         return command.invoke(ctx)
 
 
+def _stop(signum: int, _frame: object) -> None:
+    """SIGTERM and SIGHUP end a run as Ctrl-C does (temporary files removed, workers ended)."""
+    _state["signal"] = signum
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app and turns every outcome into an exit code."""
     from analyzer.progress import clear
 
+    _state.pop("signal", None)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name) and threading.current_thread() is threading.main_thread():
+            signal.signal(getattr(signal, name), _stop)
     try:
         code = _invoke(argv)
     except (typer.Exit, click.exceptions.Exit) as exc:
         return exc.exit_code
     except (KeyboardInterrupt, typer.Abort, click.exceptions.Abort):
         clear()
+        signum = _state.get("signal")
+        if isinstance(signum, int) and not isinstance(signum, bool):  # 128 + its number, as a shell says
+            sys.stderr.write(f"interrupted ({signal.Signals(signum).name})\n")
+            return 128 + signum
         sys.stderr.write("interrupted\n")
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:

@@ -2,17 +2,25 @@
 
 A worker that runs past the limit, or dies (a crash in a parser's native code, a stack
 overflow), is killed and replaced; the file gets an error and the batch goes on.
-Results come back in submission order.
+`run` returns results in submission order; `stream` passes on what a task yields as it comes
+(the time limit then counts only the time spent waiting for the worker).
+Workers end with their parent, even one stuck in native code: on Linux the kernel sends them
+SIGKILL when it dies (PR_SET_PDEATHSIG); everywhere a watchdog thread ends them when it is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import pickle
 import queue
 import signal
+import subprocess
+import sys
 import threading
 import time
+from itertools import islice
 from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +28,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
+
+BATCH = 512  # items a streaming worker sends at a time
 
 
 class Failed:
@@ -29,22 +39,71 @@ class Failed:
         self.reason = reason
 
 
-def _serve(connection: Connection, function: Callable[..., Any]) -> None:
+def too_long(timeout: float) -> Failed:
+    return Failed(f"reading took longer than {timeout:g} s: stopped")
+
+
+CRASHED = "the reader crashed on this file"
+
+
+def _die_with_parent() -> None:
+    """End this process when its parent ends (see the module's docstring)."""
+    parent = multiprocessing.parent_process()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if parent is None:
+        return
+    if parent.pid != os.getppid():  # it ended before the above took effect
+        os._exit(1)
+    threading.Thread(target=_watch, args=(parent.sentinel,), daemon=True).start()
+
+
+def _watch(sentinel: int) -> None:
+    wait([sentinel])
+    os._exit(1)
+
+
+def _serve(connection: Connection, function: Callable[..., Any], streaming: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
+    for name in ("SIGTERM", "SIGHUP"):  # the parent's handlers are not ours
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    _die_with_parent()
     while True:
         task = connection.recv()
         if task is None:
             return
+        if streaming:
+            _stream_one(connection, function, task)
+            continue
         try:
             connection.send((True, function(*task)))
         except Exception as exc:  # reported to the parent as this file's failure
             connection.send((False, f"{type(exc).__name__} while reading"))
 
 
+def _stream_one(connection: Connection, function: Callable[..., Any], task: tuple[Any, ...]) -> None:
+    try:
+        items = iter(function(*task))
+        while batch := list(islice(items, BATCH)):
+            connection.send(("more", batch))
+    except Exception as exc:  # reported to the parent as this file's failure
+        connection.send(("failed", f"{type(exc).__name__} while reading"))
+        return
+    connection.send(("done", None))
+
+
+def _context() -> Any:
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+
+
 class _Worker:
-    def __init__(self, context: Any, function: Callable[..., Any]) -> None:
+    def __init__(self, context: Any, function: Callable[..., Any], streaming: bool = False) -> None:
         self.connection, child = context.Pipe()
-        self.process: BaseProcess = context.Process(target=_serve, args=(child, function), daemon=True)
+        self.process: BaseProcess = context.Process(target=_serve, args=(child, function, streaming), daemon=True)
         self.process.start()
         child.close()
         self.task: int | None = None
@@ -56,6 +115,16 @@ class _Worker:
             self.process.kill()
             self.process.join()
         self.connection.close()
+
+    def finish(self) -> None:
+        """Ask an idle worker to end, else end it."""
+        graceful = self.task is None and self.process.is_alive()
+        if graceful:
+            try:
+                self.connection.send(None)
+            except OSError:
+                graceful = False
+        self.stop(grace=5.0 if graceful else 0.0)
 
 
 def _dispatch(pool: list[_Worker], pending: list[int], tasks: list[tuple[Any, ...]], timeout: float) -> None:
@@ -72,7 +141,9 @@ def run(function: Callable[..., Any], tasks: list[tuple[Any, ...]], workers: int
     A thread hands out tasks and collects results, so workers get their next task at once even
     while the caller is busy with a result; results are unpacked here, in the caller's thread.
     """
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    if not tasks:
+        return
+    context = _context()
     pool = [_Worker(context, function) for _ in range(max(1, min(workers, len(tasks))))]
     done: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
     stop = threading.Event()
@@ -94,13 +165,77 @@ def run(function: Callable[..., Any], tasks: list[tuple[Any, ...]], workers: int
         stop.set()
         driver.join()
         for worker in pool:
-            graceful = worker.task is None and worker.process.is_alive()
-            if graceful:
-                try:
-                    worker.connection.send(None)
-                except OSError:
-                    graceful = False
-            worker.stop(grace=5.0 if graceful else 0.0)
+            worker.finish()
+
+
+def stream(function: Callable[..., Any], tasks: list[tuple[Any, ...]], timeout: float) -> Iterator[Any]:
+    """For each task in turn, yield what function(*task) yields, as a worker produces it, then
+    `None` when the task is done (or a Failed: a task stopped at its time limit or by a crash
+    keeps what it yielded before). One worker; `timeout` bounds the time spent waiting for it."""
+    context = _context()
+    worker: _Worker | None = None
+    try:
+        for task in tasks:
+            if worker is None:
+                worker = _Worker(context, function, streaming=True)
+            worker.connection.send(task)
+            worker.task, waited = 0, 0.0
+            while True:
+                started = time.monotonic()
+                ready = worker.connection.poll(max(0.0, timeout - waited))
+                waited += time.monotonic() - started
+                failure: Failed | None = None
+                if not ready:
+                    failure = too_long(timeout)
+                else:
+                    try:
+                        kind, payload = worker.connection.recv()
+                    except (EOFError, OSError, pickle.UnpicklingError):
+                        failure = Failed(CRASHED)
+                    else:
+                        if kind == "more":
+                            yield from payload
+                            continue
+                        worker.task = None
+                        yield None if kind == "done" else Failed(payload)
+                        break
+                worker.stop()
+                worker = None
+                yield failure
+                break
+    finally:
+        if worker is not None:
+            worker.finish()
+
+
+def run_one(function: Callable[..., Any], args: tuple[Any, ...], timeout: float) -> Any:
+    """function(*args) in a guarded worker (or a Failed). Where this process may not have child
+    processes of its own (a daemonic one, as Dask workers are by default), in a fresh interpreter."""
+    if not multiprocessing.current_process().daemon:
+        return next(run(function, [args], 1, timeout))
+    payload = pickle.dumps((function, args))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "analyzer.guard"], input=payload, capture_output=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:  # run() has killed it
+        return too_long(timeout)
+    return _unpack(done.stdout) if done.returncode == 0 else Failed(CRASHED)
+
+
+def _isolated() -> None:
+    """The fresh interpreter of `run_one`: a pickled (function, args) in, its result out."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: end with the parent
+    function, args = pickle.loads(sys.stdin.buffer.read())
+    try:
+        result: tuple[bool, Any] = (True, function(*args))
+    except Exception as exc:
+        result = (False, f"{type(exc).__name__} while reading")
+    sys.stdout.buffer.write(pickle.dumps(result))
 
 
 def _unpack(payload: bytes) -> Any:
@@ -142,9 +277,9 @@ def _drive(
                         finished += 1
                         continue
                     except (EOFError, OSError):
-                        done.put((worker.task, Failed("the reader crashed on this file")))
+                        done.put((worker.task, Failed(CRASHED)))
                 elif time.monotonic() >= worker.deadline:
-                    done.put((worker.task, Failed(f"reading took longer than {timeout:g} s: stopped")))
+                    done.put((worker.task, too_long(timeout)))
                 else:
                     continue
                 finished += 1
@@ -153,3 +288,7 @@ def _drive(
                 pool[index] = new_worker()
     except BaseException as exc:  # handed to the caller's thread
         done.put((-1, exc))
+
+
+if __name__ == "__main__":
+    _isolated()

@@ -68,6 +68,7 @@ class Options:
     archive_password: str | None = None
     date_order: str | None = None
     input_tz: str | None = None
+    timeout: float = 600.0
     fmt: str = "table"
     output: Path | None = None
     wide: bool = False
@@ -199,6 +200,7 @@ READING = {
         "--input-tz",
         help="Time zone of local times in exports (Europe/Berlin, +02:00): converted to UTC.",
     ),
+    "timeout": _option(float, "--timeout", min=1, help="Seconds one input may take to read before it is stopped."),
     "quiet": _option(bool, "--quiet", "-q", help="No progress line (nor summary) on stderr."),
 }
 PARALLEL = {

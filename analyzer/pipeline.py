@@ -13,7 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from analyzer.diagnosis import Collector, Partial, ServerDiagnosis, server_of
-from analyzer.reader import FileReport, merge_pieces, read_file
+from analyzer.reader import DEFAULT_TIMEOUT, FileReport, merge_pieces, read_file
 from analyzer.reports import document
 from analyzer.sources.bundles import open_inputs
 from analyzer.sources.layout import chunks_in
@@ -26,9 +26,6 @@ if TYPE_CHECKING:
     from analyzer.progress import Progress
     from analyzer.sources.bundles import Input, Limits, Options
     from analyzer.sources.layout import Piece
-
-
-DEFAULT_TIMEOUT = 600.0  # seconds one file may take before its reader is stopped
 
 
 @dataclass
@@ -146,7 +143,10 @@ def analyze(
     scheduler: str | None = None,
     limits: Limits | None = None,
     options: Options | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Analysis:
+    """Read, classify and (on demand) diagnose the inputs; each file read in a guarded worker
+    with a time limit of `timeout` seconds (locally, or on each Dask worker)."""
     analysis = Analysis(catalogue, Collector(catalogue))
     with open_inputs(paths, limits, options) as inputs:
         for display, why in inputs.skipped:
@@ -158,7 +158,7 @@ def analyze(
         meter = progress(len(inputs.files)) if progress else None
         if scheduler:
             with _dask(scheduler, jobs) as client:
-                results = iter(_read_on_dask(client, inputs.files, engine, catalogue, everything))
+                results = iter(_read_on_dask(client, inputs.files, engine, catalogue, everything, timeout))
                 _merge_all(analysis, inputs.files, results, warn, meter)
                 scattered = client.scatter(catalogue, broadcast=True)
                 analysis.servers = analysis.collector.diagnose(
@@ -167,9 +167,8 @@ def analyze(
                     )
                 )
         else:
-            _merge_all(
-                analysis, inputs.files, _read_all(inputs.files, engine, catalogue, jobs, everything, meter=meter), warn
-            )
+            reading = _read_all(inputs.files, engine, catalogue, jobs, everything, timeout, meter)
+            _merge_all(analysis, inputs.files, reading, warn)
         if meter:
             meter.finish()
     return analysis
@@ -215,13 +214,6 @@ def _read_all(
     plans = split(items, jobs, engine)
     if meter:
         meter.plan(sum(map(len, plans)))
-    if len(items) == 1 and plans[0] == [None]:
-        # nothing else to protect from a stall: read in this process (Ctrl-C still stops it)
-        result = read_input(items[0], engine, catalogue, wanted, compact=not everything)
-        if meter:
-            meter.update(result[0].events + result[0].unreadable)
-        yield result
-        return
     # The catalogue goes to each worker once (bound at start), not with every file.
     reader = partial(_read_task, catalogue, engine, wanted, not everything)
     tasks = [(item, piece) for item, plan in zip(items, plans, strict=True) for piece in plan]
@@ -254,11 +246,13 @@ def _merge(parts: list[tuple[FileReport, Partial, str | None]]) -> tuple[FileRep
 @contextmanager
 def _dask(scheduler: str, jobs: int) -> Iterator[Any]:
     """A client of the cluster at `scheduler`, or of one started here for `local`."""
+    import dask
     from distributed import Client, LocalCluster
 
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True, dashboard_address=None)
+        with dask.config.set({"distributed.worker.daemon": False}):  # so that they may have guarded readers
+            cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True, dashboard_address=None)
     client = Client(cluster or scheduler)
     try:
         yield client
@@ -269,7 +263,7 @@ def _dask(scheduler: str, jobs: int) -> Iterator[Any]:
 
 
 def _read_on_dask(
-    client: Any, items: list[Input], engine: str, catalogue: Catalogue, everything: bool
+    client: Any, items: list[Input], engine: str, catalogue: Catalogue, everything: bool, timeout: float
 ) -> list[tuple[FileReport, Partial, str | None]]:
     """Per-file reading on a Dask cluster; results are gathered in input order, so the report is
     the same as a local run (each server's diagnosis then runs on the cluster too: see `analyze`).
@@ -277,6 +271,19 @@ def _read_on_dask(
     or give plain paths on a shared file system)."""
     wanted = catalogue.wanted(everything)
     futures = [
-        client.submit(read_input, item, engine, catalogue, wanted, None, not everything, pure=False) for item in items
+        client.submit(_dask_read, item, engine, catalogue, wanted, not everything, timeout, pure=False)
+        for item in items
     ]
     return client.gather(futures)
+
+
+def _dask_read(
+    item: Input, engine: str, catalogue: Catalogue, wanted: dict[str, frozenset[int] | None], compact: bool, t: float
+) -> tuple[FileReport, Partial, str | None]:
+    """(On a Dask worker.) `read_input` in a guarded process with the time limit `t`."""
+    from analyzer import guard
+
+    result = guard.run_one(read_input, (item, engine, catalogue, wanted, None, compact), t)
+    if isinstance(result, guard.Failed):
+        return FileReport(item.display, engine, error=result.reason, kind=item.kind), Partial(), None
+    return result

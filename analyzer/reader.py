@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from analyzer.sources.evtx_rust import Coverage, Keep
 
 ENGINES = ("auto", "rust", "python")
+DEFAULT_TIMEOUT = 600.0  # seconds one file may take before its reader is stopped
 
 
 def resolve_engine(engine: str) -> str:
@@ -361,6 +362,7 @@ def read_inputs(
     warn: Callable[[str], None],
     limits: Limits | None = None,
     options: Options | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Iterator[Event]:
     """Events of every input (files, directories, archives, `-`) in sorted order; `warn` gets one
     line per problem input and per archive member skipped."""
@@ -371,10 +373,34 @@ def read_inputs(
             report = FileReport(display, engine, error=problem)
             reports.append(report)
             warn(report.message() or "")
-        for item in inputs.files:
-            report = FileReport(item.display, engine)
-            reports.append(report)
-            yield from read_file(item, engine, report)
-            message = report.message()
-            if message:
-                warn(message)
+        for found in read_guarded(inputs.files, engine, timeout):
+            if isinstance(found, FileReport):
+                reports.append(found)
+                message = found.message()
+                if message:
+                    warn(message)
+                continue
+            yield found
+
+
+def _file_events(item: Input, engine: str) -> Iterator[Event | FileReport]:
+    """(In a worker.) The events of one input, then its account."""
+    report = FileReport(item.display, engine)
+    yield from read_file(item, engine, report)
+    yield report
+
+
+def read_guarded(items: list[Input], engine: str, timeout: float) -> Iterator[Event | FileReport]:
+    """Each input read in a guarded worker (a time limit; a crash or hang costs that input only):
+    its events as they come, then its account. An input stopped part way keeps the events it gave."""
+    from analyzer import guard
+
+    index = 0
+    for found in guard.stream(_file_events, [(item, engine) for item in items], timeout):
+        if found is None:
+            index += 1
+        elif isinstance(found, guard.Failed):
+            yield FileReport(items[index].display, engine, error=found.reason, kind=items[index].kind)
+            index += 1
+        else:
+            yield found

@@ -7,6 +7,8 @@ and both engines count the same unreadable records.
 from __future__ import annotations
 
 import csv
+import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -116,3 +118,182 @@ def test_the_one_regex_reader_agrees_with_the_string_and_lxml_readers() -> None:
             except RecordError:
                 pytest.fail(f"only the regex reader reads {xml[:300]}")
     assert plain > 20 * other > 0
+
+
+# -- damaged and unusual input: both engines, the same answer (issue 12, issue 10 item 5) ------------
+
+from dataclasses import replace  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+from analyzer.evtxwriter.exports import evtx_bytes  # noqa: E402
+from analyzer.evtxwriter.scenarios import SCENARIOS  # noqa: E402
+from analyzer.sources.layout import scan  # noqa: E402
+from tests.fuzz.structure import fix_checksums, sites  # noqa: E402
+
+
+def _healthy() -> bytes:
+    return evtx_bytes(SCENARIOS["healthy"][0]())
+
+
+def _agree(path: Path) -> tuple[list, FileReport]:
+    """Both engines' events and account, which must be the same; returns the rust engine's."""
+    rust, python, rust_report, python_report = _both(path)
+    assert rust == python, _first_difference(rust, python)
+    for name in ("events", "unreadable", "expected", "problems", "error", "stray"):
+        assert getattr(rust_report, name) == getattr(python_report, name), name
+    return rust, rust_report
+
+
+def test_issue_12_a_name_table_that_loops_is_not_handed_to_pyevtx_rs(tmp_path: Path) -> None:
+    """Four bytes make pyevtx-rs spin forever: the last name of a hash chain linked back to the
+    first. The chunk is read by the python engine's decoder instead: nothing is lost, the file is
+    marked damaged, and neither engine waits."""
+    from analyzer import guard
+
+    data = bytearray(_healthy())
+    chunk = 0x1000
+    for head in struct.unpack_from("<64I", data, chunk + 0x80):
+        chain = []
+        while head:
+            chain.append(head)
+            head = struct.unpack_from("<I", data, chunk + head)[0]
+        if len(chain) >= 2:
+            break
+    struct.pack_into("<I", data, chunk + chain[-1], chain[0])  # the 4-byte change
+    fix_checksums(data)
+    looped = tmp_path / "looped.evtx"
+    looped.write_bytes(data)
+    (tmp_path / "clean.evtx").write_bytes(_healthy())
+    stuck = list(guard.run(_bare_pyevtx, [(str(looped),)], 1, 3.0))[0]  # pyevtx-rs alone: it hangs
+    assert isinstance(stuck, guard.Failed) and "longer than 3 s" in stuck.reason
+    assert scan(looped).chunks[0].tables == "name table loops"
+    started = time.monotonic()
+    events, report = _agree(looped)
+    assert time.monotonic() - started < 30
+    clean = list(read_file(tmp_path / "clean.evtx", "rust", FileReport("c", "rust")))
+    assert [(e.event_record_id, e.data) for e in events] == [(e.event_record_id, e.data) for e in clean]
+    assert report.unreadable == 0 and report.problems == ["chunk 0: name table loops"]
+    assert report.status == "damaged"
+
+
+def _bare_pyevtx(path: str) -> int:
+    from evtx import PyEvtxParser
+
+    return sum(1 for _ in PyEvtxParser(path).records())
+
+
+def test_templates_belong_to_their_chunk(tmp_path: Path) -> None:
+    """A later chunk's template with the same GUID and size as an earlier chunk's but other
+    content (here: its Level element renamed Task) is that chunk's own: the python engine used
+    to reuse the earlier chunk's compiled template."""
+    data = bytearray(_healthy())
+    found = sites(bytes(data))
+    second = [s for s in found if s.chunk == 1]
+    names = {}
+    for site in (s for s in second if s.kind == "string.link"):  # the name defined at this entry
+        count = struct.unpack_from("<H", data, site.offset + 6)[0]
+        names[data[site.offset + 8 : site.offset + 8 + 2 * count].decode("utf-16-le")] = site.offset
+    base = 0x1000 + 0x10000
+    level = [  # references to the name defined earlier (not inline): the later templates'
+        s
+        for s in second
+        if s.kind == "name.offset"
+        and struct.unpack_from("<I", data, s.offset)[0] == names["Level"] - base
+        and s.offset + 4 != names["Level"]
+    ][0]
+    struct.pack_into("<I", data, level.offset, names["Task"] - base)
+    fix_checksums(data)
+    path = tmp_path / "renamed.evtx"
+    path.write_bytes(data)
+    events, report = _agree(path)
+    assert report.status == "ok"
+    moved = [e for e in events if e.level is None]
+    assert moved and len(moved) < len(events)  # records of that template in that chunk: no Level any more
+    assert {e.task for e in moved} <= {2, 3, 4}  # their first Task holds the level
+
+
+def test_a_stale_chunk_range_reads_the_same_in_both_engines(tmp_path: Path) -> None:
+    """A chunk header that says its last record is 20 before the one it holds last (a log copied
+    while it was written): both engines stop where the header says, and read + unreadable never
+    exceeds what the headers declare."""
+    data = bytearray(_healthy())
+    first, last = struct.unpack_from("<QQ", data, 0x1000 + 24)
+    struct.pack_into("<Q", data, 0x1000 + 32, last - 20)
+    fix_checksums(data)
+    path = tmp_path / "stale.evtx"
+    path.write_bytes(data)
+    events, report = _agree(path)
+    assert report.events + report.unreadable == report.expected
+    assert sum(1 for e in events if e.event_record_id is not None) == report.events
+    assert report.declared[0] == last - 20 - first + 1
+
+
+def test_unpaired_surrogates_are_left_out_by_both_engines(tmp_path: Path) -> None:
+    """One rule for text with an unpaired UTF-16 surrogate: the surrogate is left out (pyevtx-rs
+    does so; the python engine follows), in EventData and in System values alike."""
+    make = SCENARIOS["ad-permissions"][0]
+    events = make()[:30]
+    events[3] = replace(events[3], data=["a\ud800b", "\udc00tail\ud83d"], fields={})
+    events[4] = replace(events[4], fields={"Message": "x\udfffy", "Other": "\ud800"})
+    events[5] = replace(events[5], computer="HOST\ud800")
+    path = tmp_path / "surrogates.evtx"
+    path.write_bytes(evtx_bytes(events))
+    read, report = _agree(path)
+    assert report.status == "ok"
+    assert read[3].data == ["ab", "tail"]
+    assert read[4].fields == {"Message": "xy", "Other": ""}
+    assert read[5].computer == "HOST"
+
+
+def test_a_record_without_event_record_id_is_an_event(tmp_path: Path) -> None:
+    """A forwarded-events bookmark (EventID 111) carries no EventRecordID: an event with a null
+    record id in both engines, not an unreadable record; the file reads clean."""
+    make = SCENARIOS["healthy"][0]
+    events = make()[:20]
+    bookmark = replace(
+        events[0], provider="Microsoft-Windows-Forwarding", event_id=111, event_record_id=None, data=["bookmark"]
+    )
+    path = tmp_path / "forwarded.evtx"
+    path.write_bytes(evtx_bytes([*events, bookmark]))
+    read, report = _agree(path)
+    assert report.status == "ok" and report.unreadable == 0 and report.events == 21
+    assert read[-1].event_record_id is None and read[-1].event_id == 111
+
+
+def test_issue_10_a_half_written_last_record_is_damage_not_an_event(tmp_path: Path) -> None:
+    """A log copied while its last record was being written: the record's values are zeros
+    (EventID 0 at 1601-01-01). It is unreadable in both engines, in every way of reading, and
+    the server's coverage window does not start in 1601."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    data = bytearray(_healthy())
+    chunks = scan_bytes(data)
+    last_chunk = chunks[-1]
+    offset = struct.unpack_from("<I", data, last_chunk + 0x2C)[0]  # the chunk's last record
+    record = last_chunk + offset
+    size = struct.unpack_from("<I", data, record + 4)[0]
+    table = next(s for s in sites(bytes(data)) if s.kind == "values.count" and record < s.offset < record + size)
+    count = struct.unpack_from("<I", data, table.offset)[0]
+    values = table.offset + 4 + 4 * count
+    data[values : record + size] = bytes(record + size - values)  # written up to its value table
+    fix_checksums(data)
+    path = tmp_path / "dirty.evtx"
+    path.write_bytes(data)
+    events, report = _agree(path)
+    assert report.unreadable == 1 and report.problems == ["1 record(s): a half-written record (TimeCreated is zero)"]
+    assert min(e.time_created for e in events) > datetime(2000, 1, 1, tzinfo=UTC)
+    for engine in ("rust", "python"):
+        result = CliRunner().invoke(app, ["report", str(path), "-f", "json", "--engine", engine])
+        assert result.exit_code == 4
+        doc = json.loads(result.stdout)
+        assert doc["inputs"][0]["unreadable"] == 1
+        assert all(not server["first_event"].startswith("1601") for server in doc["servers"])
+
+
+def scan_bytes(data: bytes | bytearray) -> list[int]:
+    """Offsets of the chunks of a file held in memory."""
+    return [o for o in range(0x1000, len(data), 0x10000) if data[o : o + 8] == b"ElfChnk\0"]

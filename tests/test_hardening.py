@@ -116,3 +116,148 @@ def test_outputs_are_byte_identical_across_runs_engines_and_jobs() -> None:
                 args = [command, str(SAMPLES), "-f", fmt, *quiet, "--engine", engine, "--jobs", jobs]
                 outputs.add(runner.invoke(app, args).stdout)
             assert len(outputs) == 1, (command, fmt)
+
+
+# -- every input under the guard, with --timeout (issue 12 item 1) -----------------------------------
+
+import struct  # noqa: E402
+
+import pytest  # noqa: E402
+
+from analyzer.evtxwriter.exports import evtx_bytes  # noqa: E402
+from analyzer.evtxwriter.scenarios import SCENARIOS  # noqa: E402
+from tests.fuzz.structure import fix_checksums  # noqa: E402
+
+
+def _looped(path: Path) -> Path:
+    """A log whose first chunk's name table loops (4 bytes): pyevtx-rs would spin on it forever."""
+    data = bytearray(evtx_bytes(SCENARIOS["healthy"][0]()))
+    for head in struct.unpack_from("<64I", data, 0x1000 + 0x80):
+        chain = []
+        while head:
+            chain.append(head)
+            head = struct.unpack_from("<I", data, 0x1000 + head)[0]
+        if len(chain) >= 2:
+            struct.pack_into("<I", data, 0x1000 + chain[-1], chain[0])
+            break
+    fix_checksums(data)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("command", ["report", "events", "files", "timeline"])
+def test_a_hanging_input_is_stopped_at_the_time_limit(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command that reads logs reads each input, even a single one, in a guarded worker:
+    with the name-table check switched off, pyevtx-rs really hangs on the looped log, and the
+    worker is stopped at --timeout; the other input is read and the run ends with exit 4."""
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+    from analyzer.sources import layout
+
+    monkeypatch.setattr(layout, "_names", lambda data: None)  # workers fork: they inherit it
+    looped = _looped(tmp_path / "looped.evtx")
+    for inputs in ([looped], [looped, SAMPLES / "healthy.evtx"]):
+        started = time.monotonic()
+        args = [command, *map(str, inputs), "--engine", "rust", "--timeout", "2"]
+        result = CliRunner().invoke(app, args)
+        assert time.monotonic() - started < 60
+        assert result.exit_code == 4, result.stderr
+        assert f"error: {looped}: reading took longer than 2 s: stopped" in result.stderr.splitlines()
+    if command == "events":
+        assert "AADC01.contoso.com" in result.stdout  # the other input's events
+
+
+def test_the_looped_log_itself_is_read_at_once_and_marked_damaged(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    looped = _looped(tmp_path / "looped.evtx")
+    for engine in ("rust", "python"):
+        result = CliRunner().invoke(app, ["files", str(looped), "-f", "json", "--engine", engine, "--timeout", "20"])
+        assert result.exit_code == 4
+        assert "chunk 0: name table loops" in result.stderr and "longer than" not in result.stderr
+
+
+def test_dask_reads_are_guarded_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """On a Dask worker each input is read in a guarded process too: a forked one where the
+    worker may have children, a fresh interpreter where it may not (daemonic workers)."""
+    import multiprocessing
+
+    from analyzer import pipeline
+    from analyzer.catalogue.loader import load
+    from analyzer.sources import layout
+    from analyzer.sources.bundles import Input
+
+    monkeypatch.setattr(layout, "_names", lambda data: None)
+    looped = _looped(tmp_path / "looped.evtx")
+    catalogue = load()
+    report, _, sha = pipeline._dask_read(Input("x", looped, "evtx"), "rust", catalogue, catalogue.wanted(), True, 2.0)
+    assert report.error == "reading took longer than 2 s: stopped" and sha is None
+    monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
+    assert isinstance(guard.run_one(time.sleep, (30,), 1.0), guard.Failed)
+    assert guard.run_one(abs, (-5,), 20.0) == 5  # the fresh interpreter's result comes back
+
+
+# -- SIGTERM and SIGHUP end a run as Ctrl-C does; workers end with their parent (item 8) -----------
+
+
+def _busy_run(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """`wba report` over a zip of many logs, in a process of its own, with its own temp dir."""
+    import zipfile
+
+    data = (SAMPLES / "healthy.evtx").read_bytes()
+    bundle = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        for i in range(300):
+            archive.writestr(f"s{i}/Application.evtx", data)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "analyzer", "report", str(bundle), "--engine", "python", "-j", "2", "-f", "json"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env={**os.environ, "TMPDIR": str(temp)},
+    )
+    deadline = time.monotonic() + 60
+    while not any(temp.glob("wba-*/*")) and time.monotonic() < deadline:  # unpacking has begun
+        time.sleep(0.1)
+    time.sleep(2.0)  # and reading
+    assert process.poll() is None, "finished before the signal: make the input larger"
+    return process, temp
+
+
+def _group_ends(pgid: int, seconds: float = 10.0) -> bool:
+    """Whether every process of the group (the run and its workers) is gone within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize(("name", "code"), [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_sigterm_and_sighup_clean_up_like_ctrl_c(name: str, code: int, tmp_path: Path) -> None:
+    process, temp = _busy_run(tmp_path)
+    os.kill(process.pid, getattr(signal, name))  # the main process only: it must end its workers
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == code, err
+    assert b"Traceback" not in err and f"interrupted ({name})".encode() in err
+    assert list(temp.iterdir()) == []  # the private directory and every unpacked member removed
+    assert _group_ends(process.pid), "a worker outlived the run"
+
+
+def test_workers_die_with_their_parent(tmp_path: Path) -> None:
+    """Even when the main process is killed outright (no handler runs), its workers end."""
+    process, _ = _busy_run(tmp_path)
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert _group_ends(process.pid), "a worker outlived its parent"

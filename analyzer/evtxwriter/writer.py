@@ -97,7 +97,8 @@ def _instance(event: Event) -> Instance:
         values[4] = bx.u16(event.qualifiers)
     values[5] = bx.hex64(CLASSIC_KEYWORDS if event.keywords is None else event.keywords)
     values[6] = bx.filetime(datetime_to_filetime(event.time_created))
-    values[10] = bx.u64(event.event_record_id or 0)
+    if event.event_record_id is not None:  # else none, as in a forwarded-events bookmark
+        values[10] = bx.u64(event.event_record_id)
     if event.fields:
         values += [bx.wstring(v) for v in event.fields.values()]
     else:

@@ -35,6 +35,9 @@ class El:
         return "".join(c for c in self.children if isinstance(c, str))
 
 
+NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
+
+
 def _local(tag: str) -> str:
     """An element's name without its namespace (both engines ignore namespaces: a damaged
     `xmlns` must not hide an event's System element)."""
