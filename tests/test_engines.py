@@ -164,7 +164,7 @@ def test_issue_12_a_name_table_that_loops_is_not_handed_to_pyevtx_rs(tmp_path: P
     looped = tmp_path / "looped.evtx"
     looped.write_bytes(data)
     (tmp_path / "clean.evtx").write_bytes(_healthy())
-    stuck = list(guard.run(_bare_pyevtx, [(str(looped),)], 1, 3.0))[0]  # pyevtx-rs alone: it hangs
+    stuck = next(iter(guard.run(_bare_pyevtx, [(str(looped),)], 1, 3.0)))  # pyevtx-rs alone: it hangs
     assert isinstance(stuck, guard.Failed) and "longer than 3 s" in stuck.reason
     assert scan(looped).chunks[0].tables == "name table loops"
     started = time.monotonic()
@@ -194,13 +194,13 @@ def test_templates_belong_to_their_chunk(tmp_path: Path) -> None:
         count = struct.unpack_from("<H", data, site.offset + 6)[0]
         names[data[site.offset + 8 : site.offset + 8 + 2 * count].decode("utf-16-le")] = site.offset
     base = 0x1000 + 0x10000
-    level = [  # references to the name defined earlier (not inline): the later templates'
+    level = next(  # references to the name defined earlier (not inline): the later templates'
         s
         for s in second
         if s.kind == "name.offset"
         and struct.unpack_from("<I", data, s.offset)[0] == names["Level"] - base
         and s.offset + 4 != names["Level"]
-    ][0]
+    )
     struct.pack_into("<I", data, level.offset, names["Task"] - base)
     fix_checksums(data)
     path = tmp_path / "renamed.evtx"

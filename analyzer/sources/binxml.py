@@ -14,18 +14,18 @@ of the format of its own:
 - array values repeat their element once per item; unpaired UTF-16 surrogates are left out of
   text; names must decode strictly.
 A record that does not decode raises `Undecodable`: pyevtx-rs does not return such a record, so
-it is counted as missing, never as an event. A record that decodes into XML that is not well formed
-(invalid or duplicate names, undefined entities) becomes a `RecordError`, as the rust engine's XML
-parser makes it.
+it is counted as missing, never as an event. The tree is what the rust engine reads from the XML
+pyevtx-rs prints (names without namespaces, the first of an attribute given twice, an undefined
+entity as its text): where that XML is not well formed (names damaged into non-names), the rust
+engine reads the record with this decoder instead, so names need not be XML names.
 """
 
 from __future__ import annotations
 
+import re
 import struct
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from analyzer.errors import RecordError
 from analyzer.sources.tree import El
 from analyzer.sources.values import (
     VALID_TYPES,
@@ -45,9 +45,8 @@ if TYPE_CHECKING:
 
 MAX_NESTING = 64  # BinXml fragments within fragments (as pyevtx-rs)
 MAX_DEPTH = 512  # open elements within one fragment
-XML_DEPTH = 255  # lxml (libxml2 without huge_tree) refuses deeper documents
 _PREDEFINED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
-NOT_XML = "record XML does not parse"
+_CHARACTER = re.compile(r"#(?:x([0-9A-Fa-f]+)|([0-9]+))")
 
 _U16 = struct.Struct("<H").unpack_from
 _U32 = struct.Struct("<I").unpack_from
@@ -78,16 +77,13 @@ class EntityRef:
 
 class Element:
     """An element of a template or fragment before its values are put in (children: text, Null,
-    Arr, Placeholder, EntityRef, Element, or an El already resolved). `valid`: the rust engine's
-    XML parser would take its start tag (its names are XML names, no attribute comes twice)."""
+    Arr, Placeholder, EntityRef, Element, or an El already resolved)."""
 
-    __slots__ = ("attrs", "children", "name", "valid", "xmlns")
+    __slots__ = ("attrs", "children", "name", "xmlns")
 
     def __init__(self, name: str, attrs: list[tuple[str, list[Any]]]) -> None:
         self.name, self.attrs, self.children = name, attrs, []
-        names = [a for a, _ in attrs]
-        self.valid = name_ok(name, False) and all(name_ok(a, True) for a in names) and len(set(names)) == len(names)
-        self.xmlns = any(a == "xmlns" or a.startswith("xmlns:") for a in names)
+        self.xmlns = any(a == "xmlns" or a.startswith("xmlns:") for a, _ in attrs)
 
 
 class _Start:
@@ -102,23 +98,6 @@ class _Start:
         if self.attr is not None and self.nodes:
             self.attrs.append((self.attr, self.nodes))
         return Element(self.name, self.attrs)
-
-
-@lru_cache(maxsize=4096)
-def name_ok(name: str, attribute: bool) -> bool:
-    """Whether the rust engine's XML parser accepts `name` as an element (or attribute) name."""
-    from lxml import etree
-
-    from analyzer.sources.evtx_rust import _UNSAFE, _Shield, parser
-
-    text = f'<a {name}="x"/>' if attribute else f"<{name}/>"
-    if _UNSAFE.search(text):  # as the rust engine hides such characters before parsing
-        text = _Shield(text).hide(text)
-    try:
-        etree.fromstring(text.encode("utf-8", "surrogatepass"), parser())
-    except (etree.XMLSyntaxError, ValueError):
-        return False
-    return True
 
 
 class ChunkDecoder:
@@ -291,7 +270,8 @@ class ChunkDecoder:
         if instance is None:
             return False
         definition, values = instance
-        return self.plan(definition).valid and all(self._sound(span, depth + 1) for span in _spans(values))
+        self.plan(definition)  # the template must compile
+        return all(self._sound(span, depth + 1) for span in _spans(values))
 
     def plan(self, offset: int) -> Plan:
         plan = self.plans.get(offset)
@@ -435,8 +415,6 @@ class ChunkDecoder:
     def resolve(self, element: Element, values: Any, depth: int) -> list[El]:
         """`element` with its placeholders filled, as the rust engine's XML parser sees it once
         pyevtx-rs has printed it (several copies when an array value repeats it)."""
-        if depth > XML_DEPTH or not element.valid:
-            raise RecordError(NOT_XML)
         count = len(values)
         arrays = False
         attrs: list[tuple[str, list[Any]]] = []
@@ -473,6 +451,20 @@ class ChunkDecoder:
         return [_build(element, attrs, children)]
 
 
+def _entity(name: str) -> str:
+    """An entity reference's text: a predefined one's character, a character reference's
+    character, else the reference as pyevtx-rs prints it."""
+    text = _PREDEFINED.get(name)
+    if text is not None:
+        return text
+    number = _CHARACTER.fullmatch(name)
+    if number:
+        code = int(number[1], 16) if number[1] else int(number[2])
+        if code <= 0x10FFFF:
+            return chr(code)
+    return f"&{name};"
+
+
 def _empty(value: Any) -> bool:
     """Whether a value is empty (an optional substitution of it drops out)."""
     cls = value.__class__
@@ -489,10 +481,7 @@ def _text(node: Any) -> str:
     if node.__class__ is Arr:
         return node.joined()
     if node.__class__ is EntityRef:
-        text = _PREDEFINED.get(node.name)
-        if text is None:
-            raise RecordError(NOT_XML)
-        return text
+        return _entity(node.name)
     return ""  # Null, an element in an attribute, a processing instruction's parts
 
 
@@ -524,7 +513,8 @@ def _build(element: Element, attrs: list[tuple[str, list[Any]]], children: list[
     built = El(element.name)
     into = built.attrs
     for name, nodes in attrs:
-        into[name] = nodes[0] if len(nodes) == 1 and nodes[0].__class__ is str else "".join(map(_text, nodes))
+        if name not in into:  # an attribute given twice: the first counts (as the rust engine reads it)
+            into[name] = nodes[0] if len(nodes) == 1 and nodes[0].__class__ is str else "".join(map(_text, nodes))
     if element.xmlns:
         for declaration in [a for a in into if a == "xmlns" or a.startswith("xmlns:")]:
             del into[declaration]  # namespace declarations are not attributes
@@ -634,16 +624,13 @@ def _spans(values: Any) -> list[tuple[int, int]]:
 
 
 class Plan:
-    """What a template tells without its values: whether every element of it is well formed
-    (`valid`), and where its System fields come from (`places`: the nodes of Provider/@Name,
-    EventID, Computer and TimeCreated/@SystemTime), when its System holds no substitution of its
-    own and none comes before it (else None: such records are read whole)."""
+    """What a template tells without its values: where its System fields come from (`places`:
+    the nodes of Provider/@Name, EventID, Computer and TimeCreated/@SystemTime), when its System
+    holds no substitution of its own and none comes before it, and those attributes are given once
+    (else None: such records are read whole)."""
 
     def __init__(self, root: Element) -> None:
-        self.valid = _valid(root, 0)
-        self.places: tuple[list[Any] | None, ...] | None = None
-        if not self.valid:
-            return
+        self.places: tuple[list[Any] | str | None, ...] | None = None
         system = None
         for node in root.children:
             if node.__class__ is Element and node.name == "System":
@@ -659,6 +646,10 @@ class Plan:
                 first.setdefault(node.name, node)
         provider, created = first.get("Provider"), first.get("TimeCreated")
         event_id, computer = first.get("EventID"), first.get("Computer")
+        names = [a for a, _ in provider.attrs] if provider else []
+        stamps = [a for a, _ in created.attrs] if created else []
+        if names.count("Name") > 1 or stamps.count("SystemTime") > 1:
+            return
         places = (
             dict(provider.attrs).get("Name") if provider else None,
             [n for n in event_id.children if n.__class__ is not Element] if event_id else None,
@@ -731,16 +722,3 @@ def _joined(nodes: list[Any] | None, values: list[Any], attribute: bool) -> str 
     if attribute and not parts:
         return None
     return "".join(map(_text, parts))
-
-
-def _valid(element: Element, depth: int) -> bool:
-    """Every element well formed, every entity reference predefined, not nested too deeply."""
-    if depth > XML_DEPTH or not element.valid:
-        return False
-    nodes = [*element.children, *(n for _, attr in element.attrs for n in attr)]
-    for node in nodes:
-        if node.__class__ is Element and not _valid(node, depth + 1):
-            return False
-        if node.__class__ is EntityRef and node.name not in _PREDEFINED:
-            return False
-    return True

@@ -85,6 +85,14 @@ def read_chunk(
         yield number, event
 
 
+def decode_chunk(buf: bytes, chunk: Chunk, file: str) -> dict[int, Event | RecordError]:
+    """Each record of a chunk that decodes, by its number (the first of a number given twice)."""
+    found: dict[int, Event | RecordError] = {}
+    for number, item in read_chunk(buf, chunk, file, None, None):
+        found.setdefault(number, item)
+    return found
+
+
 def _escape(text: str) -> str:
     """As text stands in pyevtx-rs's XML (where the rust engine notes a computer's name)."""
     if "&" in text or "<" in text or ">" in text:

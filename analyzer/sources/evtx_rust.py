@@ -75,17 +75,47 @@ def parser() -> Any:
     )
 
 
+class NotXml(RecordError):
+    """pyevtx-rs printed a record that is not well-formed XML (names damaged into non-names)."""
+
+    def __init__(self) -> None:
+        super().__init__("record XML does not parse")
+
+
+class _Rereader:
+    """Records whose XML does not parse, read from their bytes by the python engine's decoder
+    (which reads them as pyevtx-rs does, names need not be XML names): a chunk at a time, once."""
+
+    def __init__(self, path: Path, layout: Layout, file: str) -> None:
+        self.path, self.layout, self.file = path, layout, file
+        self.read: dict[int, dict[int, Event | RecordError]] = {}
+
+    def __call__(self, number: int) -> Event | RecordError:
+        from analyzer.sources.evtx_python import decode_chunk
+
+        for chunk in self.layout.own:
+            if not (chunk.readable and chunk.first <= number <= chunk.last):
+                continue
+            found = self.read.get(chunk.index)
+            if found is None:
+                with self.path.open("rb") as fh:
+                    fh.seek(chunk.offset)
+                    found = self.read[chunk.index] = decode_chunk(fh.read(CHUNK_SIZE), chunk, self.file)
+            if number in found:
+                return found[number]
+        return NotXml()
+
+
 def xml_to_tree(xml: str) -> El:
     shield = _Shield(xml) if _UNSAFE.search(xml) else None
     if shield:
         xml = shield.hide(xml)
-    start = xml.find("<Event")
     from lxml import etree  # only records the string reader cannot take come here
 
     try:
-        root = etree.fromstring(xml[start:].encode("utf-8", "surrogatepass"), parser())
+        root = etree.fromstring(xml.encode("utf-8", "surrogatepass"), parser())
     except etree.XMLSyntaxError as exc:
-        raise RecordError("record XML does not parse") from exc
+        raise NotXml from exc
     return from_lxml(root, shield.restore if shield else str)
 
 
@@ -112,7 +142,7 @@ def read(
     triage = _Triage(keep, coverage) if keep is not None and coverage is not None else None
     sound = all(chunk.readable and chunk.tables is None for chunk in layout.own)
     if piece is None and sound and layout.header_block == FILE_HEADER_SIZE:
-        yield from _pyevtx(path, str(path), file, triage)  # the whole file, natively: the usual case
+        yield from _pyevtx(path, str(path), file, triage, _Rereader(path, layout, file))  # the usual case
         return
     wanted = (
         {name: None if ids is None else frozenset(map(str, ids)) for name, ids in keep.items()}
@@ -121,7 +151,7 @@ def read(
     )
     for step in _plan(layout, piece):
         if isinstance(step, tuple):
-            yield from _pyevtx(path, ChunkView(path, step), file, triage)
+            yield from _pyevtx(path, ChunkView(path, step), file, triage, _Rereader(path, layout, file))
             continue
         from analyzer.sources.evtx_python import read_chunk
 
@@ -152,7 +182,7 @@ def _plan(layout: Layout, piece: Piece | None) -> list[Piece | Chunk]:
 
 
 def _pyevtx(
-    path: Path, source: str | ChunkView, file: str, triage: _Triage | None
+    path: Path, source: str | ChunkView, file: str, triage: _Triage | None, reread: _Rereader
 ) -> Iterator[tuple[int, Event | RecordError]]:
     from evtx import PyEvtxParser
 
@@ -175,6 +205,8 @@ def _pyevtx(
         for number, xml in triage.parse(batch) if triage else map(_NUMBER_AND_XML, batch):
             try:
                 yield number, plain_event(xml, file) or fast_event(xml, file) or to_event(xml_to_tree(xml), file)
+            except NotXml:  # damage made names into non-names: read the record's own bytes instead
+                yield number, reread(number)
             except RecordError as exc:
                 yield number, exc
         if errors >= MAX_CONSECUTIVE_ERRORS:
@@ -369,7 +401,7 @@ def plain_event(xml: str, file: str) -> Event | None:
         time_created=parse_time(stamp),
         provider=name,
         event_id=int(event_id),
-        qualifiers=int(qualifiers) if qualifiers and qualifiers.isdigit() else None,
+        qualifiers=parse_number(qualifiers),
         level=parse_number(level),
         task=parse_number(task),
         keywords=parse_number(keywords),
@@ -380,12 +412,23 @@ def plain_event(xml: str, file: str) -> Event | None:
     )
 
 
+_ROOT = '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+
+
 def fast_event(xml: str, file: str) -> Event | None:
     """Read pyevtx-rs's compact XML with string searches (no XML parser): about five times faster
     than lxml. Returns None for anything outside the plain shape it renders (the lxml path then
     reads it); tests compare both engines on every record of the corpus."""
+    root = xml.find("\n") + 1
     end = xml.find("</System>")
-    if end < 0 or "<![CDATA[" in xml:
+    after = end + len("</System>")
+    if (
+        end < 0
+        or "<![CDATA[" in xml
+        or not xml.startswith(_ROOT, root)  # an Event whose first child is System,
+        or xml.find("<System", root + len(_ROOT), end) != -1  # with no System inside it,
+        or not (xml.startswith("<EventData", after) or xml.startswith("</Event>", after))  # then its data
+    ):
         return None
 
     def element(name: str) -> tuple[str, str] | None:
@@ -463,7 +506,7 @@ def fast_event(xml: str, file: str) -> Event | None:
         time_created=parse_time(stamp),
         provider=name,
         event_id=int(event_id[1]),
-        qualifiers=int(qualifiers) if qualifiers and qualifiers.isdigit() else None,
+        qualifiers=parse_number(qualifiers),
         level=number("Level"),
         task=number("Task"),
         keywords=number("Keywords"),
