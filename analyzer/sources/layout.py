@@ -68,35 +68,49 @@ class Layout:
         return found
 
 
+_HEADS = struct.Struct("<64I")
+_ENTRY = struct.Struct("<IHH")
+_MOST = CHUNK_SIZE // 10  # name entries a chunk can hold: a chain longer than that loops
+
+
 def _names(data: bytes) -> str | None:
     """Walk the name table as pyevtx-rs does (each bucket's chain: link, hash, count, UTF-16
     units, NUL; a link to itself ends a chain); what would make it hang or fail, or None."""
     size = len(data)
-    for pos in struct.unpack_from("<64I", data, 0x80):
-        seen = set()
+    entry = _ENTRY.unpack_from
+    for pos in _HEADS.unpack_from(data, 0x80):
+        steps = 0
         while pos:
-            if pos in seen:
-                return "name table loops"
-            seen.add(pos)
             if pos + 10 > size:
                 return "name table links outside the chunk"
-            link, _, count = struct.unpack_from("<IHH", data, pos)
+            link, _, count = entry(data, pos)
             end = pos + 8 + 2 * count
             if end + 2 > size:
                 return "name table entry runs past the chunk"
             try:
                 data[pos + 8 : end].decode("utf-16-le")
             except UnicodeDecodeError:
-                raw = data[pos + 8 : end]
-                units = [raw[i : i + 2] for i in range(0, len(raw), 2)]
-                try:  # only the units before a NUL count
-                    b"".join(units[: units.index(b"\0\0")] if b"\0\0" in units else units).decode("utf-16-le")
-                except UnicodeDecodeError:
+                if not _decodes_to_nul(data[pos + 8 : end]):
                     return "name table holds an undecodable name"
             if link == pos:
                 break
             pos = link
+            steps += 1
+            if steps > _MOST:
+                return "name table loops"
     return None
+
+
+def _decodes_to_nul(raw: bytes) -> bool:
+    """Whether UTF-16 units up to the first NUL unit decode (pyevtx-rs reads a name that far)."""
+    units = [raw[i : i + 2] for i in range(0, len(raw), 2)]
+    if b"\0\0" in units:
+        units = units[: units.index(b"\0\0")]
+    try:
+        b"".join(units).decode("utf-16-le")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _templates(data: bytes) -> str | None:
