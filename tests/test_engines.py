@@ -310,7 +310,7 @@ def test_accounting_is_the_same_in_files_report_triage_and_any_jobs(tmp_path: Pa
     from analyzer.cli import app
 
     data = bytearray(_healthy())
-    first, last = struct.unpack_from("<QQ", data, 0x1000 + 24)
+    last = struct.unpack_from("<Q", data, 0x1000 + 32)[0]
     struct.pack_into("<Q", data, 0x1000 + 32, last - 20)  # chunk 0: stale range
     record = 0x1000 + 0x10000 + 0x200 + 3 * 0x100  # chunk 1: a smashed record header
     data[record : record + 0x40] = b"\xff" * 0x40
@@ -328,8 +328,8 @@ def test_accounting_is_the_same_in_files_report_triage_and_any_jobs(tmp_path: Pa
                 doc = json.loads(runner.invoke(app, [*args, *(["-q"] if command == "triage" else [])]).stdout)
                 seen.add(tuple((Path(i["path"]).name, i["records"], i["unreadable"]) for i in doc["inputs"]))
     assert len(seen) == 1, seen
-    (clean, *_), (stale, records, unreadable) = sorted(seen.pop())
-    assert unreadable > 0 and records > 0
+    (_, *clean), (_, records, unreadable) = sorted(seen.pop())
+    assert unreadable > 0 and records > 0 and clean[1] == 0
 
 
 def test_real_dirty_and_damaged_logs_triage_the_same_in_both_engines() -> None:
