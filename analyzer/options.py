@@ -177,7 +177,7 @@ READING = {
     "engine": _option(
         str,
         "--engine",
-        help="Parser: rust (pyevtx-rs), python (python-evtx); auto = rust if installed.",
+        help="Parser: rust (pyevtx-rs), python (pure Python); auto = rust if installed.",
         click_type=AnyCase(("auto", "rust", "python")),
     ),
     "max_members": _option(int, "--max-archive-members", min=1, help="Archive members allowed."),

@@ -17,13 +17,10 @@ from analyzer.reader import FileReport, read_file
 from tests.conftest import CORPUS, SAMPLES, corpus_files
 
 # Files where one engine truly cannot read a record the other reads: path -> reason.
-# None today. Found on the way and fixed in the python engine instead:
-# - 9 forwarded/exported logs (CAPI2, Defender, PowerShell 800/4103, RDP, WEC...): python-evtx
-#   misparses template-less BinXml (its issue #40); analyzer/sources/evtx_python.py reads them.
-# - sample_with_a_bad_chunk_magic.evtx: records whose trailing size copy is damaged; both engines
-#   now read them (pyevtx-rs never checked the copy).
-# Records both engines lose in damaged chunks (e.g. 68 in the RdpCoreTS log, 198 in
-# sample_with_a_bad_chunk_magic.evtx) are not differences: both count them as unreadable.
+# None: the python engine's decoder reads records by pyevtx-rs's rules (template-less BinXml of
+# forwarded logs, records whose trailing size copy is damaged, ...). Records both engines lose in
+# damaged chunks (e.g. 68 in the RdpCoreTS log, 198 in sample_with_a_bad_chunk_magic.evtx) are not
+# differences: both count them as unreadable.
 EXPECTED_DIFFERENCES: dict[str, str] = {}
 
 
