@@ -66,7 +66,7 @@ def read_input(
     Only events of catalogue providers are kept; the rust engine does not even parse the others
     (their computer and time still count for coverage). The file is hashed in a thread meanwhile.
     """
-    from analyzer.sources.evtx_rust import Coverage
+    from analyzer.sources.counting import Coverage
 
     report = FileReport(item.display, engine)
     partial = Partial()

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from analyzer.events import Event
-    from analyzer.sources.evtx_rust import Coverage, Keep
+    from analyzer.sources.counting import Coverage, Keep
 
 ENGINES = ("auto", "rust", "python")
 DEFAULT_TIMEOUT = 600.0  # seconds one file may take before its reader is stopped

@@ -19,7 +19,7 @@ from analyzer.evtxwriter.scenarios import SCENARIOS
 from analyzer.pipeline import read_input
 from analyzer.reader import FileReport, read_file
 from analyzer.sources.bundles import Input
-from analyzer.sources.evtx_rust import Coverage
+from analyzer.sources.counting import Coverage
 from analyzer.sources.tree import canonical_time, parse_time
 from tests.conftest import CORPUS, SAMPLES, corpus_files
 
@@ -191,7 +191,7 @@ def test_skipped_times_printed_differently_still_compare_as_times() -> None:
     values do that) is compared as times: as strings, `20.5Z` would sort after `20.55Z`."""
     from evtx import PyEvtxParser
 
-    from analyzer.sources.evtx_rust import _Triage
+    from analyzer.sources.counting import Triage as _Triage
 
     record = next(PyEvtxParser(str(SAMPLES / "healthy.evtx"), indent=False).records())
     stamp = record["data"].split('SystemTime="')[1].split('"')[0]

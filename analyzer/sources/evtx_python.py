@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from analyzer.events import Event
-    from analyzer.sources.evtx_rust import Coverage, Keep
+    from analyzer.sources.counting import Coverage, Keep
     from analyzer.sources.layout import Chunk, Layout
 
 _HEADER = struct.Struct("<IIQQ")
