@@ -395,12 +395,15 @@ def read_guarded(items: list[Input], engine: str, timeout: float) -> Iterator[Ev
     its events as they come, then its account. An input stopped part way keeps the events it gave."""
     from analyzer import guard
 
-    index = 0
+    index = given = 0
     for found in guard.stream(_file_events, [(item, engine) for item in items], timeout):
         if found is None:
-            index += 1
+            index, given = index + 1, 0
         elif isinstance(found, guard.Failed):
-            yield FileReport(items[index].display, engine, error=found.reason, kind=items[index].kind)
-            index += 1
+            item = items[index]
+            reason = f"{found.reason} after {given} events" if given else found.reason
+            yield FileReport(item.display, engine, error=reason, kind=item.kind, events=given)
+            index, given = index + 1, 0
         else:
+            given += not isinstance(found, FileReport)
             yield found

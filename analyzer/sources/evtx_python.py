@@ -1,4 +1,4 @@
-"""The `python` engine: the project's own pure-Python EVTX reader (`binxml.py`, `values.py`).
+"""The `python` engine: the project's own pure-Python EVTX reader (`binxml.py` and what it uses).
 
 It reads every chunk `layout.scan` finds (not the file header's possibly stale chunk count) and
 walks each chunk's records by the rules pyevtx-rs follows, so that both engines return the same
