@@ -278,12 +278,17 @@ def _read_on_dask(
 
 
 def _dask_read(
-    item: Input, engine: str, catalogue: Catalogue, wanted: dict[str, frozenset[int] | None], compact: bool, t: float
+    item: Input,
+    engine: str,
+    catalogue: Catalogue,
+    wanted: dict[str, frozenset[int] | None],
+    compact: bool,
+    timeout: float,
 ) -> tuple[FileReport, Partial, str | None]:
-    """(On a Dask worker.) `read_input` in a guarded process with the time limit `t`."""
+    """(On a Dask worker.) `read_input` in a guarded process with the time limit."""
     from analyzer import guard
 
-    result = guard.run_one(read_input, (item, engine, catalogue, wanted, None, compact), t)
+    result = guard.run_one(read_input, (item, engine, catalogue, wanted, None, compact), timeout)
     if isinstance(result, guard.Failed):
         return FileReport(item.display, engine, error=result.reason, kind=item.kind), Partial(), None
     return result
