@@ -248,3 +248,26 @@ class UserCode:
     steps: tuple[Text, ...] = ()
     references: tuple[str, ...] = ()
     source: str = ""
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A .NET or Windows message as one display language writes it (codes/phrases/<lang>.yaml)."""
+
+    lang: str
+    message: str
+    text: str
+    example: str
+    source: str
+    file: str
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """An Azure cloud, told by the host names in a server's events (codes/clouds.yaml)."""
+
+    id: str
+    title: Text
+    suffixes: tuple[str, ...]  # host name endings that belong to this cloud
+    values: dict[str, Text]  # what the placeholders in fix texts say for this cloud
+    references: tuple[str, ...] = ()

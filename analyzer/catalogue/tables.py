@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from analyzer.catalogue import model as m
 
 if TYPE_CHECKING:
-    from analyzer.catalogue.loader import Catalogue, _Checker
+    from analyzer.catalogue.catalogue import Catalogue
+    from analyzer.catalogue.parse import Checker
 
 USER_CODE = re.compile(r"^SSPR_(\d{4})$")
 USER_CODE_KEYS = {
@@ -29,14 +30,14 @@ USER_CODE_KEYS = {
 LOOSE_USER_CODE = re.compile(r"^sspr[\s_-]*0*(\d{1,4})$", re.IGNORECASE)
 
 
-def checklist(data: dict[str, Any], check: _Checker) -> dict[str, m.Text]:
+def checklist(data: dict[str, Any], check: Checker) -> dict[str, m.Text]:
     """The checklist's items: id -> text in every catalogue language."""
     if not check.keys(data, {"items": dict}, {"items"}):
         return {}
     return {str(item): check.text(text, f"items.{item}") for item, text in data["items"].items()}
 
 
-def user_codes(data: dict[str, Any], check: _Checker) -> dict[str, m.UserCode]:
+def user_codes(data: dict[str, Any], check: Checker) -> dict[str, m.UserCode]:
     """The SSPR codes: SSPR_0029 -> its name, number, meaning, causes to check and steps of its own."""
     if not check.keys(data, {"codes": dict}, {"codes"}):
         return {}
