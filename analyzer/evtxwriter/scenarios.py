@@ -1,8 +1,8 @@
 """Scenario logs shaped like the Application log of a real Entra Connect server.
 
 Each scenario is a deterministic list of `Event`s (seeded random, fixed clock):
-writeback events with the texts seen in the field (../shared/reference/
-writeback-events.md, section 3) among the usual noise of such a server: ADSync
+writeback events with the texts seen in the field (quoted by Microsoft's pages and
+support articles, and by real events in blog posts) among the usual noise of such a server: ADSync
 sync cycles, password hash sync batches and other Application providers.
 `python samples/build.py` writes them to samples/ with the project's EVTX writer.
 """
