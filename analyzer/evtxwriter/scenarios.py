@@ -254,7 +254,7 @@ class Server:
                 DIRSYNC,
                 654,
                 INFO,
-                [f"Provision credentials ping time: {cycle:%m/%d/%Y %H:%M:%S}"],
+                ["Provision credentials ping end."],
             )
             at += timedelta(minutes=30)
         for hour in range(0, self.hours, 6):
