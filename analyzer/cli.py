@@ -446,16 +446,12 @@ def codes_command(
       wba codes --search "access denied"
     """
     from analyzer.catalogue import view
-    from analyzer.catalogue.loader import CatalogueError, example_problems, load
+    from analyzer.catalogue.loader import check
 
     if code == "check":
         if directory is None:
             raise typer.BadParameter("give the catalogue directory to check", param_hint="DIR")
-        # A whole catalogue (it has providers.yaml) is checked alone; anything else as an overlay.
-        catalogue = load(directory, shipped=not (directory / "providers.yaml").is_file())
-        problems = example_problems(catalogue)
-        if problems:
-            raise CatalogueError(problems)
+        catalogue = check(directory)
         typer.echo(
             f"{directory}: valid, {len(catalogue.entries)} entries, {len(catalogue.signatures)} signatures, "
             f"{len(catalogue.causes)} causes, every example as expected"

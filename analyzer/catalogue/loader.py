@@ -22,7 +22,7 @@ from analyzer.errors import AnalyzerError
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-__all__ = ["Catalogue", "CatalogueError", "example_problems", "load", "write_sidecar"]
+__all__ = ["Catalogue", "CatalogueError", "check", "example_problems", "load", "write_sidecar"]
 
 
 class CatalogueError(AnalyzerError):
@@ -159,6 +159,16 @@ def load(extra: Path | None = None, shipped: bool = True) -> Catalogue:
             check.fail("-", "outside causes/, events/, signatures/ and phrases/")
     _index(catalogue, entries, problems)
     _check_references(catalogue, problems)
+    if problems:
+        raise CatalogueError(problems)
+    return catalogue
+
+
+def check(directory: Path) -> Catalogue:
+    """`wba codes check DIR`: a whole catalogue (it has providers.yaml) is checked alone, anything else
+    as an overlay of the shipped one; its examples must all behave as their entries say."""
+    catalogue = load(directory, shipped=not (directory / "providers.yaml").is_file())
+    problems = example_problems(catalogue)
     if problems:
         raise CatalogueError(problems)
     return catalogue
