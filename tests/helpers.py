@@ -1,7 +1,8 @@
-"""Building real events (the event model) for diagnosis tests."""
+"""Shared test helpers: real events (the event model) for diagnosis tests, and running `wba`."""
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -75,18 +76,24 @@ def bail(hr: str, seconds: float, **kw: object) -> Event:
     return event("ADSync", 6329, text, seconds, level="error", **kw)  # type: ignore[arg-type]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """`wba ARGS` in this process (CliRunner): exit code, stdout, stderr."""
+def run_cli(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """`wba ARGS` through the real entry point (`analyzer.cli.main`, where errors become exit codes and
+    one line on stderr), with stdin, stdout and stderr of its own as CliRunner isolates them.
+
+    Returns the exit code, stdout and stderr."""
     from typer.testing import CliRunner
 
-    from analyzer.cli import app
+    from analyzer.cli import main
 
-    result = CliRunner().invoke(app, list(args), env=env, prog_name="wba")
-    return result.exit_code, result.stdout, result.stderr
+    with CliRunner().isolation(input=stdin, env=env) as (out, err, _):
+        code = main(list(args))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return code, out.getvalue().decode("utf-8"), err.getvalue().decode("utf-8", "backslashreplace")
 
 
 def run_main(args: list[str], capsys: Any) -> tuple[int, str, str]:
-    """`wba ARGS` through the real entry point, where the exit code of errors is decided."""
+    """`wba ARGS` through the real entry point, its output captured by pytest's `capsys`."""
     from analyzer.cli import main
 
     code = main(args)

@@ -20,24 +20,18 @@ from pathlib import Path
 
 import py7zr
 import pytest
-from typer.testing import CliRunner
 
-from analyzer.cli import app
 from analyzer.evtxwriter.archives import cab, rar
 from analyzer.evtxwriter.exports import evtx_bytes, renamed
 from analyzer.evtxwriter.scenarios import SCENARIOS
 from tests.conftest import ROOT
+from tests.helpers import run_cli
 
 HEALTHY = SCENARIOS["healthy"][0]()
 
 
 def _log(computer: str) -> bytes:
     return evtx_bytes(renamed(HEALTHY, computer))
-
-
-def _run(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), input=stdin, env=env)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _servers(out: str) -> list[str]:
@@ -99,7 +93,7 @@ FORMATS = ["zip", "tar", "tgz", "tar.bz2", "tar.xz", "evtx.gz", "evtx.bz2", "evt
 def test_each_format_is_read(tmp_path: Path, fmt: str) -> None:
     members = [("SRV1/Application.evtx", _log("SRV1.contoso.com")), ("SRV2/Application.evtx", _log("SRV2.contoso.com"))]
     path = _build(fmt, members, tmp_path)
-    code, out, err = _run("report", str(path), "-f", "json")
+    code, out, err = run_cli("report", str(path), "-f", "json")
     assert (code, err) == (0, "")
     single = fmt.startswith("evtx.")
     assert _servers(out) == (["SRV1.contoso.com"] if single else ["SRV1.contoso.com", "SRV2.contoso.com"])
@@ -117,7 +111,7 @@ def test_issue_10_directory_of_bundles_reads_every_server(tmp_path: Path) -> Non
     (tmp_path / "b.rar").write_bytes(rar([("Application.evtx", evtx_bytes(renamed(failing, "RAR")))]))
     (tmp_path / "c.cab").write_bytes(cab([("Application.evtx", evtx_bytes(renamed(failing, "CAB")))]))
     (tmp_path / "d.evtx.gz").write_bytes(gzip.compress(evtx_bytes(renamed(failing, "GZ"))))
-    code, out, err = _run("triage", str(tmp_path), "-f", "json", "-q")
+    code, out, err = run_cli("triage", str(tmp_path), "-f", "json", "-q")
     assert (code, err) == (0, "")
     doc = json.loads(out)
     statuses = {s["computer"]: s["status"] for s in doc["servers"]}
@@ -135,7 +129,7 @@ def test_issue_10_zip_with_an_inner_7z_and_a_gz(tmp_path: Path) -> None:
     _7z(inner, [("Application.evtx", _log("INNER7Z"))])
     path = tmp_path / "upload.zip"
     path.write_bytes(_zip([("logs/inner.7z", inner.read_bytes()), ("Application.evtx.gz", gzip.compress(_log("GZ")))]))
-    code, out, err = _run("report", str(path), "-f", "json")
+    code, out, err = run_cli("report", str(path), "-f", "json")
     assert (code, err) == (0, "")
     assert _servers(out) == ["GZ", "INNER7Z"]
     assert sorted(i["path"] for i in json.loads(out)["inputs"]) == [
@@ -150,14 +144,14 @@ def test_nested_several_levels_deep(tmp_path: Path) -> None:
     level2 = _zip([("l3.7z", level3.read_bytes())])
     path = tmp_path / "l1.tgz"
     path.write_bytes(_tar([("l2.zip", level2)], "w:gz"))
-    code, out, err = _run("report", str(path), "-f", "json")
+    code, out, err = run_cli("report", str(path), "-f", "json")
     assert (code, err, _servers(out)) == (0, "", ["DEEP"])
     nested = tmp_path / "n0.zip"
     data = _log("TOO-DEEP")
     for _ in range(10):
         data = _zip([("inner.zip", data)])
     nested.write_bytes(data)
-    code, _, err = _run("files", str(nested))
+    code, _, err = run_cli("files", str(nested))
     assert code == 4 and "archive nested more than 8 levels deep: not read" in err
 
 
@@ -178,7 +172,7 @@ def test_members_that_are_not_logs_are_named_and_skipped(tmp_path: Path) -> None
             ]
         )
     )
-    code, out, err = _run("report", str(path), "-f", "json")
+    code, out, err = run_cli("report", str(path), "-f", "json")
     assert code == 0 and _servers(out) == ["SRV"]
     assert sorted(err.splitlines()) == [
         f"skipped: {path}!LocaleMetaData/Application_1033.MTA: not a log",
@@ -194,7 +188,7 @@ def test_members_that_are_not_logs_are_named_and_skipped(tmp_path: Path) -> None
 def test_an_archive_without_logs_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.zip"
     path.write_bytes(_zip([("README.txt", b"nothing here")]))
-    code, _, err = _run("report", str(path))
+    code, _, err = run_cli("report", str(path))
     assert code == 4
     assert err.splitlines() == [
         f"skipped: {path}!README.txt: not a log",
@@ -216,7 +210,7 @@ def test_unsupported_and_unrecognised_members_are_refused(tmp_path: Path) -> Non
             ]
         )
     )
-    code, out, err = _run("report", str(path), "-f", "json")
+    code, out, err = run_cli("report", str(path), "-f", "json")
     assert code == 4 and _servers(out) == ["SRV"]
     assert sorted(err.splitlines()) == [
         f"error: {path}!Application.evtx.zst: zstd-compressed: not supported; decompress it first",
@@ -232,7 +226,7 @@ def test_a_directory_reads_by_content_and_passes_over_notes(tmp_path: Path) -> N
     (tmp_path / "Application").write_bytes(_log("NONAME"))  # no file type: judged by content
     (tmp_path / "bundle.bin").write_bytes(_zip([("x/Application.evtx", _log("ZIPPED"))]))
     (tmp_path / "System.evtx.zst").write_bytes(b"\x28\xb5\x2f\xfd" + b"\0" * 50)
-    code, out, err = _run("report", str(tmp_path), "-f", "json")
+    code, out, err = run_cli("report", str(tmp_path), "-f", "json")
     assert _servers(out) == ["NONAME", "ZIPPED"]
     assert (code, err.splitlines()) == (
         4,
@@ -241,7 +235,7 @@ def test_a_directory_reads_by_content_and_passes_over_notes(tmp_path: Path) -> N
 
 
 def test_standard_input_may_be_an_archive(tmp_path: Path) -> None:
-    code, out, err = _run("report", "-", "-f", "json", stdin=_tar([("srv/App.evtx", _log("PIPED"))], "w:gz"))
+    code, out, err = run_cli("report", "-", "-f", "json", stdin=_tar([("srv/App.evtx", _log("PIPED"))], "w:gz"))
     assert (code, err, _servers(out)) == (0, "", ["PIPED"])
     assert [i["path"] for i in json.loads(out)["inputs"]] == ["(stdin)!srv/App.evtx"]
 
@@ -279,16 +273,16 @@ def test_archive_password(tmp_path: Path, kind: str) -> None:
     else:
         _7z(path, members, "s3cret", headers=kind == "7z-headers")
     shown = f"{path}!srv/Application.evtx" if kind.endswith("zip") else str(path)
-    code, _, err = _run("files", str(path))
+    code, _, err = run_cli("files", str(path))
     assert (code, err.splitlines()) == (
         4,
         [f"error: {shown}: encrypted archive member: not read (give the password with --archive-password)"],
     )
-    code, _, err = _run("files", str(path), "--archive-password", "wrong")
+    code, _, err = run_cli("files", str(path), "--archive-password", "wrong")
     assert code == 4 and len(err.splitlines()) == 1 and "wrong --archive-password" in err
-    code, out, err = _run("report", str(path), "-f", "json", "--archive-password", "s3cret")
+    code, out, err = run_cli("report", str(path), "-f", "json", "--archive-password", "s3cret")
     assert (code, err, _servers(out)) == (0, "", ["LOCKED"])
-    code, out, err = _run("report", str(path), "-f", "json", env={"WBA_ARCHIVE_PASSWORD": "s3cret"})
+    code, out, err = run_cli("report", str(path), "-f", "json", env={"WBA_ARCHIVE_PASSWORD": "s3cret"})
     assert (code, err, _servers(out)) == (0, "", ["LOCKED"])
     assert "s3cret" not in out  # the password is not part of the reproducible command
 
@@ -296,7 +290,7 @@ def test_archive_password(tmp_path: Path, kind: str) -> None:
 def test_encrypted_rar_is_refused_with_the_reason(tmp_path: Path) -> None:
     path = tmp_path / "upload.rar"
     path.write_bytes(rar([("Application.evtx", _log("RAR"))], encrypted=True))
-    code, _, err = _run("files", str(path), "--archive-password", "anything")
+    code, _, err = run_cli("files", str(path), "--archive-password", "anything")
     assert code == 4
     assert err.splitlines() == [
         f"error: {path}!Application.evtx: encrypted RAR member: wba cannot decrypt RAR (libarchive cannot); "
@@ -331,13 +325,13 @@ def test_tgz_with_a_huge_member(tmp_path: Path) -> None:
     """Issue 12: a 2 MB .tgz with a 2 GiB member (here 32 MiB of zeros: ratio ~1000)."""
     path = tmp_path / "bomb.tgz"
     path.write_bytes(_tar([("ok.evtx", _log("OK")), ("big.evtx", bytes(32 << 20))], "w:gz"))
-    code, out, err = _run("report", str(path), "-f", "json")
+    code, out, err = run_cli("report", str(path), "-f", "json")
     assert code == 4 and _servers(out) == ["OK"]
     assert err.splitlines() == [
         f"error: {path}!big.evtx: unpacks to more than 200 times the packed bytes read (zip bomb?): "
         "not read, nor the rest of this archive"
     ]
-    code, _, err = _run("report", str(path), "--max-ratio", "100000", "--max-archive-mb", "5")
+    code, _, err = run_cli("report", str(path), "--max-ratio", "100000", "--max-archive-mb", "5")
     assert code == 4
     assert err.splitlines() == [
         f"error: {path}: unpacking goes beyond --max-archive-mb 5: the rest of this archive was not read"
@@ -356,14 +350,14 @@ def test_sparse_tar_member_counts_by_its_real_size(tmp_path: Path) -> None:
     path = tmp_path / "sparse.tar"
     subprocess.run(["tar", "--sparse", "-cf", str(path), "-C", str(source), "sparse.evtx"], check=True)
     assert path.stat().st_size < 64 << 10
-    code, _, err = _run("report", str(path))
+    code, _, err = run_cli("report", str(path))
     assert (code, err.splitlines()) == (
         4,
         [
             f"error: {path}!sparse.evtx: expands more than 200 times its packed size (zip bomb?): not read",
         ],
     )
-    code, _, err = _run("report", str(path), "--max-ratio", "1000000000", "--max-archive-mb", "16")
+    code, _, err = run_cli("report", str(path), "--max-ratio", "1000000000", "--max-archive-mb", "16")
     assert (code, err.splitlines()) == (
         4,
         [f"error: {path}: unpacking goes beyond --max-archive-mb 16: the rest of this archive was not read"],
@@ -374,7 +368,7 @@ def test_many_small_members_each_checked(tmp_path: Path) -> None:
     """Issue 12: 2,000 x 1 MiB members slipped past a ratio check for members over 1 MiB."""
     path = tmp_path / "small.zip"
     path.write_bytes(_zip([(f"{i:02d}.evtx", bytes(256 << 10)) for i in range(40)]))
-    code, _, err = _run("files", str(path))
+    code, _, err = run_cli("files", str(path))
     lines = err.splitlines()
     assert code == 4 and 1 < len(lines) < 40
     assert lines[:-1] == [
@@ -404,7 +398,7 @@ def test_overlapping_zip_entries_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "overlap.zip"
     path.write_bytes(data[:central] + directory + bytes(tail))
     assert len(zipfile.ZipFile(path).infolist()) == 300
-    code, _, err = _run("files", str(path))
+    code, _, err = run_cli("files", str(path))
     assert (code, err.splitlines()) == (4, [f"error: {path}: entries overlap one another (zip bomb?)"])
 
 
@@ -416,19 +410,19 @@ def test_nested_archives_share_the_runs_budget(tmp_path: Path) -> None:
     path = tmp_path / "outer.zip"
     path.write_bytes(_zip([("a.zip", inner), ("b.zip", inner), ("c.zip", inner)], zipfile.ZIP_STORED))
     megabytes = (len(inner) * 3 + len(log) * 4) >> 20  # room for a.zip, its members, and b.zip: not all
-    code, _, err = _run("report", str(path), "--max-archive-mb", str(megabytes))
+    code, _, err = run_cli("report", str(path), "--max-archive-mb", str(megabytes))
     assert code == 4
     assert f"unpacking goes beyond --max-archive-mb {megabytes}" in err
     members = tmp_path / "members.zip"
     small = _zip([(f"{i}.evtx", log) for i in range(10)])
     members.write_bytes(_zip([("a.zip", small), ("b.zip", small), ("c.zip", small)]))
-    code, _, err = _run("report", str(members), "--max-archive-members", "20")
+    code, _, err = run_cli("report", str(members), "--max-archive-members", "20")
     assert code == 4 and "more than --max-archive-members 20 members in this run" in err
 
 
 def test_7z_that_declares_a_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
     path = _7z(tmp_path / "bomb.7z", [("big.evtx", bytes(32 << 20))])
-    code, _, err = _run("files", str(path))
+    code, _, err = run_cli("files", str(path))
     assert (code, err.splitlines()) == (
         4,
         [
@@ -442,7 +436,7 @@ def test_a_member_that_is_no_log_still_counts_against_its_archives_ratio(tmp_pat
     """A bomb named like a video is not kept, but unpacking it through is stopped all the same."""
     path = tmp_path / "video.tgz"
     path.write_bytes(_tar([("ok.evtx", _log("OK")), ("movie.mp4", bytes(32 << 20))], "w:gz"))
-    code, out, err = _run("report", str(path), "-f", "json")
+    code, out, err = run_cli("report", str(path), "-f", "json")
     assert code == 4 and _servers(out) == ["OK"]
     assert err.splitlines() == [
         f"error: {path}!movie.mp4: unpacks to more than 200 times the packed bytes read (zip bomb?): "

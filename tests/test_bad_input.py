@@ -9,19 +9,13 @@ import zlib
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from analyzer.cli import app
 from analyzer.sources import layout
 from tests.conftest import SAMPLES
+from tests.helpers import run_cli
 
 GOOD = SAMPLES / "healthy.evtx"
 CHUNK = 0x10000
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, [*args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _jsonl(stdout: str) -> list[dict]:
@@ -48,7 +42,7 @@ def _good_count() -> int:
 def test_non_evtx_file(tmp_path: Path, engine: str) -> None:
     bad = tmp_path / "notes.evtx"
     bad.write_text("this is a text file, not an event log\n" * 20)
-    code, out, err = _run("events", str(bad), str(GOOD), "-f", "jsonl", "--engine", engine)
+    code, out, err = run_cli("events", str(bad), str(GOOD), "-f", "jsonl", "--engine", engine)
     assert code == 4
     assert err.splitlines() == [f"error: {bad}: not an EVTX file (no ElfFile signature)"]
     assert len(_jsonl(out)) == _good_count()  # the other input is still read
@@ -57,13 +51,13 @@ def test_non_evtx_file(tmp_path: Path, engine: str) -> None:
 def test_empty_file(tmp_path: Path, engine: str) -> None:
     empty = tmp_path / "empty.evtx"
     empty.touch()
-    code, out, err = _run("events", str(empty), str(GOOD), "-f", "jsonl", "--engine", engine)
+    code, out, err = run_cli("events", str(empty), str(GOOD), "-f", "jsonl", "--engine", engine)
     assert (code, err.splitlines()) == (4, [f"error: {empty}: empty file"])
     assert len(_jsonl(out)) == _good_count()
 
 
 def test_missing_path_is_a_usage_error_before_reading(tmp_path: Path, engine: str) -> None:
-    code, out, err = _run("events", str(tmp_path / "nope.evtx"), str(GOOD), "-f", "jsonl", "--engine", engine)
+    code, out, err = run_cli("events", str(tmp_path / "nope.evtx"), str(GOOD), "-f", "jsonl", "--engine", engine)
     assert (code, out) == (2, "") and f"Path '{tmp_path / 'nope.evtx'}' does not exist" in err
 
 
@@ -74,7 +68,7 @@ def test_truncated_mid_chunk(tmp_path: Path, engine: str) -> None:
     path.write_bytes(GOOD.read_bytes()[:cut])
     complete = sum(c.expected for c in scan.chunks[:2])
     lost = scan.chunks[2].expected
-    code, out, err = _run("events", str(path), "-f", "jsonl", "--engine", engine)
+    code, out, err = run_cli("events", str(path), "-f", "jsonl", "--engine", engine)
     assert code == 4
     assert err.splitlines() == [
         f"warning: {path}: {lost} of {complete + scan.chunks[2].expected} records unreadable "
@@ -91,7 +85,7 @@ def test_bad_checksum_is_reported_but_records_are_kept(tmp_path: Path, engine: s
         struct.pack_into("<I", data, head + 0x7C, crc)
 
     path = _damaged(tmp_path, "crc.evtx", flip)
-    code, out, err = _run("events", str(path), "-f", "jsonl", "--engine", engine)
+    code, out, err = run_cli("events", str(path), "-f", "jsonl", "--engine", engine)
     assert code == 4
     assert err.splitlines() == [
         f"warning: {path}: 0 of {_good_count()} records unreadable (chunk 1: record data checksum mismatch)"
@@ -112,7 +106,7 @@ def test_corrupt_record_loses_only_the_rest_of_its_chunk(tmp_path: Path, engine:
         data[pos : pos + 8] = b"\xde\xad\xbe\xef\xff\xff\xff\x7f"  # signature and size
 
     path = _damaged(tmp_path, "record.evtx", smash)
-    code, out, err = _run("events", str(path), "-f", "jsonl", "--engine", engine)
+    code, out, err = run_cli("events", str(path), "-f", "jsonl", "--engine", engine)
     lost = chunk.expected - 10
     assert code == 4
     assert err.splitlines() == [
@@ -126,7 +120,7 @@ def test_unsupported_version(tmp_path: Path) -> None:
         struct.pack_into("<HH", data, 0x24, 7, 4)
 
     path = _damaged(tmp_path, "v4.evtx", version)
-    code, _, err = _run("files", str(path))
+    code, _, err = run_cli("files", str(path))
     assert (code, err.splitlines()) == (4, [f"error: {path}: unsupported EVTX format version 4.7"])
 
 
@@ -139,7 +133,7 @@ def test_format_3_2_is_accepted(tmp_path: Path, engine: str) -> None:
         data[:0x1000] = file_header(count, next_record, minor_version=2)
 
     path = _damaged(tmp_path, "v32.evtx", version)
-    code, out, err = _run("events", str(path), "-f", "jsonl", "--engine", engine)
+    code, out, err = run_cli("events", str(path), "-f", "jsonl", "--engine", engine)
     assert (code, err) == (0, "")
     assert len(_jsonl(out)) == _good_count()
 
@@ -148,7 +142,7 @@ def test_files_shows_the_accounting(tmp_path: Path) -> None:
     path = tmp_path / "t.evtx"
     path.write_bytes(GOOD.read_bytes()[: 0x1000 + CHUNK + 100])
     shutil.copy(GOOD, tmp_path / "good.evtx")
-    code, out, _ = _run("files", str(tmp_path), "-f", "json")
+    code, out, _ = run_cli("files", str(tmp_path), "-f", "json")
     rows = {Path(r["path"]).name: r for r in json.loads(out)}
     assert code == 4
     assert rows["good.evtx"]["status"] == "ok" and rows["good.evtx"]["unreadable"] == 0
@@ -160,14 +154,14 @@ def test_files_shows_the_accounting(tmp_path: Path) -> None:
 
 
 def test_usage_error_is_exit_2() -> None:
-    code, _, err = _run("events", str(GOOD), "--format", "pdf")
+    code, _, err = run_cli("events", str(GOOD), "--format", "pdf")
     assert code == 2 and "pdf" in err
 
 
 def test_no_traceback_and_no_log_contents_on_errors(tmp_path: Path) -> None:
     bad = tmp_path / "x.evtx"
     bad.write_bytes(b"ElfFile\0" + b"TOPSECRET@contoso.com" * 10)
-    code, _, err = _run("events", str(bad))
+    code, _, err = run_cli("events", str(bad))
     assert code == 4
     assert "Traceback" not in err and "TOPSECRET" not in err
 

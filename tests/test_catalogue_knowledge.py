@@ -8,12 +8,10 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from typer.testing import CliRunner
-
 from analyzer.catalogue.loader import load
-from analyzer.cli import app
 from analyzer.evtxwriter.exports import evtx_bytes
 from analyzer.evtxwriter.scenarios import DIRSYNC, ERROR, INFO, Server, _clock
+from tests.helpers import run_cli
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,11 +22,6 @@ CODE_90 = (
     "Error Code: 90. Error Description: Password Synchronization has not been activated for this company. Tracking "
     "ID: 07e93e8a-cf2d-4f67-9e95-53169c4875e0 Server Name: BL2GR1BBA003."
 )
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _log(tmp_path: Path) -> Path:
@@ -58,7 +51,7 @@ def _log(tmp_path: Path) -> Path:
 
 
 def test_phs_failures_are_named_apart_from_writeback(tmp_path: Path) -> None:
-    code, out, err = _run("report", str(_log(tmp_path)), "-f", "json")
+    code, out, err = run_cli("report", str(_log(tmp_path)), "-f", "json")
     assert (code, err) == (0, "")
     (server,) = json.loads(out)["servers"]
     causes = {c["id"]: c for c in server["causes"]}
@@ -73,12 +66,12 @@ def test_admin_actions_are_read_as_configuration_evidence(tmp_path: Path) -> Non
     assert catalogue.providers[ADMIN] == "ignore"  # its other codes are not listed as unknown writeback events
     wanted = catalogue.wanted()[ADMIN]
     assert wanted is not None and {2503, 2517, 2518} <= wanted  # parsed, not only counted
-    code, out, err = _run("timeline", str(_log(tmp_path)), "-f", "json", "--code", "2517,2518")
+    code, out, err = run_cli("timeline", str(_log(tmp_path)), "-f", "json", "--code", "2517,2518")
     assert (code, err) == (0, "")
     rows = json.loads(out)
     assert [(r["provider"], r["code"], r["name"]) for r in rows] == [
         (ADMIN, 2517, "Set Permissions"),
         (ADMIN, 2518, "Change ADDS Connector credential"),
     ]
-    code, out, _ = _run("report", str(_log(tmp_path)), "-f", "json")
+    code, out, _ = run_cli("report", str(_log(tmp_path)), "-f", "json")
     assert json.loads(out)["unknown_events"] == []

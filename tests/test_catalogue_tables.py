@@ -7,21 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from analyzer.catalogue.loader import CatalogueError, load
-from analyzer.cli import app
 from tests.conftest import ROOT
+from tests.helpers import run_cli
 
 
 @pytest.fixture(scope="module")
 def catalogue():
     return load()
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _write(root: Path, name: str, text: str) -> None:
@@ -69,7 +63,7 @@ def test_reports_take_the_checklist_in_their_language() -> None:
     path = str(ROOT / "samples" / "ad-permissions.evtx")
     texts = {}
     for lang in ("en", "zh-CN"):
-        code, out, _ = _run("report", path, "-f", "json", "--lang", lang)
+        code, out, _ = run_cli("report", path, "-f", "json", "--lang", lang)
         assert code == 0
         (server,) = json.loads(out)["servers"]
         texts[lang] = {c["item"]: c["text"] for c in server["checklist"]}
@@ -96,14 +90,14 @@ def test_find_reads_the_usual_spellings(catalogue, spelling: str) -> None:
 
 
 def test_codes_cli_shows_an_sspr_code() -> None:
-    code, out, _ = _run("codes", "SSPR_0029")
+    code, out, _ = run_cli("codes", "SSPR_0029")
     assert code == 0
     assert out.startswith("SSPR_0029: OnPremisesAdminActionRequired")
     assert "connector-permissions" in out and "sam-remote-restricted" in out
     assert "Set-ADSyncPasswordWritebackPermissions" in out and "RestrictRemoteSam" in out
-    code, out, _ = _run("codes", "SSPR_0010", "--lang", "zh-CN")
+    code, out, _ = run_cli("codes", "SSPR_0010", "--lang", "zh-CN")
     assert code == 0 and "writeback-disabled-in-portal" in out and "本地集成" in out
-    code, _, err = _run("codes", "SSPR_0099")
+    code, _, err = run_cli("codes", "SSPR_0099")
     assert code == 2 and "no catalogue entry" in err
 
 

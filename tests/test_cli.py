@@ -1,4 +1,4 @@
-"""`wba events` and `wba files` through the real CLI (CliRunner), plus the installed entry points."""
+"""`wba events` and `wba files` through the real entry point, plus the installed entry points."""
 
 from __future__ import annotations
 
@@ -9,27 +9,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from analyzer.cli import app
 from analyzer.events import COLUMNS
 from tests.conftest import ROOT, SAMPLES
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, [*args])
-    return result.exit_code, result.stdout, result.stderr
+from tests.helpers import run_cli
 
 
 def test_jsonl_is_byte_identical_across_engines() -> None:
-    _, rust, _ = _run("events", str(SAMPLES), "-f", "jsonl", "--engine", "rust")
-    code, python, err = _run("events", str(SAMPLES), "-f", "jsonl", "--engine", "python")
+    _, rust, _ = run_cli("events", str(SAMPLES), "-f", "jsonl", "--engine", "rust")
+    code, python, err = run_cli("events", str(SAMPLES), "-f", "jsonl", "--engine", "python")
     assert (code, err) == (0, "")
     assert rust == python and rust.count("\n") > 2000
 
 
 def test_jsonl_rows_have_exactly_the_model_keys_in_path_then_file_order() -> None:
-    _, out, _ = _run("events", str(SAMPLES), "-f", "jsonl")
+    _, out, _ = run_cli("events", str(SAMPLES), "-f", "jsonl")
     rows = [json.loads(line) for line in out.splitlines()]
     assert all(list(r) == list(COLUMNS) for r in rows)
     files = [r["file"] for r in rows]
@@ -40,7 +33,7 @@ def test_jsonl_rows_have_exactly_the_model_keys_in_path_then_file_order() -> Non
 
 
 def test_sort_time_orders_by_time_file_record() -> None:
-    _, out, _ = _run("events", str(SAMPLES), "-f", "jsonl", "--sort", "time")
+    _, out, _ = run_cli("events", str(SAMPLES), "-f", "jsonl", "--sort", "time")
     rows = [json.loads(line) for line in out.splitlines()]
     keys = [(r["time_created"], r["file"], r["event_record_id"]) for r in rows]
     assert keys == sorted(keys)
@@ -48,25 +41,25 @@ def test_sort_time_orders_by_time_file_record() -> None:
 
 
 def test_csv_and_table() -> None:
-    _, out, _ = _run("events", str(SAMPLES / "connectivity-outage.evtx"), "-f", "csv")
+    _, out, _ = run_cli("events", str(SAMPLES / "connectivity-outage.evtx"), "-f", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == list(COLUMNS)
     spp = next(r for r in rows if r["provider"] == "Microsoft-Windows-Security-SPP")
     assert "已成功计划软件保护服务" in json.loads(spp["data"])[0]
-    _, table, _ = _run("events", str(SAMPLES / "healthy.evtx"))
+    _, table, _ = run_cli("events", str(SAMPLES / "healthy.evtx"))
     assert table.splitlines()[0].startswith("time (UTC)") and "ServiceBusHeartBeat" in table
 
 
 def test_output_file_is_written_whole(tmp_path: Path) -> None:
     target = tmp_path / "events.jsonl"
-    code, out, _ = _run("events", str(SAMPLES / "healthy.evtx"), "-f", "jsonl", "-o", str(target))
+    code, out, _ = run_cli("events", str(SAMPLES / "healthy.evtx"), "-f", "jsonl", "-o", str(target))
     assert (code, out) == (0, "")
     assert len(target.read_text(encoding="utf-8").splitlines()) == 764
     assert [p.name for p in tmp_path.iterdir()] == ["events.jsonl"]  # no temporary file left
 
 
 def test_files_json() -> None:
-    code, out, _ = _run("files", str(SAMPLES), "-f", "json", "--engine", "python")
+    code, out, _ = run_cli("files", str(SAMPLES), "-f", "json", "--engine", "python")
     rows = json.loads(out)
     assert code == 0 and len(rows) == 5
     healthy = next(r for r in rows if r["path"].endswith("healthy.evtx"))
@@ -89,6 +82,8 @@ def test_entry_points() -> None:
     assert run.returncode == 0 and "healthy.evtx,ok" in run.stdout
 
 
-def test_no_arguments_shows_help() -> None:
-    result = CliRunner().invoke(app, [])
-    assert "events" in result.output and "files" in result.output
+def test_no_arguments_shows_help_as_a_usage_error() -> None:
+    code, out, err = run_cli()
+    assert code == 2 and out == ""
+    assert err.startswith("Usage: wba [OPTIONS] COMMAND [ARGS]...")
+    assert all(f"\n  {command} " in err for command in ("report", "triage", "events", "files", "codes"))

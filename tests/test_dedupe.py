@@ -9,20 +9,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from analyzer.cli import app
 from analyzer.dedupe import Seen, dedupe_key, fingerprint, same
 from analyzer.events import Event
 from analyzer.evtxwriter.exports import evtx_bytes, xml_export
 from analyzer.evtxwriter.scenarios import SCENARIOS
+from tests.helpers import run_cli
 
 SERVER = "AADC02.corp.fabrikam.com"
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _decoy() -> list[Event]:
@@ -51,7 +45,7 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _report(*paths: Path, jobs: str = "2") -> tuple[int, dict, str]:
-    code, out, err = _run("report", *map(str, paths), "-f", "json", "--jobs", jobs)
+    code, out, err = run_cli("report", *map(str, paths), "-f", "json", "--jobs", jobs)
     return code, json.loads(out), err
 
 

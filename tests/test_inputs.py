@@ -9,22 +9,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from analyzer.cli import app
 from analyzer.evtxwriter import exports
 from analyzer.evtxwriter.exports import evtx_bytes
 from analyzer.evtxwriter.scenarios import SCENARIOS
 from analyzer.sources.exported import Clock
 from analyzer.sources.text_export import contains_details, looks_like_details, parse_details
+from tests.helpers import run_cli
 
 EVENTS = SCENARIOS["password-policy"][0]()
 COMPUTER = "ENTRACONNECT01.contoso.com"
-
-
-def _run(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), input=stdin)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _diagnosis(doc: dict) -> list[tuple]:
@@ -40,7 +34,7 @@ def _diagnosis(doc: dict) -> list[tuple]:
 def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
     path = tmp_path_factory.mktemp("ref") / "Application.evtx"
     path.write_bytes(evtx_bytes(EVENTS))
-    code, out, err = _run("report", str(path), "-f", "json")
+    code, out, err = run_cli("report", str(path), "-f", "json")
     assert (code, err) == (0, "")
     return json.loads(out)
 
@@ -142,7 +136,7 @@ def test_each_export_gives_the_diagnosis_of_the_log(
 ) -> None:
     path = tmp_path / filename
     path.write_bytes(text.encode(encoding, "replace"))  # Windows PowerShell 5 writes "?" for non-ASCII
-    code, out, err = _run("report", str(path), "-f", "json")
+    code, out, err = run_cli("report", str(path), "-f", "json")
     assert (code, err) == (0, ""), name
     doc = json.loads(out)
     assert _diagnosis(doc) == _diagnosis(reference)
@@ -159,7 +153,7 @@ def test_each_export_gives_the_diagnosis_of_the_log(
 @pytest.mark.parametrize("case", ["details-en", "powershell-json-5", "save-as-text-en", "powershell-csv-type"])
 def test_standard_input_in_any_format(reference: dict, case: str) -> None:
     _, _, text, encoding, kind, _, _ = next(c for c in CASES if c[0] == case)
-    code, out, err = _run("report", "-", "-f", "json", stdin=text.encode(encoding, "replace"))
+    code, out, err = run_cli("report", "-", "-f", "json", stdin=text.encode(encoding, "replace"))
     assert (code, err) == (0, "")
     doc = json.loads(out)
     assert _diagnosis(doc) == _diagnosis(reference)
@@ -167,14 +161,16 @@ def test_standard_input_in_any_format(reference: dict, case: str) -> None:
 
 
 def test_standard_input_evtx_and_garbage() -> None:
-    code, out, err = _run("events", "-", "-f", "jsonl", stdin=evtx_bytes(EVENTS[:3]))
+    code, out, err = run_cli("events", "-", "-f", "jsonl", stdin=evtx_bytes(EVENTS[:3]))
     assert (code, err, len(out.splitlines())) == (0, "", 3)
-    code, _, err = _run("events", "-", stdin=b"hello, this is not a log\n")
+    code, _, err = run_cli("events", "-", stdin=b"hello, this is not a log\n")
     assert (code, err.splitlines()) == (4, ["error: (stdin): not a log"])
 
 
 def test_json_export_as_a_single_object() -> None:
-    code, out, err = _run("events", "-", "-f", "jsonl", stdin=exports.powershell_json(EVENTS[:1], single=True).encode())
+    code, out, err = run_cli(
+        "events", "-", "-f", "jsonl", stdin=exports.powershell_json(EVENTS[:1], single=True).encode()
+    )
     assert (code, err) == (0, "")
     [event] = [json.loads(line) for line in out.splitlines()]
     assert (event["event_record_id"], event["computer"], event["data"]) == (
@@ -190,8 +186,8 @@ def test_powershell_7_json_keeps_exact_utc_and_every_field(tmp_path: Path) -> No
     path.write_text(exports.powershell_json(EVENTS, powershell7=True, offset=timedelta(hours=-5)), encoding="utf-8")
     evtx = tmp_path / "e.evtx"
     evtx.write_bytes(evtx_bytes(EVENTS))
-    _, from_json, _ = _run("events", str(path), "-f", "jsonl")
-    _, from_evtx, _ = _run("events", str(evtx), "-f", "jsonl")
+    _, from_json, _ = run_cli("events", str(path), "-f", "jsonl")
+    _, from_evtx, _ = run_cli("events", str(evtx), "-f", "jsonl")
     strip = lambda text: [
         {k: v for k, v in json.loads(line).items() if k not in ("file", "fields")} for line in text.splitlines()
     ]
@@ -220,7 +216,7 @@ def test_date_order_is_settled_once_per_file_by_a_day_over_12(tmp_path: Path) ->
     path = tmp_path / "en-GB.csv"
     path.write_text(exports.csv_export(moved, region="en-GB"), encoding="utf-8")
     assert "05/11/2026 08:16:52" in path.read_text(encoding="utf-8")
-    code, out, err = _run("events", str(path), "-f", "jsonl")
+    code, out, err = run_cli("events", str(path), "-f", "jsonl")
     assert (code, err) == (0, "")
     times = [json.loads(line)["time_created"] for line in out.splitlines()]
     assert times[0] == "2026-11-05T08:16:52.000000Z" and all(
@@ -234,17 +230,17 @@ def test_ambiguous_dates_are_refused_naming_date_order(tmp_path: Path) -> None:
     path.write_text(exports.csv_export(moved, region="en-GB"), encoding="utf-8")
     good = tmp_path / "good.evtx"
     good.write_bytes(evtx_bytes(EVENTS))
-    code, out, err = _run("report", str(path), str(good), "-f", "json")
+    code, out, err = run_cli("report", str(path), str(good), "-f", "json")
     assert code == 4
     assert err.splitlines() == [
         f"error: {path}: its dates do not tell day/month order (no day above 12): give --date-order dmy or mdy"
     ]
     assert [s["computer"] for s in json.loads(out)["servers"]] == [COMPUTER]  # the rest is still read
-    code, out, err = _run("events", str(path), "-f", "jsonl", "--date-order", "dmy")
+    code, out, err = run_cli("events", str(path), "-f", "jsonl", "--date-order", "dmy")
     assert (code, err) == (0, "")
     first = json.loads(out.splitlines()[0])["time_created"]
     assert first == moved[0].time_created.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-    _, out, _ = _run("events", str(path), "-f", "jsonl", "--date-order", "mdy")
+    _, out, _ = run_cli("events", str(path), "-f", "jsonl", "--date-order", "mdy")
     assert json.loads(out.splitlines()[0])["time_created"].startswith(
         "2026-01-11"
     )  # as told: 1 November read as 11 January
@@ -255,7 +251,7 @@ def test_dates_in_both_orders_count_as_unreadable(tmp_path: Path) -> None:
     text += "Information,11/19/2026 10:00:00,PasswordResetService,31001,None,text\r\n"  # month first
     path = tmp_path / "mixed.csv"
     path.write_text(text, encoding="utf-8")
-    code, out, err = _run("events", str(path), "-f", "jsonl")
+    code, out, err = run_cli("events", str(path), "-f", "jsonl")
     assert code == 4 and len(out.splitlines()) == 3
     assert err.splitlines() == [
         f"warning: {path}: 1 of 4 records unreadable (1 record(s): date not valid in the file's dmy order)"
@@ -268,7 +264,7 @@ def test_dates_in_both_orders_count_as_unreadable(tmp_path: Path) -> None:
 def test_input_tz_converts_local_times_to_utc(tmp_path: Path, zone: str, shift: float) -> None:
     path = tmp_path / "de.csv"
     path.write_text(exports.csv_export(EVENTS, "de", "de-DE", offset=timedelta(hours=shift)), encoding="utf-8")
-    code, out, err = _run("report", str(path), "-f", "json", "--input-tz", zone)
+    code, out, err = run_cli("report", str(path), "-f", "json", "--input-tz", zone)
     assert (code, err) == (0, "")
     doc = json.loads(out)
     assert doc["span"]["first_event"] == EVENTS[0].time_created.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
@@ -279,8 +275,8 @@ def test_input_tz_converts_local_times_to_utc(tmp_path: Path, zone: str, shift: 
 
 
 def test_bad_input_tz_and_date_order_are_usage_errors(tmp_path: Path) -> None:
-    assert _run("report", str(tmp_path), "--input-tz", "Mars/Olympus")[0] == 2
-    assert _run("report", str(tmp_path), "--date-order", "ymd")[0] == 2
+    assert run_cli("report", str(tmp_path), "--input-tz", "Mars/Olympus")[0] == 2
+    assert run_cli("report", str(tmp_path), "--date-order", "ymd")[0] == 2
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
@@ -288,7 +284,7 @@ def test_bad_input_tz_and_date_order_are_usage_errors(tmp_path: Path) -> None:
 def test_every_format_shows_a_banner_and_no_z_for_local_times(tmp_path: Path, fmt: str, command: str) -> None:
     path = tmp_path / "de.csv"
     path.write_text(exports.csv_export(EVENTS, "de", "de-DE"), encoding="utf-8")
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         command,
         str(path),
         "-f",
@@ -301,7 +297,7 @@ def test_every_format_shows_a_banner_and_no_z_for_local_times(tmp_path: Path, fm
     assert "2026-11-19T00:00:07" in out and "2026-11-19T00:00:07.000000Z" not in out
     logged = tmp_path / "a.evtx"
     logged.write_bytes(evtx_bytes(EVENTS))
-    _, out, _ = _run(command, str(logged), "-f", fmt, *(["-q"] if command == "triage" else []))
+    _, out, _ = run_cli(command, str(logged), "-f", fmt, *(["-q"] if command == "triage" else []))
     assert "local time" not in out  # UTC logs: no banner
 
 
@@ -349,7 +345,7 @@ def test_a_field_over_128_kib_is_read(tmp_path: Path) -> None:
     ]:
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
-        code, out, err = _run("events", str(path), "-f", "jsonl")
+        code, out, err = run_cli("events", str(path), "-f", "jsonl")
         assert (code, err) == (0, ""), name
         assert next(len(json.loads(line)["data"][0]) for line in out.splitlines()) == 300 << 10
 
@@ -371,7 +367,7 @@ def test_a_field_over_the_limit_is_one_clear_error(tmp_path: Path) -> None:
     ]:
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
-        code, out, err = _run("events", str(path), "-f", "jsonl")
+        code, out, err = run_cli("events", str(path), "-f", "jsonl")
         assert code == 4 and len(out.splitlines()) >= 1, name
         [line] = err.splitlines()
         assert line.startswith(f"warning: {path}: 1 of ") and f"(1 record(s): {problem})" in line, line
@@ -389,7 +385,7 @@ def test_wevtutil_text_output_reads_as_details(tmp_path: Path) -> None:
     )
     path = tmp_path / "wevtutil.txt"
     path.write_text(text, encoding="utf-8", newline="")
-    code, out, err = _run("events", str(path), "-f", "jsonl")
+    code, out, err = run_cli("events", str(path), "-f", "jsonl")
     assert (code, err) == (0, "")
     rows = [json.loads(line) for line in out.splitlines()]
     assert [(r["event_id"], r["time_created"], r["computer"], r["data"]) for r in rows] == [
@@ -419,6 +415,6 @@ def test_powershell_csv_with_use_culture_semicolons(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    code, out, err = _run("events", str(path), "-f", "jsonl")
+    code, out, err = run_cli("events", str(path), "-f", "jsonl")
     assert (code, err) == (0, "")
     assert [json.loads(line)["event_record_id"] for line in out.splitlines()] == [e.event_record_id for e in EVENTS[:5]]

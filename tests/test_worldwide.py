@@ -13,11 +13,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from analyzer.cli import app
 from analyzer.events import Event
 from analyzer.evtxwriter import write_evtx
+from tests.helpers import run_cli
 
 T0 = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 FRAME = "TrackingId: 7d1f0c2a-3b4e-4f5a-8c6d-9e0f1a2b3c4d, Error Connecting to ServiceBus., Details: "
@@ -277,9 +276,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         write_evtx(out, [e for log, _ in _cases().values() for e in log.built()])
     found = {}
     for engine in ("rust", "python"):
-        result = CliRunner().invoke(app, ["report", str(path), "-f", "json", "--engine", engine, "-j", "1"])
-        assert (result.exit_code, result.stderr) == (0, ""), engine
-        found[engine] = result.stdout
+        code, out, err = run_cli("report", str(path), "-f", "json", "--engine", engine, "-j", "1")
+        assert (code, err) == (0, ""), engine
+        found[engine] = out
     return found
 
 
