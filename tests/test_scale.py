@@ -7,11 +7,10 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pyarrow.dataset as pa_ds
 import pytest
-from typer.testing import CliRunner
 
 from analyzer.catalogue.loader import load
-from analyzer.cli import app
 from analyzer.diagnosis import Partial
 from analyzer.errors import RecordError
 from analyzer.evtxwriter.exports import evtx_bytes
@@ -22,6 +21,7 @@ from analyzer.sources.bundles import Input
 from analyzer.sources.counting import Coverage
 from analyzer.sources.tree import canonical_time, parse_time
 from tests.conftest import CORPUS, SAMPLES, corpus_files
+from tests.helpers import run_cli
 
 
 def _kept(event, keep: dict) -> bool:
@@ -135,17 +135,13 @@ def test_report_through_the_fast_path_equals_a_full_read() -> None:
         ]
 
 
-def test_dask_local_cluster_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("distributed")
-    runner = CliRunner()
-    local = runner.invoke(app, ["triage", str(SAMPLES), "-f", "json", "-q"])
-    dask = runner.invoke(app, ["triage", str(SAMPLES), "-f", "json", "-q", "--scheduler", "local", "--jobs", "2"])
-    assert local.exit_code == dask.exit_code == 0
-    assert local.stdout == dask.stdout
+def test_dask_local_cluster_gives_the_same_report() -> None:
+    local = run_cli("triage", str(SAMPLES), "-f", "json", "-q")
+    dask = run_cli("triage", str(SAMPLES), "-f", "json", "-q", "--scheduler", "local", "--jobs", "2")
+    assert local == dask and local[0] == 0 and local[2] == ""
 
 
 def test_dask_diagnoses_each_server_on_the_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("distributed")
     from analyzer.diagnosis import Collector
     from analyzer.pipeline import analyze
 
@@ -169,21 +165,21 @@ def test_dask_diagnoses_each_server_on_the_cluster(monkeypatch: pytest.MonkeyPat
 
 
 def test_parquet_partitioned_by_server(tmp_path: Path) -> None:
-    pa_ds = pytest.importorskip("pyarrow.dataset")
-    result = CliRunner().invoke(app, ["events", str(SAMPLES), "-f", "parquet", "-o", str(tmp_path / "pq")])
-    assert result.exit_code == 0, result.stderr
+    code, _, err = run_cli("events", str(SAMPLES), "-f", "parquet", "-o", str(tmp_path / "pq"))
+    assert (code, err) == (0, "")
     parts = sorted(p.name for p in (tmp_path / "pq").iterdir())
     assert len(parts) == 5 and all(p.startswith("server=") for p in parts)
     table = pa_ds.dataset(tmp_path / "pq", partitioning="hive").to_table()
     rows = {(r["file"], r["event_record_id"]): r for r in table.to_pylist()}
-    lines = CliRunner().invoke(app, ["events", str(SAMPLES), "-f", "jsonl"]).stdout.splitlines()
+    lines = run_cli("events", str(SAMPLES), "-f", "jsonl")[1].splitlines()
     assert len(rows) == len(lines) == 2815
     for line in lines[::97]:
         event = json.loads(line)
         row = rows[(event["file"], event["event_record_id"])]
         assert row["data"] == event["data"] and dict(row["fields"]) == event["fields"]
         assert row["time_created"].isoformat().replace("+00:00", "Z") == event["time_created"]
-    assert CliRunner().invoke(app, ["events", str(SAMPLES), "-f", "parquet"]).exit_code == 2
+    code, out, err = run_cli("events", str(SAMPLES), "-f", "parquet")
+    assert (code, out) == (2, "") and "parquet" in err
 
 
 def test_skipped_times_printed_differently_still_compare_as_times() -> None:
