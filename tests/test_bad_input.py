@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.sources import layout
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, unavailable
 from tests.helpers import run_cli
 
 GOOD = SAMPLES / "healthy.evtx"
@@ -190,7 +190,7 @@ def test_unreadable_subdirectory_is_an_error_not_skipped(tmp_path: Path) -> None
         try:
             subprocess.run([sys.executable, "-c", "pass"], preexec_fn=drop, check=True)
         except subprocess.SubprocessError:
-            pytest.skip("running as root without CAP_SETPCAP: no directory can be made unreadable to root here")
+            unavailable("running as root without CAP_SETPCAP: no directory can be made unreadable to root here")
     shutil.copy(GOOD, tmp_path / "good.evtx")
     hidden = tmp_path / "hidden"
     hidden.mkdir()

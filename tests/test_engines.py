@@ -65,11 +65,13 @@ def test_engines_agree_on_samples(path: Path) -> None:
 CORPUS_FILES = corpus_files()
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: str(p.relative_to(CORPUS)))
 def test_engines_agree_on_the_corpus(path: Path) -> None:
     _check(path)
 
 
+@pytest.mark.corpus
 def test_the_corpus_is_all_there_and_matches_its_manifest() -> None:
     """Our rust-engine event count per file equals the manifest's pyevtx-rs record count,
     less records that are garbage (no EventRecordID or Provider), which we count unreadable."""
@@ -87,6 +89,7 @@ def test_the_corpus_is_all_there_and_matches_its_manifest() -> None:
     assert total_events == 20_175 and total_declared == 20_661
 
 
+@pytest.mark.corpus
 def test_the_one_regex_reader_agrees_with_the_string_and_lxml_readers() -> None:
     """The rust engine reads records of the plain shape with one regex; on every record of the
     corpus and the samples it gives what the string-search and lxml readers give."""
@@ -329,6 +332,7 @@ def test_accounting_is_the_same_in_files_report_triage_and_any_jobs(tmp_path: Pa
     assert unreadable > 0 and records > 0 and clean[1] == 0
 
 
+@pytest.mark.corpus
 def test_real_dirty_and_damaged_logs_triage_the_same_in_both_engines() -> None:
     """The shared corpus's dirty and corrupt logs (stale headers, bad chunk magic, truncated,
     no CRCs...): `wba triage` gives byte-identical JSON whichever engine reads them."""

@@ -86,6 +86,7 @@ KEEP_CORPUS = {
 }
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("path", corpus_files()[::4], ids=lambda p: str(p.relative_to(CORPUS)))
 def test_skipping_never_drops_a_needed_record_corpus(path: Path) -> None:
     _check(path, KEEP_CORPUS)
@@ -103,6 +104,7 @@ BRANCHES = [
 ]
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("name", BRANCHES)
 def test_skipping_branches_corpus(name: str) -> None:
     path = CORPUS / name
@@ -231,6 +233,7 @@ def _damaged_or_multi_chunk() -> list[Path]:
     return [CORPUS / p for p in chosen]
 
 
+@pytest.mark.corpus
 def test_reading_in_pieces_gives_what_reading_whole_gives(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Every chunk its own piece, read by two workers and merged: the same account (records,
     unreadable, problems in order), events, coverage and hash as one pass over each file, on the
