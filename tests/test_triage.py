@@ -180,21 +180,37 @@ def test_hostile_xml_exports_are_refused(tmp_path: Path) -> None:
 
 
 def test_hostile_zip_names_write_nothing_outside_the_private_directory(tmp_path: Path) -> None:
-    import tempfile
+    """Members named to climb out, absolute or with a drive are each read under a generated name in
+    a private directory, which is removed. wba runs with a temporary directory and a working
+    directory of its own, so that nothing another process makes can fail this test and anything
+    wba leaves behind does."""
+    import os
+    import subprocess
+    import sys
 
     log = evtx_bytes(SCENARIOS["healthy"][0]())
-    path = tmp_path / "slip.zip"
+    work, own_tmp, cwd = tmp_path / "work", tmp_path / "tmp", tmp_path / "cwd"
+    for folder in (work, own_tmp, cwd):
+        folder.mkdir()
+    path = work / "slip.zip"
+    names = ("../../slip-up.evtx", f"{own_tmp}/slip-abs.evtx", "C:\\Windows\\slip-drive.evtx", "ok/App.evtx")
     with zipfile.ZipFile(path, "w") as archive:
-        for name in ("../../slip-up.evtx", "/tmp/slip-abs.evtx", "C:\\Windows\\slip-drive.evtx", "ok/App.evtx"):
+        for name in names:
             archive.writestr(zipfile.ZipInfo(name), log)
-    before = set(Path(tempfile.gettempdir()).iterdir())
-    code, out, err = _run("triage", str(path), "-f", "json", "-q")
-    after = set(Path(tempfile.gettempdir()).iterdir())
-    assert code == 0, err
-    assert len(json.loads(out)["inputs"]) == 4  # each read, under a generated name
-    assert not list(tmp_path.parent.parent.glob("slip-up.evtx")) and not Path("/tmp/slip-abs.evtx").exists()
-    assert not list(Path("/").glob("slip-*")) and not list(tmp_path.glob("**/slip-*"))
-    assert {p for p in after - before if p.name.startswith("wba-")} == set()  # private directory removed
+    done = subprocess.run(
+        [sys.executable, "-m", "analyzer", "triage", str(path), "-f", "json", "-q"],
+        cwd=cwd,
+        env={**os.environ, "TMPDIR": str(own_tmp), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert len(json.loads(done.stdout)["inputs"]) == 4  # each read, under a generated name
+    assert list(own_tmp.iterdir()) == []  # the private directory is removed, nothing else is left
+    assert list(cwd.iterdir()) == [] and [p.name for p in work.iterdir()] == ["slip.zip"]
+    assert not list(tmp_path.rglob("slip-*")) and not list(tmp_path.parent.glob("slip-*"))
+    assert not list(Path("/").glob("slip-*"))
 
 
 def test_triage_markdown_is_escalation_ready(tmp_path: Path) -> None:
