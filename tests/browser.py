@@ -2,6 +2,7 @@
 
 Loads a page, and reports console errors, uncaught exceptions and every network
 request the page made, plus values of JavaScript expressions evaluated by DevTools.
+`picture` reads a screenshot (PNG) whole, to tell a drawn page from a blank or broken one.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
 import urllib.request
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,3 +131,43 @@ def load(page: Path, expressions: list[str], screenshot: bool = False, timeout: 
 def required() -> bool:
     """In CI the browser must be there (.ci/run installs it); elsewhere its absence skips."""
     return os.environ.get("CI") == "true"
+
+
+@dataclass
+class Picture:
+    width: int
+    height: int
+    distinct_rows: int  # different rows of (filtered) pixels: 1 or 2 for a blank page, hundreds for a report
+
+
+def picture(data: bytes) -> Picture:
+    """A PNG read whole: its signature, every chunk's CRC, and image data of the size its header
+    states (8-bit, not interlaced, as Chromium writes them). Raises ValueError otherwise."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    pos, header, compressed = 8, None, b""
+    while True:
+        length, kind = struct.unpack_from(">I4s", data, pos) if pos + 8 <= len(data) else (0, b"")
+        if not kind or pos + 12 + length > len(data):
+            raise ValueError("truncated PNG: no IEND chunk")
+        body = data[pos + 8 : pos + 8 + length]
+        if struct.unpack_from(">I", data, pos + 8 + length)[0] != zlib.crc32(kind + body):
+            raise ValueError(f"damaged PNG chunk {kind!r} at {pos}")
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            compressed += body
+        elif kind == b"IEND":
+            break
+        pos += 12 + length
+    if header is None:
+        raise ValueError("PNG without IHDR")
+    width, height, depth, colour, _, _, interlace = header
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}.get(colour)
+    if depth != 8 or channels is None or interlace:
+        raise ValueError(f"unexpected PNG format: depth {depth}, colour type {colour}, interlace {interlace}")
+    raw = zlib.decompress(compressed)
+    stride = 1 + width * channels  # a filter byte, then the row's pixels
+    if len(raw) != stride * height:
+        raise ValueError(f"PNG image data of {len(raw)} bytes for {width} x {height}")
+    return Picture(width, height, len({raw[i : i + stride] for i in range(0, len(raw), stride)}))
