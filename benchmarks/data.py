@@ -14,7 +14,7 @@ from analyzer.evtxwriter import write_evtx
 from analyzer.evtxwriter.scenarios import ADSYNC, DIRSYNC, INFO, Server, _clock
 
 CONNECTORS = ["contoso.com", "contoso.onmicrosoft.com - AAD", "fabrikam.com"]
-RECORDS_PER_MB = 2_480  # measured on this writer's output, used to size the time span
+RECORDS_PER_MB = 2_480  # Measured on this writer's output; it sizes the time span.
 
 
 def _busy_day(server: Server, day: int) -> None:

@@ -31,7 +31,7 @@ def build(base: Path, target: Path, size: int, kind: str) -> None:
             if kind == "csv":
                 text = csv_export(moved, region="en-GB")
                 out.write(text if day == 0 else text.split("\r\n", 1)[1])
-            else:  # one JSON array: the copies joined inside it
+            else:  # One JSON array holds the copies, joined inside it.
                 text = powershell_json(moved).strip()
                 out.write(("[" if day == 0 else ",") + text[1:-1])
             day += 1

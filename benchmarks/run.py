@@ -142,7 +142,7 @@ def main() -> None:
 
     small = sets["small"]
     n_small = records(small)
-    naive, naive_rss = run([PYTHON, "-c", NAIVE, str(small[0])])  # one process: a core is free for sampling
+    naive, naive_rss = run([PYTHON, "-c", NAIVE, str(small[0])])  # One process leaves a core free for sampling.
     ((fast, fast_rss),) = interleaved(
         [[*WBA, "report", str(small[0]), "--engine", "python", "-f", "json", "-o", "/dev/null"]], args.runs
     )

@@ -137,7 +137,8 @@ def required() -> bool:
 class Picture:
     width: int
     height: int
-    distinct_rows: int  # different rows of (filtered) pixels: 1 or 2 for a blank page, hundreds for a report
+    # A blank page has one or two different rows of (filtered) pixels, a report hundreds.
+    distinct_rows: int
 
 
 def picture(data: bytes) -> Picture:
@@ -167,7 +168,7 @@ def picture(data: bytes) -> Picture:
     if depth != 8 or channels is None or interlace:
         raise ValueError(f"unexpected PNG format: depth {depth}, colour type {colour}, interlace {interlace}")
     raw = zlib.decompress(compressed)
-    stride = 1 + width * channels  # a filter byte, then the row's pixels
+    stride = 1 + width * channels  # Each row is a filter byte, then its pixels.
     if len(raw) != stride * height:
         raise ValueError(f"PNG image data of {len(raw)} bytes for {width} x {height}")
     return Picture(width, height, len({raw[i : i + stride] for i in range(0, len(raw), stride)}))

@@ -223,7 +223,7 @@ def test_unsupported_and_unrecognised_members_are_refused(tmp_path: Path) -> Non
 
 def test_a_directory_reads_by_content_and_passes_over_notes(tmp_path: Path) -> None:
     (tmp_path / "notes.md").write_text("# what the customer said\n")
-    (tmp_path / "Application").write_bytes(_log("NONAME"))  # no file type: judged by content
+    (tmp_path / "Application").write_bytes(_log("NONAME"))  # A file without a type is judged by its content.
     (tmp_path / "bundle.bin").write_bytes(_zip([("x/Application.evtx", _log("ZIPPED"))]))
     (tmp_path / "System.evtx.zst").write_bytes(b"\x28\xb5\x2f\xfd" + b"\0" * 50)
     code, out, err = run_cli("report", str(tmp_path), "-f", "json")
@@ -284,7 +284,7 @@ def test_archive_password(tmp_path: Path, kind: str) -> None:
     assert (code, err, _servers(out)) == (0, "", ["LOCKED"])
     code, out, err = run_cli("report", str(path), "-f", "json", env={"WBA_ARCHIVE_PASSWORD": "s3cret"})
     assert (code, err, _servers(out)) == (0, "", ["LOCKED"])
-    assert "s3cret" not in out  # the password is not part of the reproducible command
+    assert "s3cret" not in out  # The reproducible command leaves the password out.
 
 
 def test_encrypted_rar_is_refused_with_the_reason(tmp_path: Path) -> None:
@@ -409,7 +409,7 @@ def test_nested_archives_share_the_runs_budget(tmp_path: Path) -> None:
     inner = _zip([(f"srv{i}/Application.evtx", log) for i in range(4)], zipfile.ZIP_STORED)
     path = tmp_path / "outer.zip"
     path.write_bytes(_zip([("a.zip", inner), ("b.zip", inner), ("c.zip", inner)], zipfile.ZIP_STORED))
-    megabytes = (len(inner) * 3 + len(log) * 4) >> 20  # room for a.zip, its members, and b.zip: not all
+    megabytes = (len(inner) * 3 + len(log) * 4) >> 20  # This is room for a.zip, its members and b.zip, but not for all.
     code, _, err = run_cli("report", str(path), "--max-archive-mb", str(megabytes))
     assert code == 4
     assert f"unpacking goes beyond --max-archive-mb {megabytes}" in err

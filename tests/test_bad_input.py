@@ -45,7 +45,7 @@ def test_non_evtx_file(tmp_path: Path, engine: str) -> None:
     code, out, err = run_cli("events", str(bad), str(GOOD), "-f", "jsonl", "--engine", engine)
     assert code == 4
     assert err.splitlines() == [f"error: {bad}: not an EVTX file (no ElfFile signature)"]
-    assert len(_jsonl(out)) == _good_count()  # the other input is still read
+    assert len(_jsonl(out)) == _good_count()  # The other input is still read.
 
 
 def test_empty_file(tmp_path: Path, engine: str) -> None:
@@ -63,7 +63,7 @@ def test_missing_path_is_a_usage_error_before_reading(tmp_path: Path, engine: st
 
 def test_truncated_mid_chunk(tmp_path: Path, engine: str) -> None:
     scan = layout.scan(GOOD)
-    cut = 0x1000 + 2 * CHUNK + 30_000  # inside the third chunk
+    cut = 0x1000 + 2 * CHUNK + 30_000  # The cut falls inside the third chunk.
     path = tmp_path / "truncated.evtx"
     path.write_bytes(GOOD.read_bytes()[:cut])
     complete = sum(c.expected for c in scan.chunks[:2])
@@ -74,13 +74,13 @@ def test_truncated_mid_chunk(tmp_path: Path, engine: str) -> None:
         f"warning: {path}: {lost} of {complete + scan.chunks[2].expected} records unreadable "
         f"(chunk 2: truncated: {cut - 0x1000 - 2 * CHUNK} of {CHUNK} bytes)"
     ]
-    assert len(_jsonl(out)) == complete  # every record of every complete chunk
+    assert len(_jsonl(out)) == complete  # Every record of every complete chunk is read.
 
 
 def test_bad_checksum_is_reported_but_records_are_kept(tmp_path: Path, engine: str) -> None:
     def flip(data: bytearray) -> None:
         head = 0x1000 + CHUNK
-        data[head + 0x34] ^= 0xFF  # chunk 1's stored record-data CRC; its header CRC stays right
+        data[head + 0x34] ^= 0xFF  # This is chunk 1's stored record-data CRC; its header CRC stays right.
         crc = zlib.crc32(bytes(data[head : head + 0x78]) + bytes(data[head + 0x80 : head + 0x200]))
         struct.pack_into("<I", data, head + 0x7C, crc)
 
@@ -98,12 +98,12 @@ def test_corrupt_record_loses_only_the_rest_of_its_chunk(tmp_path: Path, engine:
     chunk = scan.chunks[1]
     raw = GOOD.read_bytes()
     pos, index = chunk.offset + 0x200, 0
-    while index < 10:  # find the 11th record of chunk 1
+    while index < 10:  # Find the 11th record of chunk 1.
         pos += struct.unpack_from("<I", raw, pos + 4)[0]
         index += 1
 
     def smash(data: bytearray) -> None:
-        data[pos : pos + 8] = b"\xde\xad\xbe\xef\xff\xff\xff\x7f"  # signature and size
+        data[pos : pos + 8] = b"\xde\xad\xbe\xef\xff\xff\xff\x7f"  # These are its signature and size.
 
     path = _damaged(tmp_path, "record.evtx", smash)
     code, out, err = run_cli("events", str(path), "-f", "jsonl", "--engine", engine)
@@ -147,9 +147,9 @@ def test_files_shows_the_accounting(tmp_path: Path) -> None:
     assert code == 4
     assert rows["good.evtx"]["status"] == "ok" and rows["good.evtx"]["unreadable"] == 0
     first = layout.scan(GOOD).chunks[0].expected
-    assert rows["t.evtx"]["status"] == "damaged"  # how many records chunk 1 held is unknown
+    assert rows["t.evtx"]["status"] == "damaged"  # How many records chunk 1 held is unknown.
     assert rows["t.evtx"]["records"] == first
-    assert rows["t.evtx"]["unreadable"] == 0  # only 100 bytes of chunk 1: its header is not even there
+    assert rows["t.evtx"]["unreadable"] == 0  # Only 100 bytes of chunk 1 are there, not even its header.
     assert "truncated chunk header" in rows["t.evtx"]["error"]
 
 
@@ -173,7 +173,7 @@ def _without_read_override() -> None:
 
     libc = ctypes.CDLL(None, use_errno=True)
     for capability in (1, 2):
-        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # 24 is PR_CAPBSET_DROP.
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 

@@ -35,7 +35,8 @@ def test_every_code_of_the_reference_has_an_entry(catalogue) -> None:
         "8023062C",
         "80230818",
         "80004005",
-        "80230619",  # evidence wherever they appear, not only in their home entries (33008, 33004, 6329)
+        # This one and the next two are evidence wherever they appear, not only in 33008, 33004 and 6329.
+        "80230619",
         "80230626",
         "8023061F",
     }
@@ -70,7 +71,8 @@ def test_most_specific_cause_wins(catalogue) -> None:
     assert catalogue.cause_of(entry, "BAIL: MMS(4924): 0x80230619 (A restriction…)") == ("password-policy", True)
     assert catalogue.cause_of(entry, "something new") == ("password-set-failed", False)
     generic = catalogue.entry_for("PasswordResetService", 31003)
-    assert catalogue.cause_of(generic, "Reason: hr=80230818, message=x") == ("dc-unreachable", True)  # a signature
+    # A signature names it.
+    assert catalogue.cause_of(generic, "Reason: hr=80230818, message=x") == ("dc-unreachable", True)
     assert catalogue.cause_of(generic, "Reason: unknown") == ("password-set-failed", False)
     proxy = catalogue.entry_for("PasswordResetService", 32002)
     assert catalogue.cause_of(proxy, "(407) Proxy Authentication Required")[0] == "proxy-auth-required"

@@ -54,7 +54,8 @@ def test_issue_11_error_code_90_means_phs_not_activated(catalogue) -> None:
     assert _pick(catalogue, "Directory Synchronization", 652, text.format("batch")) == "phs-not-activated"
     assert _pick(catalogue, "Directory Synchronization", 655, text.format("ping")) == "phs-not-activated"
     assert _pick(catalogue, "ADSync", 6900, "processing a password change notification: " + text) == "phs-not-activated"
-    assert _pick(catalogue, "Directory Synchronization", 652, "Error Code: 900.") == "phs-failure"  # not code 90
+    # Code 900 is not code 90.
+    assert _pick(catalogue, "Directory Synchronization", 652, "Error Code: 900.") == "phs-failure"
     cause = catalogue.causes["phs-not-activated"]
     assert cause.category == "password-hash-sync" and cause.scope == "server"
     assert any("Set-ADSyncAADPasswordSyncState" in f.en for f in cause.fixes)
@@ -162,7 +163,7 @@ def test_issue_11_dc_unreachable_sets_one_preferred_dc(catalogue) -> None:
     cause = catalogue.causes["dc-unreachable"]
     step = next(f.en for f in cause.fixes if "preferred" in f.en)
     assert "one preferred DC" in step and "nearest" in step and "PDC emulator" in step and "FQDN" in step
-    assert "talks to the PDC emulator" not in cause.explanation.en  # the 2017 wording
+    assert "talks to the PDC emulator" not in cause.explanation.en  # That was the 2017 wording.
 
 
 def test_issue_11_decryption_key_mismatch_needs_no_extra_restart(catalogue) -> None:
@@ -187,7 +188,7 @@ def test_issue_11_zh_cn_terms(catalogue) -> None:
     assert "登记已开始" in prs[31004] and "已开始取消登记" in prs[31012]
     assert prs[31044].endswith("服务总线终结点没有处于运行状态的 ServiceHost")
     meaning = catalogue.entry_for("PasswordResetService", 31044).meaning.zh_cn
-    assert meaning.startswith("密码写回无法工作")  # the English order: what it means first, then why
+    assert meaning.startswith("密码写回无法工作")  # As in English, what it means comes first, then why.
 
 
 def test_issue_11_ui_labels_stay_in_english_in_zh_cn(catalogue) -> None:

@@ -55,17 +55,18 @@ def test_phs_failures_are_named_apart_from_writeback(tmp_path: Path) -> None:
     assert (code, err) == (0, "")
     (server,) = json.loads(out)["servers"]
     causes = {c["id"]: c for c in server["causes"]}
-    assert causes["connector-permissions"]["operations"] == 6  # writeback's own cause stays on top
+    assert causes["connector-permissions"]["operations"] == 6  # Writeback's own cause stays on top.
     assert server["causes"][0]["id"] == "connector-permissions"
     assert causes["phs-not-activated"]["event_ids"] == [652] and causes["phs-not-activated"]["operations"] == 0
-    assert causes["phs-user-failed"]["events"] == 1 and causes["phs-user-failed"]["scope"] == "user"  # not the success
+    # The success does not count.
+    assert causes["phs-user-failed"]["events"] == 1 and causes["phs-user-failed"]["scope"] == "user"
 
 
 def test_admin_actions_are_read_as_configuration_evidence(tmp_path: Path) -> None:
     catalogue = load()
-    assert catalogue.providers[ADMIN] == "ignore"  # its other codes are not listed as unknown writeback events
+    assert catalogue.providers[ADMIN] == "ignore"  # Its other codes are not listed as unknown writeback events.
     wanted = catalogue.wanted()[ADMIN]
-    assert wanted is not None and {2503, 2517, 2518} <= wanted  # parsed, not only counted
+    assert wanted is not None and {2503, 2517, 2518} <= wanted  # They are parsed, not only counted.
     code, out, err = run_cli("timeline", str(_log(tmp_path)), "-f", "json", "--code", "2517,2518")
     assert (code, err) == (0, "")
     rows = json.loads(out)

@@ -56,7 +56,7 @@ def test_a_malformed_checklist_reports_each_problem(tmp_path: Path) -> None:
         load(tmp_path)
     problems = "\n".join(caught.value.problems)
     assert "checklist.yaml: items.tls: needs exactly these languages" in problems
-    assert "is not an item of checklist.yaml" in problems  # the shipped causes name items now missing
+    assert "is not an item of checklist.yaml" in problems  # The shipped causes name items that are now missing.
 
 
 def test_reports_take_the_checklist_in_their_language() -> None:
@@ -79,7 +79,7 @@ def test_sspr_codes_map_to_causes(catalogue) -> None:
     assert codes["SSPR_0029"].causes[:2] == ("connector-permissions", "sam-remote-restricted")
     assert codes["SSPR_0010"].causes == ("writeback-disabled-in-portal",)
     assert "servicebus-unreachable" in codes["SSPR_0030"].causes
-    assert codes["SSPR_0009"].steps and not codes["SSPR_0009"].causes  # a tenant setting: steps of its own
+    assert codes["SSPR_0009"].steps and not codes["SSPR_0009"].causes  # A tenant setting has steps of its own.
     portal = catalogue.causes["writeback-disabled-in-portal"]
     assert portal.scope == "server" and "On-premises integration" in portal.fixes[0].en
 

@@ -26,9 +26,10 @@ def test_jsonl_rows_have_exactly_the_model_keys_in_path_then_file_order() -> Non
     rows = [json.loads(line) for line in out.splitlines()]
     assert all(list(r) == list(COLUMNS) for r in rows)
     files = [r["file"] for r in rows]
-    assert files == sorted(files)  # inputs in sorted path order
+    assert files == sorted(files)  # Inputs come in sorted path order.
     first = [r["event_record_id"] for r in rows if r["file"] == files[0]]
-    assert first == sorted(first) and first[0] != 1  # file order; EventRecordID, not header numbers
+    # Rows keep file order, and the ids are EventRecordIDs, not header numbers.
+    assert first == sorted(first) and first[0] != 1
     assert all(r["time_created"].endswith("Z") and len(r["time_created"]) == 27 for r in rows)
 
 
@@ -37,7 +38,7 @@ def test_sort_time_orders_by_time_file_record() -> None:
     rows = [json.loads(line) for line in out.splitlines()]
     keys = [(r["time_created"], r["file"], r["event_record_id"]) for r in rows]
     assert keys == sorted(keys)
-    assert len({r["file"] for r in rows[:50]}) == 1  # samples cover different days
+    assert len({r["file"] for r in rows[:50]}) == 1  # The samples cover different days.
 
 
 def test_csv_and_table() -> None:
@@ -55,7 +56,7 @@ def test_output_file_is_written_whole(tmp_path: Path) -> None:
     code, out, _ = run_cli("events", str(SAMPLES / "healthy.evtx"), "-f", "jsonl", "-o", str(target))
     assert (code, out) == (0, "")
     assert len(target.read_text(encoding="utf-8").splitlines()) == 764
-    assert [p.name for p in tmp_path.iterdir()] == ["events.jsonl"]  # no temporary file left
+    assert [p.name for p in tmp_path.iterdir()] == ["events.jsonl"]  # No temporary file is left.
 
 
 def test_files_json() -> None:

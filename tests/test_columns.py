@@ -39,7 +39,7 @@ def test_tables_fit_80_columns(args: list[str]) -> None:
 def test_wide_shows_every_column(args: list[str]) -> None:
     narrow, wide = _lines(args), _lines([*args, "--wide"])
     assert max(map(wcswidth, wide)) > 80
-    assert len(wide[0].split()) > len(narrow[0].split())  # more columns in the first table
+    assert len(wide[0].split()) > len(narrow[0].split())  # The first table has more columns.
     assert "…" not in wide[2]
 
 
@@ -53,7 +53,7 @@ def test_wide_characters_stay_aligned() -> None:
     rule = lines[1]
     assert set(rule) <= {"-", " "}
     starts = [i for i, c in enumerate(rule) if c == "-" and (i == 0 or rule[i - 1] == " ")]
-    for row in lines[2:7]:  # every cell starts where its column does, measured in terminal cells
+    for row in lines[2:7]:  # Every cell starts where its column does, measured in terminal cells.
         for start in starts[1:]:
             prefix = next(row[:i] for i in range(len(row) + 1) if wcswidth(row[:i]) >= start)
             assert wcswidth(prefix) == start and prefix.endswith("  "), (row, start)

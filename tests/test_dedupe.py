@@ -89,7 +89,7 @@ def test_the_same_log_twice_counts_once_even_as_an_xml_export(logs: dict[str, Pa
         assert [i["note"] for i in doc["inputs"]] == [None, None]
         once = {k: v for k, v in _server(alone).items() if k != "logs"}
         assert {k: v for k, v in _server(doc).items() if k != "logs"} == once
-    assert dropped[0] == dropped[1] > 100  # every writeback event of the log, the second time
+    assert dropped[0] == dropped[1] > 100  # Every writeback event of the log is dropped the second time.
 
 
 def test_collisions_give_the_same_report_read_whole_or_in_parallel(logs: dict[str, Path]) -> None:
@@ -128,7 +128,7 @@ def test_one_input_with_a_record_id_twice() -> None:
     partial = Partial()
     for event in twice:
         partial.observe(event, catalogue.providers)
-    assert partial.duplicates == 3 and len(partial.events) == 45  # exact copies go at once
+    assert partial.duplicates == 3 and len(partial.events) == 45  # Exact copies go at once.
     collector = Collector(catalogue)
     notes = collector.merge(partial, events[0].file)
     assert collector.duplicates == 3 and sum(len(v) for v in collector.evidence.values()) == 45

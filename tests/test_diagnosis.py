@@ -29,7 +29,7 @@ def test_join_by_tracking_id_even_out_of_order(catalogue) -> None:
     server = diagnose(catalogue, [failure("t1", "ann@c.com", 9), start("t1", "ann@c.com", 10), bail("80230626", 9.5)])
     [op] = server.operations
     assert (op.kind, op.outcome, op.cause, op.specific) == ("reset", "failed", "connector-permissions", True)
-    assert len(op.evidence) == 3  # start, 33004 and the companion 6329
+    assert len(op.evidence) == 3  # They are the start, 33004 and the companion 6329.
 
 
 def test_missing_start_still_counts_as_an_operation(catalogue) -> None:
@@ -86,7 +86,7 @@ def test_cause_by_pattern_in_a_connectivity_error(catalogue) -> None:
     text = "TrackingId: x, Error Connecting to ServiceBus., Details: The remote name could not be resolved: 'ns'"
     server = diagnose(catalogue, [prs(32002, text, 1, level="error")])
     assert server.causes[0].id == "dns-resolution"
-    assert server.status == "failing"  # an outage that does not recover by the end of the log
+    assert server.status == "failing"  # The outage does not recover by the end of the log.
 
 
 def test_unfinished_operation_in_an_outage_takes_its_cause(catalogue) -> None:
@@ -106,15 +106,16 @@ def test_unfinished_operation_in_an_outage_takes_its_cause(catalogue) -> None:
 
 def test_ranking_by_operations_then_users_then_events(catalogue) -> None:
     events = []
-    for i, user in enumerate(["a@c.com", "b@c.com", "a@c.com"]):  # policy: 3 operations, 2 users
+    for i, user in enumerate(["a@c.com", "b@c.com", "a@c.com"]):  # Policy: 3 operations of 2 users.
         events += [start(f"p{i}", user, i * 100), failure(f"p{i}", user, i * 100 + 1, hr="80230619", eid=33008)]
-    for i, user in enumerate(["c@c.com", "d@c.com", "e@c.com"]):  # permissions: 3 operations, 3 users
+    for i, user in enumerate(["c@c.com", "d@c.com", "e@c.com"]):  # Permissions: 3 operations of 3 users.
         events += [start(f"d{i}", user, 1000 + i * 100), failure(f"d{i}", user, 1001 + i * 100)]
     events.append(start("d9", "f@c.com", 5000))
     events.append(success("d9", "f@c.com", 5001))
     server = diagnose(catalogue, events)
     assert [(c.id, c.operations, len(c.users)) for c in server.causes] == [
-        ("protected-object-permissions", 3, 3),  # f@c.com succeeded after them: a few objects, not the delegation
+        # f@c.com succeeded after them, so a few objects are at fault, not the delegation.
+        ("protected-object-permissions", 3, 3),
         ("password-policy", 3, 2),
     ]
 
@@ -128,8 +129,10 @@ def _failed(tid: str, user: str, at: float, hr: str = "80230626") -> list:
     [
         ([event("ADSync", 904, "Scheduler", 0)], "no-data"),
         ([start("a", "u@c.com", 0), success("a", "u@c.com", 1)], "healthy"),
-        ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1, hr="8023062C", eid=33001)], "failing"),  # server scope
-        ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1)], "failing"),  # denied, nobody succeeds: delegation
+        # The cause has server scope.
+        ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1, hr="8023062C", eid=33001)], "failing"),
+        # Denied and nobody succeeds: the delegation.
+        ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1)], "failing"),
         (
             [
                 x
@@ -137,11 +140,11 @@ def _failed(tid: str, user: str, at: float, hr: str = "80230626") -> list:
                 for x in _failed(f"t{i}", u, 100 * i, "80230619")
             ],
             "failing",
-        ),  # three failures in a row, two users (even of a user-scope cause): broken for everyone
+        ),  # Three failures in a row of two users (even of a user-scope cause) mean broken for everyone.
         (
             [x for i, u in enumerate(["u@c.com"] * 4) for x in _failed(f"t{i}", u, 100 * i, "80230619")],
             "degraded",
-        ),  # one user's password policy, however often
+        ),  # One user's password policy, however often, only degrades it.
         (
             [
                 *_failed("t0", "u@c.com", 0),
@@ -151,7 +154,7 @@ def _failed(tid: str, user: str, at: float, hr: str = "80230626") -> list:
                 *_failed("t3", "u@c.com", 300),
             ],
             "degraded",
-        ),  # one user failing at the end while others still succeed
+        ),  # One user fails at the end while others still succeed.
         (
             [
                 start("a", "u@c.com", 0),
@@ -160,8 +163,9 @@ def _failed(tid: str, user: str, at: float, hr: str = "80230626") -> list:
                 success("b", "u@c.com", 51),
             ],
             "degraded",
-        ),  # fixed by the end
-        ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1, hr="80230619", eid=33008)], "degraded"),  # user-level
+        ),  # It is fixed by the end.
+        # The cause is user-level.
+        ([start("a", "u@c.com", 0), failure("a", "u@c.com", 1, hr="80230619", eid=33008)], "degraded"),
         (
             [
                 start("a", "u@c.com", 0),
@@ -169,7 +173,7 @@ def _failed(tid: str, user: str, at: float, hr: str = "80230626") -> list:
                 prs(31016, "TrackingId: s, WriteBackServiceStopped, Details: ", 9),
             ],
             "failing",
-        ),  # stopped at the end
+        ),  # The service is stopped at the end.
         (
             [
                 prs(31016, "TrackingId: s, WriteBackServiceStopped, Details: ", 1),
@@ -229,7 +233,7 @@ def test_unknown_codes_of_reported_providers_are_counted(catalogue) -> None:
             "TrackingId: abc, ResetUserPasswordByAdminSuccess, Details: Context: cloudAnchor: User_1a, SourceAnchorValue: "
             "xxxxxxxxxx, AdminUpn: admin@c.com, UserPrincipalName bob@c.com, ForcePasswordChange: False",
             {"tracking_id": "abc", "upn": "bob@c.com", "admin_upn": "admin@c.com"},
-        ),  # no colon after UserPrincipalName
+        ),  # There is no colon after UserPrincipalName.
         (
             "TrackingId: 3f369fe9-2b7e-4d6c-9a51-0c7d1e8a4b21 , Password writeback service is not in a healthy state. "
             "Details: Version: 5.0.0.686",
@@ -258,8 +262,8 @@ def test_a_policy_rejection_a_day_after_a_change_is_the_minimum_age(catalogue) -
     events += [start("c3", "v@c.com", 3600 * 6), failure("c3", "v@c.com", 3600 * 6 + 1, hr="80230619", eid=33008)]
     server = diagnose(catalogue, events)
     assert [(op.user, op.cause) for op in server.operations if op.outcome == "failed"] == [
-        ("u@c.com", "password-minimum-age"),  # changed 5 h before
-        ("v@c.com", "password-policy"),  # no earlier change in the log: the policy, not known which rule
+        ("u@c.com", "password-minimum-age"),  # The password was changed 5 h before.
+        ("v@c.com", "password-policy"),  # With no earlier change in the log, it is the policy; which rule is not known.
     ]
     age = next(c for c in server.causes if c.id == "password-minimum-age")
     assert list(age.evidence) == ["previous change of the same user 5.0 h earlier"]
@@ -274,7 +278,7 @@ def test_denied_for_a_few_while_others_succeed_is_protected_objects(catalogue) -
     server = diagnose(catalogue, few)
     assert [c.id for c in server.causes] == ["protected-object-permissions"]
     fixes = catalogue.causes["protected-object-permissions"].fixes
-    assert "inheritance" in fixes[0].en and "adminCount" in fixes[0].en  # inheritance/adminCount first
+    assert "inheritance" in fixes[0].en and "adminCount" in fixes[0].en  # Inheritance and adminCount come first.
 
 
 def test_the_kb3185990_cluster_names_licence_clock_or_tls(catalogue) -> None:
@@ -311,7 +315,7 @@ def test_findings_from_what_the_log_lacks(catalogue) -> None:
         event("Directory Synchronization", 656, "Password Change Request - Anchor : abcdefgh12, Dn : CN=x", 7200)
     )
     assert [c.id for c in diagnose(catalogue, quiet).causes] == ["writeback-disabled-in-portal"]
-    assert diagnose(catalogue, quiet[:3] + quiet[-1:]).causes == []  # less than two days: too soon to tell
+    assert diagnose(catalogue, quiet[:3] + quiet[-1:]).causes == []  # Less than two days is too soon to tell.
 
 
 def test_a_forced_change_reset_notes_the_catch_up_time(catalogue) -> None:

@@ -40,7 +40,7 @@ def test_dataframe_follows_the_column_contract() -> None:
     frame = to_dataframe([_event(), _event(qualifiers=None, keywords=0x8020000000000000, fields={"A": "1"})])
     validate_events(frame)
     assert frame["qualifiers"].isna().tolist() == [False, True]
-    assert int(frame["keywords"][1]) == 0x8020000000000000  # needs the unsigned dtype
+    assert int(frame["keywords"][1]) == 0x8020000000000000  # This needs the unsigned dtype.
     assert str(frame["time_created"].dt.tz) == "UTC"
 
 
@@ -65,6 +65,6 @@ def test_filetime_is_truncated_to_whole_microseconds(ticks: int) -> None:
     try:
         moment = filetime_to_datetime(ticks)
     except OverflowError:
-        return  # beyond year 9999: not representable
+        return  # Times beyond the year 9999 cannot be represented.
     assert datetime_to_filetime(moment) == ticks - ticks % 10
     assert moment.tzinfo is UTC

@@ -40,7 +40,7 @@ def test_timeline_computer_in_any_case_and_by_short_name() -> None:
 def test_heartbeats_and_pings_only_with_all() -> None:
     quiet, everything = _timeline(), _timeline("--all")
     routine = [r for r in everything if r["code"] in (31019, 653, 654)]
-    assert {r["code"] for r in routine} == {31019, 654}  # what the samples hold
+    assert {r["code"] for r in routine} == {31019, 654}  # These are what the samples hold.
     assert not [r for r in quiet if r["code"] in (31019, 653, 654)]
     assert [r for r in everything if r not in routine] == quiet
 
@@ -65,7 +65,7 @@ def test_heartbeats_and_pings_only_with_all() -> None:
         (["--engine", "perl"], "Invalid value for '--engine'"),
         (["--redact-key", "k"], "Invalid value for --redact-key/--redact-hosts: needs --redact"),
         (["--redact", "--redact-key", ""], "Invalid value for --redact-key: an empty key"),
-        (["--lang", "xx"], "No such option '--lang'"),  # timeline has no --lang
+        (["--lang", "xx"], "No such option '--lang'"),  # timeline has no --lang.
     ],
 )
 def test_hostile_option_values_are_usage_errors(
@@ -142,7 +142,7 @@ def test_scheduler_malformed_or_unreachable_before_reading(capsys: pytest.Captur
         code, _, err = run_main(["triage", str(SAMPLES), "--scheduler", bad], capsys)
         assert code == 2 and "Invalid value for --scheduler" in err, bad
     closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+    closed.bind(("127.0.0.1", 0))  # It is bound but never listens, so connections are refused.
     port = closed.getsockname()[1]
     try:
         code, out, err = run_main(["triage", str(SAMPLES), "--scheduler", f"tcp://127.0.0.1:{port}"], capsys)
@@ -208,7 +208,7 @@ def test_progress_on_a_terminal_for_every_command_that_reads_logs(args: list[str
 
 
 def test_ctrl_c_clears_the_progress_line_and_says_interrupted(tmp_path: Path) -> None:
-    for i in range(40):  # enough to still be reading when Ctrl-C comes
+    for i in range(40):  # This is enough to still be reading when Ctrl-C comes.
         for log in SAMPLES.glob("*.evtx"):
             (tmp_path / f"{i}-{log.name}").symlink_to(log)
     code, seen = _on_a_terminal(["triage", str(tmp_path), "-j", "1"], interrupt=True)
@@ -220,6 +220,6 @@ def test_output_into_head_ends_quietly() -> None:
     process = subprocess.Popen([*WBA, "events", str(SAMPLES)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     assert process.stdout is not None and process.stderr is not None
     assert process.stdout.readline().startswith(b"time (UTC)")
-    process.stdout.close()  # what `head -1` does
+    process.stdout.close()  # This is what `head -1` does.
     assert process.wait(timeout=120) == 0
     assert process.stderr.read() == b""

@@ -40,7 +40,7 @@ def test_triage_html_renders_without_errors_or_requests(tmp_path: Path) -> None:
     assert run.console_errors == [] and run.exceptions == [] and run.requests == []
     values = list(run.values.values())
     assert values[0] == 5 and values[1] > 50 and values[2] == 0
-    shot = browser.picture(run.screenshot)  # whole, and drawn (a blank page has one or two different rows)
+    shot = browser.picture(run.screenshot)  # It must be whole and drawn: a blank page has one or two different rows.
     assert shot.width == 1280 and shot.distinct_rows > shot.height // 5
 
 

@@ -39,7 +39,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return json.loads(out)
 
 
-# (name, file name, text, encoding, kind, computer kept, times)
+# Each case is (name, file name, text, encoding, kind, computer kept, times).
 CASES = [
     ("eventviewer-csv-en", "Application.csv", exports.csv_export(EVENTS), "utf-8-sig", "csv-export", False, "local"),
     *[
@@ -135,7 +135,7 @@ def test_each_export_gives_the_diagnosis_of_the_log(
     times: str,
 ) -> None:
     path = tmp_path / filename
-    path.write_bytes(text.encode(encoding, "replace"))  # Windows PowerShell 5 writes "?" for non-ASCII
+    path.write_bytes(text.encode(encoding, "replace"))  # Windows PowerShell 5 writes "?" for non-ASCII characters.
     code, out, err = run_cli("report", str(path), "-f", "json")
     assert (code, err) == (0, ""), name
     doc = json.loads(out)
@@ -145,7 +145,7 @@ def test_each_export_gives_the_diagnosis_of_the_log(
     assert [s["computer"] for s in doc["servers"]] == ([COMPUTER] if computer else [f"(unknown computer: {filename})"])
     if times == "local":
         assert "local time" in found["note"]
-        assert doc["span"]["first_event"] == "2026-11-19T00:00:07.000000"  # the wall clock, no Z
+        assert doc["span"]["first_event"] == "2026-11-19T00:00:07.000000"  # It is the wall clock, with no Z.
     if kind in ("csv-export", "text-export"):
         assert found["note"].startswith("no computer, channel, record ids, qualifiers or keywords in this export")
 
@@ -178,7 +178,8 @@ def test_json_export_as_a_single_object() -> None:
         COMPUTER,
         EVENTS[0].data,
     )
-    assert event["time_created"] == EVENTS[0].time_created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "000Z"  # ms
+    # The export keeps milliseconds.
+    assert event["time_created"] == EVENTS[0].time_created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "000Z"
 
 
 def test_powershell_7_json_keeps_exact_utc_and_every_field(tmp_path: Path) -> None:
@@ -191,7 +192,7 @@ def test_powershell_7_json_keeps_exact_utc_and_every_field(tmp_path: Path) -> No
     strip = lambda text: [
         {k: v for k, v in json.loads(line).items() if k not in ("file", "fields")} for line in text.splitlines()
     ]
-    assert strip(from_json) == strip(from_evtx)  # Properties hold the values, not their names
+    assert strip(from_json) == strip(from_evtx)  # Properties hold the values, not their names.
 
 
 # ----- local times --------------------------------------------------------------------------------------
@@ -235,7 +236,7 @@ def test_ambiguous_dates_are_refused_naming_date_order(tmp_path: Path) -> None:
     assert err.splitlines() == [
         f"error: {path}: its dates do not tell day/month order (no day above 12): give --date-order dmy or mdy"
     ]
-    assert [s["computer"] for s in json.loads(out)["servers"]] == [COMPUTER]  # the rest is still read
+    assert [s["computer"] for s in json.loads(out)["servers"]] == [COMPUTER]  # The rest is still read.
     code, out, err = run_cli("events", str(path), "-f", "jsonl", "--date-order", "dmy")
     assert (code, err) == (0, "")
     first = json.loads(out.splitlines()[0])["time_created"]
@@ -243,12 +244,12 @@ def test_ambiguous_dates_are_refused_naming_date_order(tmp_path: Path) -> None:
     _, out, _ = run_cli("events", str(path), "-f", "jsonl", "--date-order", "mdy")
     assert json.loads(out.splitlines()[0])["time_created"].startswith(
         "2026-01-11"
-    )  # as told: 1 November read as 11 January
+    )  # As told, 1 November is read as 11 January.
 
 
 def test_dates_in_both_orders_count_as_unreadable(tmp_path: Path) -> None:
-    text = exports.csv_export(EVENTS[:3], region="en-GB")  # 19/11/2026: day first
-    text += "Information,11/19/2026 10:00:00,PasswordResetService,31001,None,text\r\n"  # month first
+    text = exports.csv_export(EVENTS[:3], region="en-GB")  # 19/11/2026 puts the day first.
+    text += "Information,11/19/2026 10:00:00,PasswordResetService,31001,None,text\r\n"  # This row puts the month first.
     path = tmp_path / "mixed.csv"
     path.write_text(text, encoding="utf-8")
     code, out, err = run_cli("events", str(path), "-f", "jsonl")
@@ -298,7 +299,7 @@ def test_every_format_shows_a_banner_and_no_z_for_local_times(tmp_path: Path, fm
     logged = tmp_path / "a.evtx"
     logged.write_bytes(evtx_bytes(EVENTS))
     _, out, _ = run_cli(command, str(logged), "-f", fmt, *(["-q"] if command == "triage" else []))
-    assert "local time" not in out  # UTC logs: no banner
+    assert "local time" not in out  # UTC logs get no banner.
 
 
 # ----- parse_details: the reusable parser ------------------------------------------------------------------
@@ -317,7 +318,7 @@ def test_parse_details_reads_pasted_blocks_in_several_languages() -> None:
     assert [(e.provider, e.event_id, e.computer) for e in found] == [
         (e.provider, e.event_id, e.computer) for e in EVENTS[:3]
     ]
-    assert found[2] == replace(EVENTS[2], file="pasted")  # from its Event Xml: exact
+    assert found[2] == replace(EVENTS[2], file="pasted")  # From its Event Xml, the event is exact.
     assert found[0].time_created == EVENTS[0].time_created.replace(microsecond=0)
     assert found[0].data == EVENTS[0].data and found[0].channel == "Application"
 

@@ -20,7 +20,7 @@ from analyzer.evtxwriter.scenarios import SCENARIOS
 from tests.conftest import ROOT
 from tests.helpers import run_cli
 
-CJK = "张三的写回服务器" * 15  # 120 characters, 360 bytes in UTF-8
+CJK = "张三的写回服务器" * 15  # This is 120 characters, 360 bytes in UTF-8.
 ODD = [CJK, "AADC/../../etc", "aadc%2F01", "AADC01.contoso.com.", "line\nbreak", "CON", "A" * 101, "x" * 300]
 
 
@@ -50,10 +50,10 @@ def test_any_computer_name_gets_a_safe_folder_and_keeps_its_exact_name(tmp_path:
         assert folder.startswith("server=") and not folder.endswith(".")
     assert "server=AADC02.corp.fabrikam.com" in folders and "server=CON" in folders
     assert f"server={parquet.NULL}" in folders
-    assert any(f.startswith("server=张三的写回服务器") for f in folders)  # readable, then a hash
+    assert any(f.startswith("server=张三的写回服务器") for f in folders)  # The folder name is readable, then a hash.
     rows = _read(out)
     assert sorted((r["computer"] or "") for r in rows) == sorted((n or "") for n in names for _ in range(2))
-    for row in rows:  # the partition column is the folder; the exact name is in the file
+    for row in rows:  # The partition column is the folder; the exact name is in the file.
         assert row["server"] == (
             parquet.partition(row["computer"] or "").removeprefix("server=") if row["computer"] else None
         )

@@ -152,7 +152,7 @@ def test_dask_diagnoses_each_server_on_the_cluster(monkeypatch: pytest.MonkeyPat
     tasks: list[str] = []
     diagnose = Collector.diagnose
 
-    def spy(self, mapper=map):  # which function the cluster's map is given
+    def spy(self, mapper=map):  # It records which function the cluster's map is given.
         def watched(function, *iterables):
             tasks.append(function.__name__)
             return mapper(function, *iterables)
@@ -213,12 +213,12 @@ def test_split_reads_few_big_logs_in_pieces_and_many_logs_whole(tmp_path: Path) 
 
     big = [Input(f"{i}.evtx", tmp_path / f"{i}.evtx", "evtx") for i in range(3)]
     for item in big:
-        item.path.write_bytes(b"\0" * (0x1000 + 320 * 0x10000))  # size is all that matters here
-    plans = split(big, 2)  # 3 x 320 chunks for 2 workers: at least 8 pieces, in balanced sizes
+        item.path.write_bytes(b"\0" * (0x1000 + 320 * 0x10000))  # Only the size matters here.
+    plans = split(big, 2)  # 3 x 320 chunks for 2 workers make at least 8 pieces, in balanced sizes.
     assert plans == [[(0, 106), (106, 213), (213, None)]] * 3
     assert split(big, 1) == [[None]] * 3
     assert split(big, 2, "python") == [[None]] * 3
-    one = split(big[:1], 4)[0]  # pieces of no fewer than 32 chunks
+    one = split(big[:1], 4)[0]  # Pieces have no fewer than 32 chunks.
     assert len(one) == 10 and one[0] == (0, 32) and one[-1] == (288, None)
     many = big * 20
     assert split(many, 2) == [[None]] * 60
@@ -242,15 +242,15 @@ def test_reading_in_pieces_gives_what_reading_whole_gives(monkeypatch: pytest.Mo
     from analyzer import pipeline
 
     data = bytearray((SAMPLES / "connectivity-outage.evtx").read_bytes())
-    data[0x7C] ^= 0xFF  # the file header's checksum
-    data[0x1000 + 0x10000 + 0x300 : 0x1000 + 0x10000 + 0x340] = b"\xff" * 0x40  # records of chunk 1
+    data[0x7C] ^= 0xFF  # This is the file header's checksum.
+    data[0x1000 + 0x10000 + 0x300 : 0x1000 + 0x10000 + 0x340] = b"\xff" * 0x40  # These are records of chunk 1.
     damaged = tmp_path / "damaged.evtx"
     damaged.write_bytes(data[: len(data) - 0x8000])
     catalogue = load()
     paths = [*sorted(SAMPLES.glob("*.evtx")), damaged, *_damaged_or_multi_chunk()]
     assert len(paths) > 10
     items = [Input(str(p), p, "evtx") for p in paths]
-    engine = "rust"  # the python engine reads whole files (see `split`)
+    engine = "rust"  # The python engine reads whole files (see `split`).
     whole = list(pipeline._read_all(items, engine, catalogue, 1, True))
     monkeypatch.setattr(pipeline, "MIN_PIECE", 1)
     monkeypatch.setattr(pipeline, "PIECES_PER_WORKER", 10**6)
@@ -313,7 +313,7 @@ def test_progress_moves_with_each_piece_of_a_big_log(monkeypatch: pytest.MonkeyP
     assert lines[-1].startswith(f"read 2 files, {records:,} records in ")
 
 
-def _draw_always(draw):  # the live line redraws at most every 0.1 s; here, at every step
+def _draw_always(draw):  # The live line redraws at most every 0.1 s; here it redraws at every step.
     def always(self) -> None:
         self._shown = -1e9
         draw(self)

@@ -19,9 +19,9 @@ from tests.helpers import run_cli
 
 COMPUTER = '=HYPERLINK("https://evil.example")\n# AADC66\x1b]0;owned\x07.contoso.com'
 HOSTILE = [
-    "\x1b]52;c;ZXZpbA==\x07",  # OSC 52: write the clipboard
-    "\x1b[2J\x1b[H",  # CSI: clear the screen
-    "\x9b31m\x9d0;title\x9c",  # C1 CSI and OSC
+    "\x1b]52;c;ZXZpbA==\x07",  # OSC 52 writes the clipboard.
+    "\x1b[2J\x1b[H",  # CSI clears the screen.
+    "\x9b31m\x9d0;title\x9c",  # These are C1 CSI and OSC.
     "<img src=x onerror=alert(1)>",
     "[click](https://evil.example) ![x](https://evil.example/x.png)",
     "\u202egnp.exe",
@@ -79,11 +79,11 @@ def test_no_control_character_reaches_any_text_output(hostile: Path, command: st
     text = _out(command, str(hostile), "-f", fmt, *(["--all"] if command == "timeline" else []))
     found = CONTROL.search(text)
     assert found is None, (command, fmt, text[max(found.start() - 40, 0) : found.end() + 40])
-    if fmt in ("json", "jsonl"):  # escaped by JSON, still the exact text
+    if fmt in ("json", "jsonl"):  # JSON escapes them and keeps the exact text.
         values = [json.loads(line) for line in text.splitlines()] if fmt == "jsonl" else [json.loads(text)]
         kept = json.dumps(values, ensure_ascii=False)
         assert json.dumps(COMPUTER, ensure_ascii=False)[1:-1] in kept
-        if command in ("events", "timeline"):  # they show the event text itself
+        if command in ("events", "timeline"):  # They show the event text itself.
             assert "\x9b31m" in kept
 
 
@@ -127,7 +127,7 @@ def test_the_functions() -> None:
         "'-1",
         "'@x",
         "'\tx",
-        "\\x0dx",  # a lone CR is shown, not kept
+        "\\x0dx",  # A lone CR is shown, not kept.
         "ok",
         5,
     ]

@@ -21,15 +21,16 @@ from tests.helpers import run_cli
 T0 = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 FRAME = "TrackingId: 7d1f0c2a-3b4e-4f5a-8c6d-9e0f1a2b3c4d, Error Connecting to ServiceBus., Details: "
 SB = "'ssprdedicatedsbprodfra-1.servicebus.windows.net'"
-# (language, expected cause) -> the .NET exception text inside a 32002 event of a server in that language
+# Each (language, expected cause) gives the .NET exception text inside a 32002 event of a server in that
+# language.
 TEXTS: dict[tuple[str, str], str] = {
-    # name resolution
+    # Name resolution fails.
     ("de", "dns-resolution"): f"System.Net.WebException: Der Remotename konnte nicht aufgelöst werden: {SB}",
     ("fr", "dns-resolution"): f"System.Net.WebException: Le nom distant n'a pas pu être résolu: {SB}",
     ("ja", "dns-resolution"): f"System.Net.WebException: リモート名を解決できませんでした。: {SB}",
     ("zh-CN", "dns-resolution"): f"System.Net.WebException: 未能解析此远程名称: {SB}",
     ("es", "dns-resolution"): f"System.Net.WebException: No se puede resolver el nombre remoto: {SB}",
-    # TLS: secure channel, handshake, "unexpected error on a send"
+    # TLS fails: the secure channel, the handshake, "unexpected error on a send".
     ("de", "tls-handshake"): "System.Net.WebException: Die Anfrage wurde abgebrochen: Es konnte kein geschützter "
     "SSL/TLS-Kanal erstellt werden.",
     (
@@ -51,7 +52,7 @@ TEXTS: dict[tuple[str, str], str] = {
     ("en", "tls-handshake"): "System.Net.WebException: The underlying connection was closed: An unexpected error "
     "occurred on a send. ---> System.IO.IOException: Authentication failed because the remote party has closed the "
     "transport stream.",
-    # certificate trust (the stack frames are the same as a handshake failure's: the words decide)
+    # The certificate is not trusted (the stack frames are a handshake failure's, so the words decide).
     ("de", "tls-certificate-invalid"): "System.Net.WebException: Die zugrunde liegende Verbindung wurde geschlossen: "
     "Für den geschützten SSL/TLS-Kanal konnte keine Vertrauensstellung hergestellt werden. ---> "
     "System.Security.Authentication.AuthenticationException: Das Remotezertifikat ist laut Validierungsverfahren "
@@ -65,7 +66,7 @@ TEXTS: dict[tuple[str, str], str] = {
     "System.Security.Authentication.AuthenticationException: 根据验证过程，远程证书无效。",
     ("es", "tls-certificate-invalid"): "System.Security.Authentication.AuthenticationException: El certificado remoto "
     "no es válido según el procedimiento de validación.",
-    # proxy authentication, forbidden, bad gateway, service unavailable: the status code is the evidence
+    # Proxy authentication, forbidden, bad gateway, service unavailable: the status code is the evidence.
     ("de", "proxy-auth-required"): "System.Net.WebException: Der Remoteserver hat einen Fehler zurückgegeben: (407) "
     "Proxyauthentifizierung erforderlich.",
     ("fr", "proxy-auth-required"): "System.Net.WebException: Le serveur distant a retourné une erreur : (407) "
@@ -94,7 +95,7 @@ TEXTS: dict[tuple[str, str], str] = {
     ): "System.Net.WebException: Error en el servidor remoto: (503) Servidor no disponible.",
     ("zh-CN", "service-unavailable"): "System.Net.WebException: 远程服务器返回错误: (503) 服务器不可用。",
     ("zh-TW", "service-unavailable"): "System.Net.WebException: 遠端伺服器傳回一個錯誤: (503) 伺服器無法使用。",
-    # timeout
+    # The operation times out.
     ("de", "network-timeout"): "System.Net.WebException: Die Verbindung mit dem Remoteserver kann nicht hergestellt "
     "werden. ---> System.Net.Sockets.SocketException: Ein Verbindungsversuch ist fehlgeschlagen, da die Gegenstelle "
     "nach einer bestimmten Zeitspanne nicht richtig reagiert hat, oder die hergestellte Verbindung war fehlerhaft, da "
@@ -106,7 +107,7 @@ TEXTS: dict[tuple[str, str], str] = {
         "network-timeout",
     ): "System.Net.Sockets.SocketException: 接続済みの呼び出し先が一定の時間を過ぎても正しく応答しなかった"
     "ため、接続できませんでした。または接続済みのホストが応答しなかったため、確立された接続は失敗しました。 40.113.1.10:443",
-    # connection refused / unreachable
+    # The connection is refused, or the host unreachable.
     ("de", "endpoint-unreachable"): "System.Net.WebException: Die Verbindung mit dem Remoteserver kann nicht "
     "hergestellt werden. ---> System.Net.Sockets.SocketException: Es konnte keine Verbindung hergestellt werden, da "
     "der Zielcomputer die Verbindung verweigerte 10.0.0.8:8080",
@@ -114,7 +115,7 @@ TEXTS: dict[tuple[str, str], str] = {
     ("ja", "endpoint-unreachable"): "System.Net.WebException: リモート サーバーに接続できません。 ---> "
     "System.Net.Sockets.SocketException: 対象のコンピューターによって拒否されたため、接続できませんでした。 10.0.0.8:8080",
     ("pt-BR", "endpoint-unreachable"): "System.Net.WebException: Impossível conectar-se ao servidor remoto",
-    # underlying connection closed by the other side
+    # The other side closes the underlying connection.
     ("de", "connection-reset"): "System.IO.IOException: Von der Übertragungsverbindung können keine Daten gelesen "
     "werden: Eine vorhandene Verbindung wurde vom Remotehost geschlossen.",
     ("es", "connection-reset"): "System.Net.WebException: Se ha terminado la conexión: Error inesperado de recepción.",
@@ -327,7 +328,7 @@ def test_a_global_server_names_its_namespace_in_the_fix(servers: dict[str, dict]
 def test_sam_policy_beats_the_denied_hresult_after_it(servers: dict[str, dict]) -> None:
     server = servers["AADC-SAM.contoso.test"]
     assert [c["id"] for c in server["causes"]] == ["sam-remote-restricted"]
-    assert server["status"] == "failing"  # a policy on the server: everyone's writeback
+    assert server["status"] == "failing"  # A policy on the server stops everyone's writeback.
 
 
 def test_a_lone_6306_is_sync_noise_but_counts_next_to_32001(servers: dict[str, dict]) -> None:

@@ -50,18 +50,18 @@ def test_chunks_are_valid_for_an_independent_reader(tmp_path: Path) -> None:
     assert (path.stat().st_size - 0x1000) % 0x10000 == 0
     with Evtx(str(path)) as log:
         header = log.get_file_header()
-        assert header.verify()  # magic, version 3.1, CRC32
+        assert header.verify()  # This checks the magic, version 3.1 and the CRC32.
         assert header.chunk_count() == len(scan.chunks)
         numbers = []
         for chunk in header.chunks():
-            assert chunk.verify()  # header and record-data CRC32s
+            assert chunk.verify()  # This checks the header and record-data CRC32s.
             # Each template is defined once per chunk: the chunk's template table lists
             # exactly as many definitions as distinct templates its records use.
             used = set()
             for record in chunk.records():
                 used.add(record.root().template_instance().template_offset())
                 for value in record.root().substitutions():
-                    if isinstance(value, Nodes.BXmlTypeNode):  # the classic EventData template
+                    if isinstance(value, Nodes.BXmlTypeNode):  # This is the classic EventData template.
                         used.add(value.root().template_instance().template_offset())
             assert len(chunk.templates()) == len(used)
             numbers += [r.record_num() for r in chunk.records()]
