@@ -113,7 +113,7 @@ def test_no_generic_answer_where_specific_evidence_exists(catalogue) -> None:
             assert covering == [], (entry.id, example.text[:80], covering)
 
 
-def test_malformed_catalogue_reports_every_problem() -> None:
+def test_malformed_catalogue_reports_every_problem(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError) as caught:
         load(CASES / "malformed", shipped=False)
     problems = "\n".join(caught.value.problems)
@@ -127,16 +127,10 @@ def test_malformed_catalogue_reports_every_problem() -> None:
     ]:
         assert expected in problems
     fixed = (CASES / "malformed/events/PasswordResetService/31999.yaml").read_text().replace('"31999"', "31999")
-    tmp = CASES.parent / ".tmp_case"
-    try:
-        (tmp / "events").mkdir(parents=True, exist_ok=True)
-        (tmp / "events/31999.yaml").write_text(fixed)
-        with pytest.raises(CatalogueError) as caught:
-            load(tmp, shipped=True)
-    finally:
-        for p in sorted(tmp.rglob("*"), reverse=True):
-            p.unlink() if p.is_file() else p.rmdir()
-        tmp.rmdir()
+    (tmp_path / "events").mkdir()
+    (tmp_path / "events/31999.yaml").write_text(fixed)
+    with pytest.raises(CatalogueError) as caught:
+        load(tmp_path, shipped=True)
     problems = "\n".join(caught.value.problems)
     for expected in [
         "level: 'loud' is not one of",
