@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import signal
 import socket
@@ -96,9 +97,13 @@ def test_codes_look_up_causes_and_hresults_and_search_all_words() -> None:
     code, out, _ = run_cli("codes", "--search", "denied access")
     names = {line.split()[2] for line in out.splitlines()[2:]}
     assert code == 0 and "ADPermissionsError" in names
-    code, every, _ = run_cli("codes", "--search", "access")
-    code, one, _ = run_cli("codes", "--search", "access password")
-    assert 0 < len(one.splitlines()) <= len(every.splitlines())
+    found = {words: run_cli("codes", "--search", words) for words in ("access", "permissions", "access permissions")}
+    assert {code for code, _, _ in found.values()} == {0}
+    # Each result as its entries (provider and code); with two words, the entries that hold both.
+    access, permissions, both = (
+        {tuple(re.split(r"\s{2,}", line)[:2]) for line in out.splitlines()[2:]} for _, out, _ in found.values()
+    )
+    assert both == access & permissions and both < access and both < permissions
     code, out, err = run_cli("codes", "--search", "nothing-like-this")
     assert (code, out) == (0, "") and err == "no catalogue entry mentions all of: nothing-like-this\n"
     code, _, err = run_cli("codes", "99999")
