@@ -35,7 +35,7 @@ def test_writeback_events_carry_their_cause_and_evidence() -> None:
     assert {c: str(t) for c, t in events.dtypes.items()} == EVIDENCE_COLUMNS
     proxy = events[events["cause"] == "proxy-auth-required"]
     assert len(proxy) > 0 and proxy["evidence"].str.contains("(407)", regex=False).all()
-    assert (events["role"] == "heartbeat").sum() > 10  # heartbeats included, though kept compact
+    assert (events["role"] == "heartbeat").sum() > 10  # Heartbeats are included, though kept compact.
     assert events["time"].is_monotonic_increasing
 
 
