@@ -59,10 +59,12 @@ def load(page: Path, expressions: list[str], screenshot: bool = False, timeout: 
     binary = chromium()
     assert binary, "chromium is not installed"
     profile = Path(tempfile.mkdtemp(prefix="wba-chromium-"))
+    # Chromium's own temporary files (its singleton socket) go into the profile, removed below.
     process = subprocess.Popen(
         [binary, *FLAGS, f"--user-data-dir={profile}", "--window-size=1280,1600", "about:blank"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(profile)},
     )
     run = PageRun()
     try:
