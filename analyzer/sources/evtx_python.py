@@ -1,28 +1,42 @@
-"""The `python` engine: the project's own pure-Python EVTX reader (`binxml.py` and what it uses).
+"""The `python` engine: python-evtx parses each chunk's records and BinXml; values are decoded here.
 
-It reads every chunk `layout.scan` finds (not the file header's possibly stale chunk count) and
-walks each chunk's records by the rules pyevtx-rs follows, so that both engines return the same
-records from damaged files as from clean ones:
+python-evtx reads the record headers (`Evtx.Evtx.Record`) and each record's fragment and templates
+(`Evtx.Nodes`, through `binxml.py`); the project decodes the values (`values.py`, `tables.py`),
+turns python-evtx's trees into elements and fills them (`filling.py`, `tree.py`). python-evtx's own
+walk and renderer (`Evtx.records()`, `Record.xml()`) are not used: on real logs they stop at the file
+header's stale chunk count, fail whole files on its issue #40 and render values otherwise than
+pyevtx-rs (see ../shared/reference/parsers.md). Records are read by the rules pyevtx-rs follows, so
+that both engines return the same records from damaged files as from clean ones:
+- every chunk `layout.scan` finds is read (not the file header's possibly stale chunk count);
 - records are read from offset 0x200 up to the chunk's free-space offset, and no further than
   the record whose number is the chunk header's last one (a stale header hides the rest: counted
   by the reader, not returned);
 - a record header that is not one (bad signature, size under 28 bytes, data past the chunk, a
   time pyevtx-rs cannot represent) ends the chunk's records;
-- a record whose BinXml does not decode is not returned (pyevtx-rs drops it): the reader counts
-  it as missing from its chunk.
-The rust engine hands chunks that would make pyevtx-rs hang or fail as a whole to `read_chunk`.
+- templates are compiled once per chunk and offset (never shared with another chunk);
+- a record that does not decode by pyevtx-rs's rules (`Undecodable`, python-evtx's
+  `OverrunBufferException`, nesting beyond Python's recursion) is not returned, as pyevtx-rs
+  returns no such record: the reader counts it as missing from its chunk. Any other exception
+  python-evtx raises on a record makes it unreadable, with the exception's name as the reason.
+The rust engine hands chunks that would make pyevtx-rs hang or fail as a whole to `read_chunk`, and
+records whose printed XML does not parse to `decode_chunk`.
 """
 
 from __future__ import annotations
 
 import re
-import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from Evtx import Nodes
+from Evtx.BinaryParser import Block, ParseException
+from Evtx.Evtx import Record
 
 from analyzer.errors import RecordError
-from analyzer.sources.binxml import ChunkDecoder
-from analyzer.sources.tree import LACKS, parse_number, parse_time, to_event
-from analyzer.sources.values import Undecodable
+from analyzer.sources import binxml as bx
+from analyzer.sources.filling import PROCESSING, Element, EntityRef, Placeholder, Plan, resolve_one
+from analyzer.sources.tables import spans
+from analyzer.sources.tree import LACKS, El, parse_number, parse_time, to_event
+from analyzer.sources.values import VALID_TYPES, Null, Undecodable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -32,22 +46,237 @@ if TYPE_CHECKING:
     from analyzer.sources.counting import Coverage, Keep
     from analyzer.sources.layout import Chunk, Layout
 
-_HEADER = struct.Struct("<IIQQ")
+MAX_NESTING = 64  # BinXml fragments within fragments (as pyevtx-rs)
 _CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")  # as canonical_time prints times
 _MAX_TICKS = (253_402_207_200 + 11_644_473_600 + 1) * 10_000_000  # pyevtx-rs's last representable time
 
 
-def records(buf: bytes, last: int, free: int) -> Iterator[tuple[int, int, int]]:
-    """(offset, size, number) of each record pyevtx-rs walks in a chunk (`buf`: its bytes)."""
+class EventRecord(Record):
+    """python-evtx's `Record`: the record header (signature, size, number, time) and `root()`."""
+
+    magic = bx.field("dword", 0x0)
+    size = bx.field("dword", 0x4)
+    record_num = bx.field("qword", 0x8)
+    ticks = bx.field("qword", 0x10)  # python-evtx's `timestamp` before its conversion through a float
+
+    def __init__(self, buf: bytes, offset: int, chunk: bx.EvtxChunk) -> None:
+        Block.__init__(self, buf, offset)  # (python-evtx refuses a size over 64 KiB here: see `records`)
+        self._chunk = chunk
+
+
+def records(decoder: ChunkDecoder, last: int, free: int) -> Iterator[tuple[int, int, int]]:
+    """(offset, size, number) of each record pyevtx-rs walks in a chunk."""
+    buf, chunk = decoder.buf, decoder.chunk
     end, pos = min(free, len(buf)), 0x200
     while pos < end and pos + 24 <= len(buf):
-        magic, size, number, ticks = _HEADER.unpack_from(buf, pos)
-        if magic != 0x2A2A or ticks >= _MAX_TICKS or size < 28 or pos + size - 4 > len(buf):
-            return
+        record = EventRecord(buf, pos, chunk)
+        size, number = record.size(), record.record_num()
+        if record.magic() != 0x2A2A or record.ticks() >= _MAX_TICKS or size < 28 or pos + size - 4 > len(buf):
+            return  # (a size over 64 KiB is past the chunk too)
         yield pos, size, number
         if number == last:
             return
         pos += size
+
+
+def _flat(children: list[Any]) -> Iterator[Any]:
+    """An element's children with each attribute's value after it, in token order."""
+    for child in children:
+        yield child
+        if child.__class__ is bx.Attribute:
+            yield from child.children()
+
+
+_SKIPPED = (Nodes.StreamStartNode, Nodes.EndOfStreamNode)
+_CLOSE_START = (Nodes.CloseStartElementNode, Nodes.CloseEmptyElementNode)
+
+
+class ChunkDecoder:
+    """Reads the records of one chunk (`buf`: its 64 KiB) from python-evtx's trees, checked against
+    the token order pyevtx-rs accepts; compiles each template once (identity: this chunk and the
+    template's offset)."""
+
+    def __init__(self, buf: bytes) -> None:
+        self.buf = buf
+        self.chunk = bx.EvtxChunk(buf)
+        self.templates: dict[int, Element] = {}
+        self.plans: dict[int, Plan] = {}
+
+    def record(self, start: int, size: int) -> El:
+        """The root element of the record whose BinXml is `size` bytes at chunk offset `start`."""
+        root = self.fragment(bx.Root(self.buf, start, self.chunk, size), 0)
+        return root if isinstance(root, El) else resolve_one(root, ())
+
+    def template(self, offset: int, depth: int) -> Element:
+        compiled = self.templates.get(offset)
+        if compiled is None:
+            node = self.chunk.template_at(offset)
+            if node.bound > len(self.buf):
+                raise Undecodable
+            root = self.fragment(node, depth)
+            if not isinstance(root, Element):
+                raise Undecodable
+            compiled = self.templates[offset] = root
+        return compiled
+
+    def plan(self, offset: int) -> Plan:
+        plan = self.plans.get(offset)
+        if plan is None:
+            plan = self.plans[offset] = Plan(self.template(offset, 0))
+        return plan
+
+    def fragment(self, node: bx.Root | bx.Template, depth: int) -> Element | El:
+        """A fragment's root element (in a template, with its placeholders; else resolved);
+        further roots of a record are read and left out."""
+        if depth > MAX_NESTING or node.bound <= node.offset() + node.tag_length():
+            raise Undecodable
+        template = node.template
+        root: Element | El | None = None
+        for child in node.children():
+            cls = child.__class__
+            if cls is bx.Element:
+                built: Element | El = self.element(child, depth)
+            elif cls is bx.Instance and not template:
+                built = self.instance(child, depth)
+            elif cls is bx.Value and child.value.__class__ is tuple:
+                if child.value[1] == child.value[0]:
+                    continue
+                built = self.nested(child.value, depth)
+            elif cls in _SKIPPED:
+                continue
+            else:
+                raise Undecodable  # text, a substitution or a close outside any element
+            if root is None:
+                root = built
+            elif template:
+                raise Undecodable  # a template has one root
+        if root is None:
+            if template:
+                raise Undecodable
+            return El("Event")  # an empty fragment: pyevtx-rs renders an empty Event
+        return root
+
+    def element(self, node: bx.Element, depth: int) -> Element:
+        """An element: attributes until its start closes, then content until it closes."""
+        attrs: list[tuple[str, list[Any]]] = []
+        attr: str | None = None
+        parts: list[Any] = []
+        built: Element | None = None
+        closed = False
+        for child in _flat(node.children()):
+            cls = child.__class__
+            if closed:
+                raise Undecodable
+            if cls is Nodes.StreamStartNode:
+                continue
+            if built is None:  # the element's start
+                if cls is bx.Attribute:
+                    if attr is not None and parts:
+                        attrs.append((attr, parts))
+                    attr, parts = self.chunk.name(child.string_offset()), []
+                elif cls in bx.TEXT and not (cls is bx.Value and child.value.__class__ is tuple):
+                    item = self.text(child, node.template)
+                    if attr is not None:  # a value before any attribute is dropped
+                        parts.append(item)
+                elif cls in _CLOSE_START:
+                    if attr is not None and parts:
+                        attrs.append((attr, parts))
+                    built = Element(node.tag_name(), attrs)
+                    closed = cls is Nodes.CloseEmptyElementNode
+                    if not closed and node.level >= bx.MAX_DEPTH:
+                        raise Undecodable
+                else:
+                    raise Undecodable
+            elif cls is bx.Element:
+                built.children.append(self.element(child, depth))
+            elif cls is Nodes.CloseElementNode:
+                closed = True
+            elif cls is bx.Instance and not node.template:
+                built.children.append(self.instance(child, depth))
+            elif cls is bx.Value and child.value.__class__ is tuple:
+                if child.value[1] > child.value[0]:
+                    built.children.append(self.nested(child.value, depth))
+            elif cls in bx.TEXT:
+                built.children.append(self.text(child, node.template))
+            else:
+                raise Undecodable
+        if built is None or not closed:
+            raise Undecodable
+        return built
+
+    def text(self, node: Any, template: bool) -> Any:
+        """What a value-like node puts in an element or an attribute."""
+        cls = node.__class__
+        if cls is bx.Value:
+            return node.value
+        if cls is bx.Entity:
+            return EntityRef(self.chunk.name(node.string_offset()))
+        if cls is bx.Target:
+            self.chunk.name(node.string_offset())  # the name must decode
+            return PROCESSING
+        if cls is bx.Data:
+            return PROCESSING
+        if node.type() not in VALID_TYPES or not template:  # a substitution, only in a template
+            raise Undecodable
+        return Placeholder(node.index(), cls is Nodes.ConditionalSubstitutionNode)
+
+    def instance(self, node: bx.Instance, depth: int) -> El:
+        """A template instance's root element with its values put in."""
+        template = self.template(node.template_offset(), depth)
+        resolved = [self.nested(v, depth) if v.__class__ is tuple else v for v in node.values]
+        return resolve_one(template, resolved)
+
+    def nested(self, span: tuple[int, int], depth: int) -> Any:
+        """A BinXml value: its fragment's root element (an empty one is a NULL value)."""
+        start, end = span
+        if end == start:
+            return Null
+        root = self.fragment(bx.Root(self.buf, start, self.chunk, end - start), depth + 1)
+        return root if isinstance(root, El) else resolve_one(root, ())
+
+    # -- a record's System fields without its tree ---------------------------------------------
+    def glance(self, start: int, size: int) -> tuple[str, str | None, str | None, str | None] | None:
+        """(provider, event id, computer, time) of a record of the usual shape (one template
+        instance, of a template whose System is plain), read where its template puts them; None:
+        read it whole (`record`). Every value is decoded, and every embedded fragment checked,
+        as reading it whole would: a record that does not decode raises `Undecodable` here too."""
+        instance = self.single(start, size)
+        if instance is None:
+            return None
+        plan = self.plan(instance.template_offset())
+        if plan.places is None or not all(self._sound(span, 1) for span in spans(instance.values)):
+            return None
+        return plan.read(instance.values)
+
+    def single(self, start: int, size: int) -> bx.Instance | None:
+        """The template instance a fragment is made of (python-evtx's `RootNode.template_instance`),
+        or None for a fragment of any other shape."""
+        buf = self.buf
+        if size < 1:
+            return None
+        if buf[start] == 0x0F:
+            if size < 6 or buf[start + 4] != 0x0C:
+                return None
+        elif buf[start] != 0x0C:
+            return None
+        instance = bx.Root(buf, start, self.chunk, size).template_instance()
+        if instance.end < start + size and buf[instance.end] != 0x00:
+            return None
+        return instance
+
+    def _sound(self, span: tuple[int, int], depth: int) -> bool:
+        """Whether an embedded fragment reads as one instance of a well-formed template (its
+        values decoded); False: the record is read whole."""
+        start, end = span
+        if end == start:
+            return True
+        if depth > MAX_NESTING:
+            return False
+        instance = self.single(start, end - start)
+        if instance is None:
+            return False
+        self.plan(instance.template_offset())  # the template must compile
+        return all(self._sound(span, depth + 1) for span in spans(instance.values))
 
 
 def read_chunk(
@@ -58,7 +287,7 @@ def read_chunk(
     counted, its computer and time going into `coverage` (read from where its template puts them,
     its values all decoded and judged as they would be whole)."""
     decoder = ChunkDecoder(buf)
-    for pos, size, number in records(buf, chunk.last, chunk.free_offset):
+    for pos, size, number in records(decoder, chunk.last, chunk.free_offset):
         try:
             if wanted is not None and coverage is not None:
                 seen = decoder.glance(pos + 24, size - 28)
@@ -75,12 +304,13 @@ def read_chunk(
                         coverage.note(_escape(computer or ""), stamp, number)
                         continue
             event = to_event(decoder.record(pos + 24, size - 28), file)
-        except Undecodable:
+        except (Undecodable, ParseException, RecursionError):  # as pyevtx-rs: not returned, counted missing
             continue
         except RecordError as exc:
             yield number, exc
             continue
-        except RecursionError:  # nesting beyond what Python's stack allows: not decodable here
+        except Exception as exc:  # python-evtx raises other types on damage: counted, with the type's name
+            yield number, RecordError(f"python-evtx: {type(exc).__name__}")
             continue
         yield number, event
 

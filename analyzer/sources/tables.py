@@ -1,4 +1,4 @@
-"""Value tables: where each value of a template instance lies, known from the table alone.
+"""Value tables: where each value of a template instance lies, and reading the values there.
 
 Records of one kind share their value table (the declared sizes and types of their values), so
 where each value lies is worked out once per table and each record's values are made only when
@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING, Any
 
-from analyzer.sources.values import WIDTH, Lazy, Null, Undecodable, check, decode_sized
+from analyzer.sources.values import VALID_TYPES, WIDTH, Lazy, Null, Undecodable, check, decode_sized
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -110,6 +110,45 @@ def layout_of(table: bytes) -> Layout:
             _LAYOUTS.clear()
         layout = _LAYOUTS[table] = Layout.of(table)
     return layout
+
+
+def read_values(buf: bytes, pos: int) -> tuple[Any, int]:
+    """The values of a template instance whose value count is at `pos` in the chunk `buf`, and
+    the position after them: read where the value table puts them, or one by one as pyevtx-rs
+    reads them (each by its declared type; a value that reads fewer bytes than its declared size
+    is skipped to its end, one that reads more leaves the next reading from where it stopped)."""
+    if pos + 4 > len(buf):
+        raise Undecodable
+    count = _U32(buf, pos)[0]
+    pos += 4
+    if pos + 4 * count > len(buf):
+        raise Undecodable
+    table = buf[pos : pos + 4 * count]
+    pos += 4 * count
+    layout = layout_of(table)
+    if layout.total is not None:
+        found = layout.read(buf, pos)
+        if found is not None:
+            return found, pos + layout.total
+    declared = struct.unpack_from(f"<{2 * count}H", table) if count else ()
+    values: list[Any] = []
+    for i in range(count):
+        size, type_ = declared[2 * i], declared[2 * i + 1] & 0xFF
+        if type_ not in VALID_TYPES:
+            raise Undecodable
+        before = pos
+        value, pos = decode_sized(buf, pos, type_, size)
+        if value is Null:
+            pos += size
+        if pos < before + size:
+            pos = before + size
+        if pos > len(buf):
+            raise Undecodable
+        values.append(value)
+    return values, pos
+
+
+_U32 = struct.Struct("<I").unpack_from
 
 
 def spans(values: Any) -> list[tuple[int, int]]:
