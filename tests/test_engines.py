@@ -17,8 +17,8 @@ from analyzer.reader import FileReport, read_file
 from tests.conftest import CORPUS, SAMPLES, corpus_files
 
 # Files where one engine truly cannot read a record the other reads: path -> reason.
-# None: the python engine's decoder reads records by pyevtx-rs's rules (template-less BinXml of
-# forwarded logs, records whose trailing size copy is damaged, ...). Records both engines lose in
+# None: the python engine reads records through python-evtx by pyevtx-rs's rules (template-less
+# BinXml of forwarded logs, records whose trailing size copy is damaged, ...). Records both engines lose in
 # damaged chunks (e.g. 68 in the RdpCoreTS log, 198 in sample_with_a_bad_chunk_magic.evtx) are not
 # differences: both count them as unreadable.
 EXPECTED_DIFFERENCES: dict[str, str] = {}
@@ -146,8 +146,9 @@ def _agree(path: Path) -> tuple[list, FileReport]:
 
 def test_issue_12_a_name_table_that_loops_is_not_handed_to_pyevtx_rs(tmp_path: Path) -> None:
     """Four bytes make pyevtx-rs spin forever: the last name of a hash chain linked back to the
-    first. The chunk is read by the python engine's decoder instead: nothing is lost, the file is
-    marked damaged, and neither engine waits."""
+    first. python-evtx's own chunk header spins on it too when it fills its name table. The chunk
+    is read by the python engine instead, which never walks the chains (names are read where
+    references point): nothing is lost, the file is marked damaged, and neither engine waits."""
     from analyzer import guard
 
     data = bytearray(_healthy())
@@ -164,8 +165,8 @@ def test_issue_12_a_name_table_that_loops_is_not_handed_to_pyevtx_rs(tmp_path: P
     looped = tmp_path / "looped.evtx"
     looped.write_bytes(data)
     (tmp_path / "clean.evtx").write_bytes(_healthy())
-    stuck = next(iter(guard.run(_bare_pyevtx, [(str(looped),)], 1, 3.0)))  # pyevtx-rs alone: it hangs
-    assert isinstance(stuck, guard.Failed) and "longer than 3 s" in stuck.reason
+    for stuck in guard.run(_bare, [("pyevtx-rs", str(looped)), ("python-evtx", str(looped))], 2, 3.0):
+        assert isinstance(stuck, guard.Failed) and "longer than 3 s" in stuck.reason  # the parsers alone hang
     assert scan(looped).chunks[0].tables == "name table loops"
     started = time.monotonic()
     events, report = _agree(looped)
@@ -176,10 +177,91 @@ def test_issue_12_a_name_table_that_loops_is_not_handed_to_pyevtx_rs(tmp_path: P
     assert report.status == "damaged"
 
 
-def _bare_pyevtx(path: str) -> int:
-    from evtx import PyEvtxParser
+def _bare(parser: str, path: str) -> int:
+    """A parser on its own: pyevtx-rs's records, or python-evtx's first chunk's name table."""
+    if parser == "pyevtx-rs":
+        from evtx import PyEvtxParser
 
-    return sum(1 for _ in PyEvtxParser(path).records())
+        return sum(1 for _ in PyEvtxParser(path).records())
+    from Evtx.Evtx import ChunkHeader
+
+    return len(ChunkHeader(Path(path).read_bytes(), 0x1000).strings())
+
+
+def test_the_python_engine_reads_with_python_evtx() -> None:
+    """Records, fragments and templates are python-evtx's objects: on sound chunks the python
+    engine's tree of every template is the tree python-evtx builds on its own (the same kinds of
+    node at the same offsets), and every record is a python-evtx `Record`."""
+    from Evtx import Nodes
+    from Evtx.Evtx import ChunkHeader, Record
+
+    from analyzer.sources.evtx_python import ChunkDecoder, records
+
+    def tree(node: object) -> list[tuple[int, object]]:
+        found = []
+        for child in node.children():
+            found.append((child.offset(), child))
+            if not isinstance(child, (Nodes.ValueNode, Nodes.TemplateInstanceNode)):
+                found += tree(child)
+        return found
+
+    compared = 0
+    for path in sorted(SAMPLES.glob("*.evtx"))[:3]:
+        data = path.read_bytes()
+        for chunk in scan(path).chunks[:2]:
+            buf = data[chunk.offset : chunk.offset + 0x10000]
+            decoder, stock = ChunkDecoder(buf), ChunkHeader(buf, 0)
+            for pos, size, _ in records(decoder, chunk.last, chunk.free_offset):
+                decoder.record(pos + 24, size - 28)
+            assert isinstance(decoder.chunk, ChunkHeader) and decoder.templates
+            for offset in decoder.templates:
+                ours, theirs = (
+                    tree(decoder.chunk.template_at(offset)),
+                    tree(Nodes.TemplateNode(buf, offset, stock, stock)),
+                )
+                assert [o for o, _ in ours] == [o for o, _ in theirs]
+                assert all(isinstance(a, type(b)) for (_, a), (_, b) in zip(ours, theirs, strict=True))
+                compared += len(ours)
+            walked = [
+                Record(buf, pos, stock).record_num() for pos, _, _ in records(decoder, chunk.last, chunk.free_offset)
+            ]
+            assert walked == list(range(chunk.first, chunk.last + 1))
+    assert compared > 500
+
+
+def _deep(depth: int) -> bytes:
+    """A log of one event whose template holds `depth` elements nested in one another."""
+    import sys
+
+    from analyzer.evtxwriter import binxml as bx
+    from analyzer.evtxwriter import writer
+
+    event = SCENARIOS["healthy"][0]()[0]
+    chain = bx.Element("Leaf", children=("x",))
+    for _ in range(depth):
+        chain = bx.Element("N", children=(chain,))
+    usual = writer._instance(event)
+    root = usual.template.root
+    instance = bx.Instance(bx.Template(bx.Element(root.name, root.attrs, (*root.children, chain))), usual.values)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(20_000)  # the writer's template identity is the repr of its nested elements
+    try:
+        chunk = writer._Chunk(1)
+        assert chunk.add(instance, 1, 131_000_000_000_000_000)
+        return writer.file_header(1, 2) + chunk.build()
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+@pytest.mark.parametrize(("depth", "events"), [(300, 1), (510, 1), (511, 0), (3000, 0)])
+def test_elements_nest_as_deep_as_pyevtx_rs_reads_them(depth: int, events: int, tmp_path: Path) -> None:
+    """pyevtx-rs reads up to 512 open elements in a fragment (here: Event, then the chain). python-evtx
+    reads elements recursively; the python engine reaches as deep within Python's default recursion
+    limit, and a template nested deeper is unreadable in both engines."""
+    path = tmp_path / f"deep{depth}.evtx"
+    path.write_bytes(_deep(depth))
+    read, report = _agree(path)
+    assert len(read) == events and report.unreadable == 1 - events
 
 
 def test_templates_belong_to_their_chunk(tmp_path: Path) -> None:
