@@ -311,4 +311,3 @@ _NODES: dict[int, Any] = {
     0x0F: Nodes.StreamStartNode,
 }
 _VALUES = frozenset((0x05, 0x45, 0x0D, 0x0E, 0x09, 0x49, 0x0A, 0x0B))  # tokens of an attribute's value
-TEXT = (Value, Nodes.NormalSubstitutionNode, Nodes.ConditionalSubstitutionNode, Entity, Target, Data)  # value-like

@@ -13,6 +13,9 @@ that both engines return the same records from damaged files as from clean ones:
   by the reader, not returned);
 - a record header that is not one (bad signature, size under 28 bytes, data past the chunk, a
   time pyevtx-rs cannot represent) ends the chunk's records;
+- python-evtx's tree of a fragment is read in the order of its tokens and put together as
+  pyevtx-rs puts tokens together (what pyevtx-rs refuses, such as an attribute after an element's
+  start closed or a close without an open, makes the record undecodable);
 - templates are compiled once per chunk and offset (never shared with another chunk);
 - a record that does not decode by pyevtx-rs's rules (`Undecodable`, python-evtx's
   `OverrunBufferException`, nesting beyond Python's recursion) is not returned, as pyevtx-rs
@@ -79,16 +82,32 @@ def records(decoder: ChunkDecoder, last: int, free: int) -> Iterator[tuple[int, 
         pos += size
 
 
-def _flat(children: list[Any]) -> Iterator[Any]:
-    """An element's children with each attribute's value after it, in token order."""
-    for child in children:
-        yield child
-        if child.__class__ is bx.Attribute:
-            yield from child.children()
+def _tokens(node: bx.Root | bx.Template) -> Iterator[Any]:
+    """python-evtx's tree of a fragment, node by node in the order of their tokens (an element
+    before its children, an attribute before its value)."""
+    open_: list[Iterator[Any]] = [iter(node.children())]
+    while open_:
+        for child in open_[-1]:
+            yield child
+            if child.__class__ is bx.Element or child.__class__ is bx.Attribute:
+                open_.append(iter(child.children()))
+                break
+        else:
+            open_.pop()
 
 
-_SKIPPED = (Nodes.StreamStartNode, Nodes.EndOfStreamNode)
-_CLOSE_START = (Nodes.CloseStartElementNode, Nodes.CloseEmptyElementNode)
+class _Start:
+    """An element start being read: its name and attributes until the start closes."""
+
+    __slots__ = ("attr", "attrs", "name", "nodes")
+
+    def __init__(self, name: str) -> None:
+        self.name, self.attrs, self.attr, self.nodes = name, [], None, []
+
+    def finish(self) -> Element:
+        if self.attr is not None and self.nodes:
+            self.attrs.append((self.attr, self.nodes))
+        return Element(self.name, self.attrs)
 
 
 class ChunkDecoder:
@@ -126,83 +145,64 @@ class ChunkDecoder:
         return plan
 
     def fragment(self, node: bx.Root | bx.Template, depth: int) -> Element | El:
-        """A fragment's root element (in a template, with its placeholders; else resolved);
-        further roots of a record are read and left out."""
+        """A fragment's root element (in a template, with its placeholders; else resolved) from
+        python-evtx's nodes, put together as pyevtx-rs puts its tokens together (a stack of open
+        elements; further roots of a record read and left out)."""
         if depth > MAX_NESTING or node.bound <= node.offset() + node.tag_length():
             raise Undecodable
         template = node.template
+        stack: list[Element] = []
+        start: _Start | None = None
         root: Element | El | None = None
-        for child in node.children():
-            cls = child.__class__
-            if cls is bx.Element:
-                built: Element | El = self.element(child, depth)
-            elif cls is bx.Instance and not template:
-                built = self.instance(child, depth)
-            elif cls is bx.Value and child.value.__class__ is tuple:
-                if child.value[1] == child.value[0]:
-                    continue
-                built = self.nested(child.value, depth)
-            elif cls in _SKIPPED:
+        for token in _tokens(node):
+            cls = token.__class__
+            if cls is Nodes.EndOfStreamNode:
+                break
+            if cls is Nodes.StreamStartNode:
                 continue
+            if cls is bx.Element:
+                if start is not None:
+                    raise Undecodable
+                start = _Start(token.tag_name())
+            elif cls is bx.Attribute:
+                name = self.chunk.name(token.string_offset())
+                if start is None:
+                    raise Undecodable
+                if start.attr is not None and start.nodes:
+                    start.attrs.append((start.attr, start.nodes))
+                start.attr, start.nodes = name, []
+            elif cls is Nodes.CloseStartElementNode:
+                if start is None or len(stack) >= bx.MAX_DEPTH:
+                    raise Undecodable
+                stack.append(start.finish())
+                start = None
+            elif cls is Nodes.CloseEmptyElementNode:
+                if start is None:
+                    raise Undecodable
+                root = _attach(start.finish(), stack, root, template)
+                start = None
+            elif cls is Nodes.CloseElementNode:
+                if not stack:
+                    raise Undecodable
+                root = _attach(stack.pop(), stack, root, template)
+            elif cls is bx.Instance:
+                if template or start is not None:
+                    raise Undecodable
+                root = _attach(self.instance(token, depth), stack, root, template)
+            elif cls is bx.Value and token.value.__class__ is tuple:  # a BinXml value: a fragment of its own
+                if start is not None:
+                    raise Undecodable
+                if token.value[1] > token.value[0]:
+                    root = _attach(self.nested(token.value, depth), stack, root, template)
             else:
-                raise Undecodable  # text, a substitution or a close outside any element
-            if root is None:
-                root = built
-            elif template:
-                raise Undecodable  # a template has one root
+                _push(self.text(token, template), start, stack)
+        if start is not None or stack:
+            raise Undecodable
         if root is None:
             if template:
                 raise Undecodable
             return El("Event")  # an empty fragment: pyevtx-rs renders an empty Event
         return root
-
-    def element(self, node: bx.Element, depth: int) -> Element:
-        """An element: attributes until its start closes, then content until it closes."""
-        attrs: list[tuple[str, list[Any]]] = []
-        attr: str | None = None
-        parts: list[Any] = []
-        built: Element | None = None
-        closed = False
-        for child in _flat(node.children()):
-            cls = child.__class__
-            if closed:
-                raise Undecodable
-            if cls is Nodes.StreamStartNode:
-                continue
-            if built is None:  # the element's start
-                if cls is bx.Attribute:
-                    if attr is not None and parts:
-                        attrs.append((attr, parts))
-                    attr, parts = self.chunk.name(child.string_offset()), []
-                elif cls in bx.TEXT and not (cls is bx.Value and child.value.__class__ is tuple):
-                    item = self.text(child, node.template)
-                    if attr is not None:  # a value before any attribute is dropped
-                        parts.append(item)
-                elif cls in _CLOSE_START:
-                    if attr is not None and parts:
-                        attrs.append((attr, parts))
-                    built = Element(node.tag_name(), attrs)
-                    closed = cls is Nodes.CloseEmptyElementNode
-                    if not closed and node.level >= bx.MAX_DEPTH:
-                        raise Undecodable
-                else:
-                    raise Undecodable
-            elif cls is bx.Element:
-                built.children.append(self.element(child, depth))
-            elif cls is Nodes.CloseElementNode:
-                closed = True
-            elif cls is bx.Instance and not node.template:
-                built.children.append(self.instance(child, depth))
-            elif cls is bx.Value and child.value.__class__ is tuple:
-                if child.value[1] > child.value[0]:
-                    built.children.append(self.nested(child.value, depth))
-            elif cls in bx.TEXT:
-                built.children.append(self.text(child, node.template))
-            else:
-                raise Undecodable
-        if built is None or not closed:
-            raise Undecodable
-        return built
 
     def text(self, node: Any, template: bool) -> Any:
         """What a value-like node puts in an element or an attribute."""
@@ -277,6 +277,29 @@ class ChunkDecoder:
             return False
         self.plan(instance.template_offset())  # the template must compile
         return all(self._sound(span, depth + 1) for span in spans(instance.values))
+
+
+def _attach(element: Element | El, stack: list[Element], root: Element | El | None, template: bool) -> Any:
+    """An element closed: into its parent, or the fragment's root (a template has one)."""
+    if stack:
+        stack[-1].children.append(element)
+        return root
+    if root is None:
+        return element
+    if template:
+        raise Undecodable
+    return root
+
+
+def _push(node: Any, start: _Start | None, stack: list[Element]) -> None:
+    """Text into the attribute being read (dropped before the first), else the open element."""
+    if start is not None:
+        if start.attr is not None:
+            start.nodes.append(node)
+        return
+    if not stack:
+        raise Undecodable
+    stack[-1].children.append(node)
 
 
 def read_chunk(
