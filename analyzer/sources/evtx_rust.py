@@ -108,7 +108,7 @@ def xml_to_tree(xml: str) -> El:
     shield = _Shield(xml) if _UNSAFE.search(xml) else None
     if shield:
         xml = shield.hide(xml)
-    from lxml import etree  # only records the string reader cannot take come here
+    from lxml import etree  # only records the regex cannot take come here (few): imported then
 
     try:
         root = etree.fromstring(xml.encode("utf-8", "surrogatepass"), parser())
@@ -202,7 +202,7 @@ def _pyevtx(
                 return
         for number, xml in triage.parse(batch) if triage else map(_NUMBER_AND_XML, batch):
             try:
-                yield number, plain_event(xml, file) or fast_event(xml, file) or to_event(xml_to_tree(xml), file)
+                yield number, plain_event(xml, file) or to_event(xml_to_tree(xml), file)
             except NotXml:  # damage made names into non-names: read the record's own bytes instead
                 yield number, reread(number)
             except RecordError as exc:
@@ -270,111 +270,6 @@ def plain_event(xml: str, file: str) -> Event | None:
         keywords=parse_number(keywords),
         channel=_text(channel),
         computer=_text(computer),
-        data=data,
-        fields=fields,
-    )
-
-
-_ROOT = '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
-
-
-def fast_event(xml: str, file: str) -> Event | None:
-    """Read pyevtx-rs's compact XML with string searches (no XML parser): about five times faster
-    than lxml. Returns None for anything outside the plain shape it renders (the lxml path then
-    reads it); tests compare both engines on every record of the corpus."""
-    root = xml.find("\n") + 1
-    end = xml.find("</System>")
-    after = end + len("</System>")
-    if (
-        end < 0
-        or "<![CDATA[" in xml
-        or not xml.startswith(_ROOT, root)  # an Event whose first child is System,
-        or xml.find("<System", root + len(_ROOT), end) != -1  # with no System inside it,
-        or not (xml.startswith("<EventData", after) or xml.startswith("</Event>", after))  # then its data
-    ):
-        return None
-
-    def element(name: str) -> tuple[str, str] | None:
-        """(attributes, text) of the first <name ...>text</name> in System."""
-        start = xml.find(f"<{name}", 0, end)
-        if start < 0:
-            return None
-        head_end = xml.find(">", start)
-        close = xml.find("</", head_end)
-        text = xml[head_end + 1 : close]
-        if "<" in text or xml[close + 2 : close + 3 + len(name)] != f"{name}>":
-            raise ValueError
-        return xml[start + 1 + len(name) : head_end], text
-
-    def attribute(attrs: str, name: str) -> str | None:
-        at = attrs.find(f' {name}="')
-        if at < 0:
-            return None
-        at += len(name) + 3
-        return _text(attrs[at : attrs.find('"', at)])
-
-    try:
-        provider = element("Provider")
-        event_id = element("EventID")
-        created = element("TimeCreated")
-        record = element("EventRecordID")
-        name = attribute(provider[0], "Name") if provider else None
-        stamp = attribute(created[0], "SystemTime") if created else None
-        if not name or not event_id or not event_id[1].isdigit() or not stamp or not record:
-            return None
-        if not record[1].isdigit():
-            return None
-        values = {key: element(key) for key in ("Level", "Task", "Keywords", "Channel", "Computer")}
-        data: list[str] = []
-        fields: dict[str, str] = {}
-        start = xml.find("<EventData", end)
-        if start >= 0:
-            start = xml.find(">", start)
-            if xml[start - 1] == "/":  # <EventData/>: no values
-                start = -1
-        stop = xml.find("</EventData>", start) if start >= 0 else -1
-        at = start
-        while start >= 0:
-            at = xml.find("<", at + 1, stop)
-            if at < 0:
-                break
-            head_end = xml.find(">", at)
-            tag = xml[at + 1 : head_end]
-            close = xml.find("<", head_end)
-            if tag == "Data" or tag.startswith("Data "):
-                if xml[close : close + 7] != "</Data>":
-                    return None
-                value = _text(xml[head_end + 1 : close])
-                data.append(value)
-                key = attribute(" " + tag[5:], "Name") if tag != "Data" else None
-                if key is not None:
-                    fields[key] = value
-            elif not tag.startswith("/") and not tag.endswith("/"):
-                closing = xml.find(f"</{tag.split(' ')[0]}>", head_end)
-                if closing < 0:
-                    return None
-                close = closing
-            at = close
-    except (ValueError, TypeError):
-        return None
-
-    def number(key: str) -> int | None:
-        found = values[key]
-        return parse_number(found[1] if found else None)
-
-    qualifiers = attribute(event_id[0], "Qualifiers")
-    return Event(
-        file=file,
-        event_record_id=int(record[1]),
-        time_created=parse_time(stamp),
-        provider=name,
-        event_id=int(event_id[1]),
-        qualifiers=parse_number(qualifiers),
-        level=number("Level"),
-        task=number("Task"),
-        keywords=number("Keywords"),
-        channel=_text(values["Channel"][1]) if values["Channel"] else None,
-        computer=_text(values["Computer"][1]) if values["Computer"] else None,
         data=data,
         fields=fields,
     )
