@@ -29,7 +29,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import orjson
+
+from analyzer.textsafe import json_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -80,6 +84,47 @@ class Event:
         row: dict[str, Any] = {name: getattr(self, name) for name in COLUMNS}
         row["time_created"] = iso_utc(self.time_created)
         return json.dumps(row, ensure_ascii=False)
+
+
+class Line(NamedTuple):
+    """An event already in its JSON line (`json_line`), with what a file's account needs of it."""
+
+    text: str
+    stamp: str  # time_created as `iso_utc` prints it
+    provider: str
+    channel: str | None
+    computer: str | None
+
+
+def json_line(event: Event) -> str:
+    """The event's line in `wba events -f jsonl`."""
+    return json_text(event.as_json()) + "\n"
+
+
+def json_string(text: str) -> str:
+    """`text` as in `json_line` (json.dumps without ASCII escapes, C1 controls escaped)."""
+    return json_text(json.dumps(text, ensure_ascii=False))
+
+
+# orjson writes what json.dumps(..., ensure_ascii=False) writes (a test compares them on every
+# character), without the spaces after `,` and `:`. In a list or dict of strings, `","` and `":"`
+# occur only between items (a quote inside a string is always escaped), so the spaces go back there.
+def json_list(values: list[str]) -> str:
+    """A list of strings as in `json_line`."""
+    try:
+        text = orjson.dumps(values).replace(b'","', b'", "').decode()
+    except TypeError:  # a lone surrogate: orjson refuses what json.dumps writes
+        text = json.dumps(values, ensure_ascii=False)
+    return json_text(text)
+
+
+def json_dict(values: dict[str, str]) -> str:
+    """A dict of strings as in `json_line`."""
+    try:
+        text = orjson.dumps(values).replace(b'","', b'", "').replace(b'":"', b'": "').decode()
+    except TypeError:
+        text = json.dumps(values, ensure_ascii=False)
+    return json_text(text)
 
 
 def filetime_to_datetime(ticks: int) -> datetime:

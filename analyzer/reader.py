@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer.errors import AnalyzerError, InputError, RecordError
-from analyzer.events import iso_utc
+from analyzer.events import Line, iso_utc
 from analyzer.sources import layout as layout_mod
 from analyzer.sources.bundles import Input, Limits, Options, kind_of, open_inputs
+from analyzer.sources.tree import parse_time
 
 if TYPE_CHECKING:
     from array import array
@@ -188,12 +189,14 @@ def read_file(
     keep: Keep | None = None,
     coverage: Coverage | None = None,
     piece: layout_mod.Piece | None = None,
-) -> Iterator[Event]:
+    lines: bool = False,
+) -> Iterator[Event | Line]:
     """Stream the events of one input (or of a `piece` of an EVTX file's chunks); fill `report` as
     a side effect (complete when exhausted).
 
     With `keep` and `coverage`, the rust engine may skip parsing records of other providers:
     they are counted, and their computer and time go into `coverage` instead of an event.
+    With `lines`, the rust engine gives most events as their JSON line (a `Line`) instead.
     """
     item = source if isinstance(source, Input) else Input(str(source), source, kind_of(source.name) or "evtx")
     report.kind = item.kind
@@ -217,7 +220,7 @@ def read_file(
     if engine == "rust":
         from analyzer.sources import evtx_rust
 
-        records = evtx_rust.read(path, file, layout, keep, coverage, piece)
+        records = evtx_rust.read(path, file, layout, keep, coverage, piece, lines)
     else:
         from analyzer.sources import evtx_python
 
@@ -286,22 +289,45 @@ def merge_pieces(parts: list[FileReport]) -> FileReport:
 
 
 def _account(
-    records: Iterator[tuple[int, Event | RecordError]], ledger: _Ledger, layout: layout_mod.Layout, report: FileReport
-) -> Iterator[Event]:
+    records: Iterator[tuple[int, Event | Line | RecordError]],
+    ledger: _Ledger,
+    layout: layout_mod.Layout,
+    report: FileReport,
+) -> Iterator[Event | Line]:
     chunks, returned = layout.chunks, ledger.returned
-    for number, item in records:
-        chunk = ledger.chunk_of(number)
-        if chunk is None:
-            ledger.stray += 1  # no chunk header declares it: not read, and said so
-            continue
-        if not chunks[chunk].readable:
-            continue  # a chunk cut short is not read by either engine; its records count as unreadable
-        returned[chunk] += 1
-        if isinstance(item, RecordError):
-            ledger.rejected[str(item)] += 1
-            continue
-        report.observe(item)
-        yield item
+    stamps: list[str] = []  # the first and last time of the lines (times as printed sort as times)
+    try:
+        for number, item in records:
+            chunk = ledger.chunk_of(number)
+            if chunk is None:
+                ledger.stray += 1  # no chunk header declares it: not read, and said so
+                continue
+            if not chunks[chunk].readable:
+                continue  # a chunk cut short is not read by either engine; its records count as unreadable
+            returned[chunk] += 1
+            if type(item) is tuple:  # a Line (text, stamp, provider, channel, computer) as a plain tuple
+                _, stamp, provider, channel, computer = item
+                report.events += 1
+                report.computers[computer or ""] += 1
+                report.channels[channel or ""] += 1
+                report.providers[provider] += 1
+                if not stamps:
+                    stamps += [stamp, stamp]
+                elif stamp < stamps[0]:
+                    stamps[0] = stamp
+                elif stamp > stamps[1]:
+                    stamps[1] = stamp
+            elif isinstance(item, RecordError):
+                ledger.rejected[str(item)] += 1
+                continue
+            else:
+                report.observe(item)
+            yield item
+    finally:
+        for stamp in stamps:
+            moment = parse_time(stamp)
+            report.first_event = min(report.first_event or moment, moment)
+            report.last_event = max(report.last_event or moment, moment)
 
 
 def _read_export(
