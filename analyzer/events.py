@@ -87,13 +87,21 @@ class Event:
 
 
 class Line(NamedTuple):
-    """An event already in its JSON line (`json_line`), with what a file's account needs of it."""
+    """An event read straight into what an output needs (`payload`: its JSON line, or its row of
+    column values), with what a file's account needs of it. Made as a plain tuple (quicker)."""
 
-    text: str
+    payload: Any
     stamp: str  # time_created as `iso_utc` prints it
     provider: str
     channel: str | None
     computer: str | None
+
+
+class Lines(NamedTuple):
+    """Events of consecutive records, each a `Line`, and the records' header numbers."""
+
+    numbers: list[int]
+    lines: list[tuple[Any, str, str, str | None, str | None]]
 
 
 def json_line(event: Event) -> str:

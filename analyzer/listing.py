@@ -11,11 +11,10 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from functools import partial
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer.events import COLUMNS, Line, iso_utc, json_line
+from analyzer.events import COLUMNS, Lines, iso_utc, json_line
 from analyzer.reader import DEFAULT_TIMEOUT, FileReport, merge_pieces, read_file
 from analyzer.reports.columns import shorten, width_of
 from analyzer.reports.rows import short
@@ -80,10 +79,13 @@ def events_header(fmt: str, width: int | None = None) -> str:
     return form.format(*(head[:5] + head[6:] if width is not None and width < 140 else head)) + "\n"
 
 
-def event_rows(events: list[Event | Line], fmt: str, width: int | None = None) -> str:
-    """The rows of `events` (a `Line` is an event already in its JSON line)."""
+def event_rows(events: list[Event | Lines], fmt: str, width: int | None = None) -> str:
+    """The rows of `events` (`Lines`: events already in their JSON lines)."""
     if fmt == "jsonl":
-        return "".join(event[0] if type(event) is tuple else json_line(event) for event in events)  # type: ignore[arg-type]
+        return "".join(
+            "".join(line[0] for line in item.lines) if type(item) is Lines else json_line(item)  # type: ignore[union-attr, arg-type]
+            for item in events
+        )
     out = io.StringIO()
     write_rows(events, fmt, out, width)  # type: ignore[arg-type]
     return out.getvalue()
@@ -253,15 +255,32 @@ def _spill(
     if fmt == "parquet":
         from analyzer import parquet
 
-        parquet.spill(read_file(item, engine, report, piece=piece), path, FRAME)
+        parquet.spill(_framed(read_file(item, engine, report, piece=piece, lines="row")), path)
         return report
     with path.open("wb") as frames:
-        events = read_file(item, engine, report, piece=piece, lines=fmt == "jsonl")
-        while batch := list(islice(events, FRAME)):
+        for batch in _framed(read_file(item, engine, report, piece=piece, lines="json" if fmt == "jsonl" else None)):
             data = event_rows(batch, fmt, width).encode()
-            frames.write(_HEAD.pack(len(data), len(batch)) + data)
+            frames.write(_HEAD.pack(len(data), _count(batch)) + data)
             frames.flush()  # whole frames on disk: what a stopped worker gave is kept
     return report
+
+
+def _count(items: list[Event | Lines]) -> int:
+    return sum(len(item.numbers) if type(item) is Lines else 1 for item in items)  # type: ignore[union-attr]
+
+
+def _framed(items: Iterator[Event | Lines]) -> Iterator[list[Event | Lines]]:
+    """Items in lists of about FRAME events."""
+    frame: list[Event | Lines] = []
+    size = 0
+    for item in items:
+        frame.append(item)
+        size += len(item.numbers) if type(item) is Lines else 1  # type: ignore[union-attr]
+        if size >= FRAME:
+            yield frame
+            frame, size = [], 0
+    if frame:
+        yield frame
 
 
 @contextmanager

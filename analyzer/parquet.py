@@ -20,6 +20,7 @@ import hashlib
 import re
 import secrets
 import shutil
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from analyzer.errors import AnalyzerError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from analyzer.events import Event
+    from analyzer.events import Event, Lines
 
 BATCH = 20_000  # events of one server per file at most
 BUFFERED = 50_000  # events held in memory at most, over all servers: then every buffer is written
@@ -72,28 +73,47 @@ def _schema() -> Any:
     )
 
 
-def to_batch(events: list[Event]) -> Any:
-    """Events as an Arrow record batch of `_schema()`."""
+def to_batch(events: list[Event | Lines]) -> Any:
+    """Events (`Lines`: their rows of column values) as an Arrow record batch of `_schema()`."""
     import pyarrow as pa
 
+    from analyzer.events import Lines
+
+    rows: list[tuple[Any, ...]] = []
+    events_too = False  # else every time is a text as `iso_utc` prints it, made a time by Arrow
+    for item in events:
+        if type(item) is Lines:
+            rows += [line[0] for line in item.lines]
+        else:
+            event: Event = item  # type: ignore[assignment]
+            rows.append((*event.__reduce__()[1][:-1], list(event.fields.items())))
+            events_too = True
     schema = _schema()
-    columns: dict[str, list[Any]] = {name: [getattr(e, name) for e in events] for name in schema.names}
-    columns["fields"] = [list(e.fields.items()) for e in events]
+    values = list(map(list, zip(*rows, strict=True))) if rows else [[] for _ in schema.names]
+    columns: dict[str, Any] = dict(zip(schema.names, values, strict=True))
+    times = columns["time_created"]
+    if events_too:
+        columns["time_created"] = [_time(t) if isinstance(t, str) else t for t in times]
+    else:
+        columns["time_created"] = pa.array(times, pa.string()).cast(schema.field("time_created").type)
     try:
         return pa.record_batch(columns, schema=schema)
     except UnicodeEncodeError:  # a lone surrogate (damaged record): written as U+FFFD
         return pa.record_batch({name: _scrub(values) for name, values in columns.items()}, schema=schema)
 
 
-def spill(events: Iterable[Event], path: Path, size: int) -> None:
-    """(In a worker.) Events into `path` as an Arrow stream of batches of `size`, each on disk
-    as soon as it is made (a stopped worker leaves whole batches)."""
+def _time(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp[:-1]).replace(tzinfo=UTC)
+
+
+def spill(frames: Iterable[list[Event | Lines]], path: Path) -> None:
+    """(In a worker.) Each frame of events into `path` as a batch of an Arrow stream, on disk as
+    soon as it is made (a stopped worker leaves whole batches)."""
     import pyarrow as pa
 
     with path.open("wb") as sink, pa.ipc.new_stream(sink, _schema()) as stream:
-        iterator = iter(events)
-        while chunk := list(islice(iterator, size)):
-            stream.write_batch(to_batch(chunk))
+        for frame in frames:
+            stream.write_batch(to_batch(frame))
             sink.flush()
 
 

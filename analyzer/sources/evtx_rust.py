@@ -20,7 +20,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import InputError, RecordError
-from analyzer.events import Event, Line, json_dict, json_list, json_string
+from analyzer.events import Event, Line, Lines, json_dict, json_list, json_string
 from analyzer.sources.counting import START, Coverage, Keep, Triage
 from analyzer.sources.layout import CHUNK_SIZE, FILE_HEADER_SIZE, ChunkView
 from analyzer.sources.tree import El, from_lxml, parse_number, parse_time, to_event
@@ -125,8 +125,8 @@ def read(
     keep: Keep | None = None,
     coverage: Coverage | None = None,
     piece: Piece | None = None,
-    lines: bool = False,
-) -> Iterator[tuple[int, Event | Line | RecordError]]:
+    lines: str | None = None,
+) -> Iterator[tuple[int, Event | Line | Lines | RecordError]]:
     """Yield (record-header number, event or the reason it could not be read).
 
     With `keep` (provider -> event ids, or None for all) and `coverage`, any other record is
@@ -139,9 +139,10 @@ def read(
     or lose the chunk is read by the python engine's decoder instead, and a chunk no engine reads
     (see `layout.scan`) is left out, so both engines read the same chunks.
 
-    With `lines`, a record of the plain shape comes as its JSON line (`plain_line`), not an event.
+    With `lines` ("json" or "row"), records of the plain shape come as `Line`s (their JSON line, or
+    their row of column values), a batch's run of them as one `Lines` (number -1), not as events.
     """
-    line = _Liner(file) if lines else None
+    line = _Liner(file, lines) if lines else None
     triage = Triage(keep, coverage) if keep is not None and coverage is not None else None
     sound = all(chunk.readable and chunk.tables is None for chunk in layout.own)
     if piece is None and sound and layout.header_block == FILE_HEADER_SIZE:
@@ -191,7 +192,7 @@ def _pyevtx(
     triage: Triage | None,
     reread: _Rereader,
     line: _Liner | None = None,
-) -> Iterator[tuple[int, Event | Line | RecordError]]:
+) -> Iterator[tuple[int, Event | Line | Lines | RecordError]]:
     from evtx import PyEvtxParser
 
     try:
@@ -210,12 +211,11 @@ def _pyevtx(
         else:
             if not batch:
                 return
-        for number, xml in triage.parse(batch) if triage else map(_NUMBER_AND_XML, batch):
-            if line is not None:
-                found = line(xml)
-                if found is not None:
-                    yield number, found
-                    continue
+        pairs = triage.parse(batch) if triage else map(_NUMBER_AND_XML, batch)
+        if line is not None:
+            yield from _lines(list(pairs), line, file, reread)
+            pairs = ()  # type: ignore[assignment]
+        for number, xml in pairs:
             try:
                 yield number, plain_event(xml, file) or to_event(xml_to_tree(xml), file)
             except NotXml:  # damage made names into non-names: read the record's own bytes instead
@@ -226,7 +226,37 @@ def _pyevtx(
             return
 
 
+def _lines(
+    pairs: list[tuple[int, str]], line: _Liner, file: str, reread: _Rereader
+) -> Iterator[tuple[int, Lines | Event | RecordError]]:
+    """A batch with `Line`s for the records of the plain shape: each run of them as one `Lines`."""
+    found = list(map(line, map(_XML_OF_PAIR, pairs)))
+    if not found:
+        return
+    if None not in found:
+        yield -1, Lines(list(map(_NUMBER_OF_PAIR, pairs)), found)  # type: ignore[arg-type]
+        return
+    run: list[int] = []
+    for index, (number, xml) in enumerate(pairs):
+        if found[index] is not None:
+            run.append(index)
+            continue
+        if run:
+            yield -1, Lines([pairs[i][0] for i in run], [found[i] for i in run])  # type: ignore[misc]
+            run = []
+        try:
+            yield number, plain_event(xml, file) or to_event(xml_to_tree(xml), file)
+        except NotXml:  # damage made names into non-names: read the record's own bytes instead
+            yield number, reread(number)
+        except RecordError as exc:
+            yield number, exc
+    if run:
+        yield -1, Lines([pairs[i][0] for i in run], [found[i] for i in run])  # type: ignore[misc]
+
+
 _BATCH = 1024
+_NUMBER_OF_PAIR = itemgetter(0)
+_XML_OF_PAIR = itemgetter(1)
 _NUMBER_AND_XML = itemgetter("event_record_id", "data")
 _XML = itemgetter("data")
 _NUMBER = itemgetter("event_record_id")
@@ -297,23 +327,28 @@ _ZERO = "1601-01-01T00:00:00.000000Z"
 
 
 class _Liner:
-    """A record of the plain shape straight into the JSON line of its event, without the event:
-    `Event.as_json()` of `plain_event` and the same bytes, in half its time (the part of
-    `wba events -f jsonl` that is not pyevtx-rs's). Text that repeats (names, numbers) is
-    turned into JSON once; anything this does not take (a time it would have to parse, say) is
-    left to `plain_event`."""
+    """A record of the plain shape straight into what `wba events` writes, without an event: its
+    JSON line (`form` "json": `Event.as_json()` of `plain_event`, the same bytes) or its row of
+    column values (`form` "row", for Parquet). This takes half the time of making the event and
+    serializing it; the rest of `wba events` is mostly pyevtx-rs's. Text that repeats (names,
+    numbers) is turned into JSON once. What this does not take (a time it would have to parse,
+    say) is left to `plain_event`."""
 
-    def __init__(self, file: str) -> None:
-        self.file = json_string(file)
-        self.numbers: dict[str | None, str] = {}
+    def __init__(self, file: str, form: str) -> None:
+        self.file, self.json = file, form == "json"
+        self.file_json = json_string(file)
+        self.numbers: dict[str | None, Any] = {}
         self.texts: dict[str, tuple[str, str]] = {}
 
-    def number(self, raw: str | None) -> str:
+    def number(self, raw: str | None) -> Any:
+        """The JSON of a System number (json) or the number (row)."""
         if len(self.numbers) > 10_000:
             self.numbers.clear()
         value = parse_number(raw)
-        found = self.numbers[raw] = "null" if value is None else str(value)
-        return found
+        if self.json:
+            value = "null" if value is None else str(value)
+        self.numbers[raw] = value
+        return value
 
     def text(self, raw: str) -> tuple[str, str]:
         """(the text, its JSON)."""
@@ -323,7 +358,7 @@ class _Liner:
         found = self.texts[raw] = (value, json_string(value))
         return found
 
-    def __call__(self, xml: str) -> Line | None:
+    def __call__(self, xml: str) -> tuple[Any, str, str, str, str] | None:
         match = _PLAIN.match(xml)
         if match is None or not match[1]:
             return None
@@ -334,26 +369,44 @@ class _Liner:
             datetime.fromisoformat(stamp[:-1])  # a real time (text in place of a FILETIME may not be)
         except ValueError:
             return None
-        data, fields = "[]", "{}"
-        if body:
-            pairs = _DATA.findall(body)
-            if "&" in body:
-                pairs = [(_text(key), _text(value)) for key, value in pairs]
-            data = json_list([value for _, value in pairs])
-            fields = json_dict({key: value for key, value in pairs if key}) if 'Name="' in body else "{}"
-        numbers, texts = self.numbers, self.texts
+        body = body or ""
+        pairs = _DATA.findall(body) if body else []
+        if "&" in body:
+            pairs = [(_text(key), _text(value)) for key, value in pairs]
+        numbers, texts, number = self.numbers, self.texts, self.number
         provider = texts.get(name) or self.text(name)
         channel_text = texts.get(channel) or self.text(channel)
         computer_text = texts.get(computer) or self.text(computer)
-        return (  # a plain tuple is quicker to make than a Line, and is one to its readers
-            f'{{"file": {self.file}, "event_record_id": {int(record)}, "time_created": "{stamp}", '
-            f'"provider": {provider[1]}, "event_id": {int(event_id)}, '
-            f'"qualifiers": {numbers.get(qualifiers) or self.number(qualifiers)}, '
-            f'"level": {numbers.get(level) or self.number(level)}, "task": {numbers.get(task) or self.number(task)}, '
-            f'"keywords": {numbers.get(keywords) or self.number(keywords)}, "channel": {channel_text[1]}, '
-            f'"computer": {computer_text[1]}, "data": {data}, "fields": {fields}}}\n',
+        q = numbers[qualifiers] if qualifiers in numbers else number(qualifiers)
+        lv = numbers[level] if level in numbers else number(level)
+        tk = numbers[task] if task in numbers else number(task)
+        kw = numbers[keywords] if keywords in numbers else number(keywords)
+        if not self.json:
+            row = (
+                self.file,
+                int(record),
+                stamp,  # made a time by Arrow, with the rest of its column
+                name,
+                int(event_id),
+                q,
+                lv,
+                tk,
+                kw,
+                channel_text[0],
+                computer_text[0],
+                [value for _, value in pairs],
+                list({key: value for key, value in pairs if key}.items()),
+            )
+            return row, stamp, name, channel_text[0], computer_text[0]
+        data = json_list([value for _, value in pairs]) if pairs else "[]"
+        fields = json_dict({key: value for key, value in pairs if key}) if 'Name="' in body else "{}"
+        return (
+            f'{{"file": {self.file_json}, "event_record_id": {int(record)}, "time_created": "{stamp}", '
+            f'"provider": {provider[1]}, "event_id": {int(event_id)}, "qualifiers": {q}, "level": {lv}, '
+            f'"task": {tk}, "keywords": {kw}, "channel": {channel_text[1]}, "computer": {computer_text[1]}, '
+            f'"data": {data}, "fields": {fields}}}\n',
             stamp,
             name,
             channel_text[0],
             computer_text[0],
-        )  # type: ignore[return-value]
+        )
