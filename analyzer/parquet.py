@@ -21,7 +21,7 @@ import re
 import secrets
 import shutil
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import groupby, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,7 +136,7 @@ class Export:
     """Record batches into per-server Parquet files under `directory` (a context manager: the
     files are moved into place when it ends without an error, else nothing is left behind).
 
-    Events are buffered per server, as references to the rows of their batches, and each flush
+    Events are buffered per server, as references to runs of rows of their batches, and each flush
     writes one file and closes it; a server's file holds its events in input order.
     """
 
@@ -148,7 +148,7 @@ class Export:
             self.made = self.made.parent
         self.made_any = not directory.exists()
         self.schema = _schema()
-        self.buffers: dict[str, list[tuple[Any, list[int]]]] = {}  # server -> (batch, its rows) in order
+        self.buffers: dict[str, list[tuple[Any, int, int]]] = {}  # server -> (batch, first row, rows) in order
         self.sizes: dict[str, int] = {}
         self.buffered = 0
         self.files = 0
@@ -165,25 +165,26 @@ class Export:
 
     def add(self, batch: Any) -> None:
         """Each event of the batch, in order: a server's buffer is written when it holds BATCH
-        events, and every buffer when BUFFERED events are held in all."""
-        buffers, sizes = self.buffers, self.sizes
-        for row, computer in enumerate(batch.column(10).to_pylist()):  # the `computer` column
-            server = computer or ""
-            segments = buffers.get(server)
-            if segments is None:
-                segments = buffers[server] = []
-                sizes[server] = 0
-            if segments and segments[-1][0] is batch:
-                segments[-1][1].append(row)
-            else:
-                segments.append((batch, [row]))
-            sizes[server] += 1
-            self.buffered += 1
-            if sizes[server] >= BATCH:
-                self.flush(server)
-            elif self.buffered >= BUFFERED:
-                for name in list(buffers):
-                    self.flush(name)
+        events, and every buffer when BUFFERED events are held in all (taken a run of one
+        server's events at a time, up to the next of those limits)."""
+        at = 0
+        for computer, run in groupby(batch.column(10).to_pylist()):  # the `computer` column
+            server, left = computer or "", sum(1 for _ in run)
+            while left:
+                segments = self.buffers.get(server)
+                if segments is None:
+                    segments = self.buffers[server] = []
+                    self.sizes[server] = 0
+                size = min(left, BATCH - self.sizes[server], BUFFERED - self.buffered)
+                segments.append((batch, at, size))
+                self.sizes[server] += size
+                self.buffered += size
+                at, left = at + size, left - size
+                if self.sizes[server] >= BATCH:
+                    self.flush(server)
+                elif self.buffered >= BUFFERED:
+                    for name in list(self.buffers):
+                        self.flush(name)
         self.count += batch.num_rows
 
     def flush(self, server: str) -> None:
@@ -194,9 +195,7 @@ class Export:
         self.buffered -= self.sizes.pop(server, 0)
         if not segments:
             return
-        parts = [
-            batch if len(rows) == batch.num_rows else batch.take(pa.array(rows, pa.int32())) for batch, rows in segments
-        ]
+        parts = [batch.slice(at, size) for batch, at, size in segments]
         table = pa.Table.from_batches(parts, schema=self.schema).combine_chunks()
         folder = self.staging / partition(server)
         folder.mkdir(exist_ok=True)

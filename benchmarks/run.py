@@ -147,7 +147,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only-issue-13", action="store_true", help="only the ratios of issue 13 (I1-I4)")
     args = parser.parse_args()
-    sets = build(args.data, not args.skip_fleet)
+    sets = build(args.data, not (args.skip_fleet or args.only_issue_13))
     # Measure the tool as pip installs it, with its modules byte-compiled: where PYTHONDONTWRITEBYTECODE
     # is set (it is on these machines), an editable install would otherwise compile every module
     # from source on every run (~25 ms). pyevtx-rs, the other side, is compiled code anyway.
