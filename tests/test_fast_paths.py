@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -19,13 +20,13 @@ TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 
 
 @given(st.lists(TEXT, max_size=6))
-@example(['a","b', "x\\", '":"', "\x85\u202e\x00\n\t\x7f\u2028"])
+@example(['a","b', "x\\", '":"', ",", 'x",', "\x85\u202e\x00\n\t\x7f\u2028"])
 def test_a_list_of_strings_is_written_as_json_writes_it(values: list[str]) -> None:
     assert json_list(values) == json_text(json.dumps(values, ensure_ascii=False))
 
 
 @given(st.dictionaries(TEXT, TEXT, max_size=6))
-@example({'a":"b': '","', "\\": '"', "k": "\x9b[31m"})
+@example({'a":"b': '","', "\\": '"', "k": "\x9b[31m", ",": ":", ":": 'x",'})
 def test_a_map_of_strings_is_written_as_json_writes_it(values: dict[str, str]) -> None:
     assert json_dict(values) == json_text(json.dumps(values, ensure_ascii=False))
 
@@ -91,3 +92,35 @@ def test_lines_count_as_events_do(sample_files: list[Path]) -> None:
         items = list(read_file(path, "rust", as_lines, lines="json"))
         assert sum(len(i.numbers) if isinstance(i, Lines) else 1 for i in items) == count
         assert as_events == as_lines
+
+
+def test_a_spill_file_cut_short_gives_its_whole_frames(
+    sample_files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a worker stopped part way had written: whole frames only, the events in order."""
+    import io
+
+    from analyzer import listing
+    from analyzer.listing import _copy, _spill
+    from analyzer.sources import evtx_rust
+    from analyzer.sources.bundles import Input
+
+    monkeypatch.setattr(listing, "FRAME", 100)  # small frames, of small batches, for a small log
+    monkeypatch.setattr(evtx_rust, "_BATCH", 50)
+    path = max(sample_files, key=lambda p: p.stat().st_size)
+    report = _spill("rust", "jsonl", None, tmp_path, 0, Input(path.name, path, "evtx"), None)
+    assert report.events > 300
+    whole = io.BytesIO()
+    assert _copy(tmp_path / "0", whole.write) == report.events
+    spill = (tmp_path / "0").read_bytes()
+    (tmp_path / "cut").write_bytes(spill[: len(spill) - 100])  # the last frame cut short
+    part = io.BytesIO()
+    kept = _copy(tmp_path / "cut", part.write)
+    assert report.events - 100 <= kept < report.events
+    assert part.getvalue().count(b"\n") == kept and whole.getvalue().startswith(part.getvalue())
+    assert _copy(tmp_path / "none", part.write) == 0  # a worker that died before it began
+
+
+def test_every_character_is_written_as_json_writes_it() -> None:
+    every = [chr(c) + '"\\' for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    assert json_list(every) == json_text(json.dumps(every, ensure_ascii=False))
