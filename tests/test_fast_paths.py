@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 
 from analyzer.events import Event, Lines, json_dict, json_line, json_list
 from analyzer.reader import FileReport, read_file
+from analyzer.sources.bundles import Input
 from analyzer.sources.evtx_rust import _Liner, plain_event
 from analyzer.textsafe import json_text
+from tests.conftest import SAMPLES
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 
@@ -103,12 +105,11 @@ def test_a_spill_file_cut_short_gives_its_whole_frames(
     from analyzer import listing
     from analyzer.listing import _copy, _spill
     from analyzer.sources import evtx_rust
-    from analyzer.sources.bundles import Input
 
     monkeypatch.setattr(listing, "FRAME", 100)  # small frames, of small batches, for a small log
     monkeypatch.setattr(evtx_rust, "_BATCH", 50)
     path = max(sample_files, key=lambda p: p.stat().st_size)
-    report = _spill("rust", "jsonl", None, tmp_path, 0, Input(path.name, path, "evtx"), None)
+    report = _spill("rust", "jsonl", None, tmp_path, 0, _input(path), None)
     assert report.events > 300
     whole = io.BytesIO()
     assert _copy(tmp_path / "0", whole.write) == report.events
@@ -124,3 +125,28 @@ def test_a_spill_file_cut_short_gives_its_whole_frames(
 def test_every_character_is_written_as_json_writes_it() -> None:
     every = [chr(c) + '"\\' for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     assert json_list(every) == json_text(json.dumps(every, ensure_ascii=False))
+
+
+def test_logs_read_in_pieces_give_the_same_output(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Pieces of one chunk, read by two workers, written in order: the golden files' bytes."""
+    import gzip
+    import io
+
+    from analyzer import pipeline
+    from analyzer.listing import export
+    from tests.test_outputs_unchanged import GOLDEN, _parquet_digest
+
+    monkeypatch.setattr(pipeline, "MIN_PIECE", 1)
+    monkeypatch.setattr(pipeline, "PIECES_PER_WORKER", 20)
+    monkeypatch.chdir(SAMPLES)
+    assert sum(map(len, pipeline.split([_input(p) for p in sorted(SAMPLES.glob("*.evtx"))], 2))) > 15
+    out, reports = io.StringIO(), []
+    export([Path()], "rust", "jsonl", out, reports, print, jobs=2)
+    assert out.getvalue().encode() == gzip.decompress((GOLDEN / "events.jsonl.gz").read_bytes())
+    assert all(r.status == "ok" for r in reports) and len(reports) == 5
+    export([Path()], "rust", "parquet", tmp_path / "pq", [], print, jobs=2)
+    assert _parquet_digest(tmp_path / "pq") == gzip.decompress((GOLDEN / "events.parquet.txt.gz").read_bytes())
+
+
+def _input(path: Path) -> Input:
+    return Input(path.name, path, "evtx")
