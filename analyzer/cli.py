@@ -142,7 +142,7 @@ def _write(text: str, options: Options) -> None:
 
 
 @app.command(options_metavar="[-f table|jsonl|csv|parquet] [-o FILE|DIR] [--sort file|time] [OPTIONS]")
-@shared(formats=EVENT_FORMATS)
+@shared(formats=EVENT_FORMATS, parallel=True)
 def events(
     paths: PathsArg,
     sort: Annotated[
@@ -162,13 +162,12 @@ def events(
     Example:
       wba events Application.evtx -f jsonl -o events.jsonl
     """
-    from analyzer.listing import write_events
-    from analyzer.output import open_output
+    from contextlib import nullcontext
 
-    reports: list[FileReport] = []
-    stream = _read_all(paths, options, reports, streamed=True)
-    if sort.casefold() == "time":
-        stream = iter(sorted(stream, key=lambda e: (e.time_created, e.file, e.event_record_id or 0)))
+    from analyzer.listing import export, write_events
+    from analyzer.output import open_output
+    from analyzer.reader import resolve_engine
+
     if options.fmt == "parquet":
         if not options.to_file or options.output is None:
             raise typer.BadParameter("parquet needs a directory: -o DIR", param_hint="--format")
@@ -176,11 +175,35 @@ def events(
             from analyzer import parquet
         except ImportError:
             raise typer.BadParameter("needs pyarrow: pip install 'writeback-analyzer[parquet]'") from None
-        parquet.write(stream, options.output)
+    reports: list[FileReport] = []
+    if sort.casefold() == "time":  # every event held, to be sorted
+        stream = iter(
+            sorted(_read_all(paths, options, reports), key=lambda e: (e.time_created, e.file, e.event_record_id or 0))
+        )
+        if options.fmt == "parquet":
+            parquet.write(stream, options.output)  # type: ignore[arg-type]
+        else:
+            with open_output(options.output) as out:
+                write_events(stream, options.fmt, out, options.width)
         _exit_for(reports)
         return
-    with open_output(options.output) as out:
-        write_events(stream, options.fmt, out, options.width)
+    # In file order: read and serialized by the workers, written here as they finish.
+    onto_terminal = not options.to_file and sys.stdout.isatty()
+    with nullcontext(options.output) if options.fmt == "parquet" else open_output(options.output) as out:
+        export(
+            paths,
+            resolve_engine(options.engine),
+            options.fmt,
+            out,  # type: ignore[arg-type]
+            reports,
+            _warn,
+            jobs=options.workers,
+            width=options.width,
+            limits=options.limits,
+            options=options.reading(),
+            timeout=options.timeout,
+            progress=None if onto_terminal else options.progress(),
+        )
     _exit_for(reports)
 
 

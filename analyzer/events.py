@@ -29,7 +29,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import orjson
+
+from analyzer.textsafe import json_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -80,6 +84,56 @@ class Event:
         row: dict[str, Any] = {name: getattr(self, name) for name in COLUMNS}
         row["time_created"] = iso_utc(self.time_created)
         return json.dumps(row, ensure_ascii=False)
+
+
+class Line(NamedTuple):
+    """An event read straight into what an output needs (`payload`: its JSON line, or its row of
+    column values), with what a file's account needs of it. Made as a plain tuple (quicker)."""
+
+    payload: Any
+    stamp: str  # time_created as `iso_utc` prints it
+    provider: str
+    channel: str | None
+    computer: str | None
+
+
+class Lines(NamedTuple):
+    """Events of consecutive records, each a `Line`, and the records' header numbers."""
+
+    numbers: list[int]
+    lines: list[tuple[Any, str, str, str | None, str | None]]
+
+
+def json_line(event: Event) -> str:
+    """The event's line in `wba events -f jsonl`."""
+    return json_text(event.as_json()) + "\n"
+
+
+def json_string(text: str) -> str:
+    """`text` as in `json_line` (json.dumps without ASCII escapes, C1 controls escaped)."""
+    return json_text(json.dumps(text, ensure_ascii=False))
+
+
+# orjson writes a string as json.dumps(..., ensure_ascii=False) does (a test compares them on
+# every character), seven times faster (0.3 µs for a 100-character message); lists and maps are
+# joined here with json's spaces.
+def json_list(values: list[str]) -> str:
+    """A list of strings as in `json_line`."""
+    try:
+        text = "[" + ", ".join([orjson.dumps(value).decode() for value in values]) + "]"
+    except TypeError:  # a lone surrogate: orjson refuses what json.dumps writes
+        text = json.dumps(values, ensure_ascii=False)
+    return json_text(text)
+
+
+def json_dict(values: dict[str, str]) -> str:
+    """A dict of strings as in `json_line`."""
+    dumps = orjson.dumps
+    try:
+        text = "{" + ", ".join([f"{dumps(k).decode()}: {dumps(v).decode()}" for k, v in values.items()]) + "}"
+    except TypeError:
+        text = json.dumps(values, ensure_ascii=False)
+    return json_text(text)
 
 
 def filetime_to_datetime(ticks: int) -> datetime:

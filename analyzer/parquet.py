@@ -10,7 +10,8 @@ prefix and a hash of the exact name (`server=张三的服务器…-1f2e3d4c5b`).
 Events are buffered per server and written in record batches, each batch to a new file that is
 closed at once: memory stays flat and no file stays open, however many servers there are. The
 files are written under a staging folder in DIR and moved into place at the end; on failure
-nothing is left behind (nor DIR itself, if this run made it).
+nothing is left behind (nor DIR itself, if this run made it). `wba events` has its workers make
+the Arrow batches (`spill`); this process only sorts their rows into files (`Export`).
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ import hashlib
 import re
 import secrets
 import shutil
+from datetime import UTC, datetime
+from itertools import groupby, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import AnalyzerError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
-    from analyzer.events import Event
+    from analyzer.events import Event, Lines
 
 BATCH = 20_000  # events of one server per file at most
 BUFFERED = 50_000  # events held in memory at most, over all servers: then every buffer is written
@@ -70,49 +73,168 @@ def _schema() -> Any:
     )
 
 
-class _Writer:
-    """Buffers per server; each flush writes one file per buffer and closes it."""
+def to_batch(events: list[Event | Lines]) -> Any:
+    """Events (`Lines`: their rows of column values) as an Arrow record batch of `_schema()`."""
+    import pyarrow as pa
 
-    def __init__(self, staging: Path) -> None:
-        self.staging = staging
+    from analyzer.events import Lines
+
+    rows: list[tuple[Any, ...]] = []
+    events_too = False  # else every time is a text as `iso_utc` prints it, made a time by Arrow
+    for item in events:
+        if type(item) is Lines:
+            rows += [line[0] for line in item.lines]
+        else:
+            event: Event = item  # type: ignore[assignment]
+            rows.append((*event.__reduce__()[1][:-1], list(event.fields.items())))
+            events_too = True
+    schema = _schema()
+    values = list(map(list, zip(*rows, strict=True))) if rows else [[] for _ in schema.names]
+    columns: dict[str, Any] = dict(zip(schema.names, values, strict=True))
+    times = columns["time_created"]
+    if events_too:
+        columns["time_created"] = [_time(t) if isinstance(t, str) else t for t in times]
+    else:
+        columns["time_created"] = pa.array(times, pa.string()).cast(schema.field("time_created").type)
+    try:
+        return pa.record_batch(columns, schema=schema)
+    except UnicodeEncodeError:  # a lone surrogate (damaged record): written as U+FFFD
+        return pa.record_batch({name: _scrub(values) for name, values in columns.items()}, schema=schema)
+
+
+def _time(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp[:-1]).replace(tzinfo=UTC)
+
+
+def spill(frames: Iterable[list[Event | Lines]], path: Path) -> None:
+    """(In a worker.) Each frame of events into `path` as a batch of an Arrow stream, on disk as
+    soon as it is made (a stopped worker leaves whole batches)."""
+    import pyarrow as pa
+
+    with path.open("wb") as sink, pa.ipc.new_stream(sink, _schema()) as stream:
+        for frame in frames:
+            stream.write_batch(to_batch(frame))
+            sink.flush()
+
+
+def unspill(path: Path) -> Iterator[Any]:
+    """The whole batches of a spill file (none if the worker died before it began)."""
+    import pyarrow as pa
+
+    try:
+        with pa.ipc.open_stream(pa.OSFile(str(path))) as stream:
+            while True:
+                try:
+                    yield stream.read_next_batch()
+                except StopIteration:
+                    return
+    except (FileNotFoundError, pa.ArrowInvalid, OSError):  # none, or cut short by a stopped worker
+        return
+
+
+class Export:
+    """Record batches into per-server Parquet files under `directory` (a context manager: the
+    files are moved into place when it ends without an error, else nothing is left behind).
+
+    Events are buffered per server, as references to runs of rows of their batches, and each flush
+    writes one file and closes it; a server's file holds its events in input order.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.staging = directory / f".wba-partial-{secrets.token_hex(4)}"
+        self.made = directory  # the topmost folder this run makes, removed again on failure
+        while not self.made.parent.exists() and self.made.parent != self.made:
+            self.made = self.made.parent
+        self.made_any = not directory.exists()
         self.schema = _schema()
-        self.buffers: dict[str, list[Event]] = {}
+        self.buffers: dict[str, list[tuple[Any, int, int]]] = {}  # server -> (batch, first row, rows) in order
+        self.sizes: dict[str, int] = {}
         self.buffered = 0
         self.files = 0
+        self.count = 0
 
-    def add(self, event: Event) -> None:
-        server = event.computer or ""
-        rows = self.buffers.get(server)
-        if rows is None:
-            rows = self.buffers[server] = []
-        rows.append(event)
-        self.buffered += 1
-        if len(rows) >= BATCH:
-            self.flush(server)
-        elif self.buffered >= BUFFERED:
-            for name in list(self.buffers):
-                self.flush(name)
+    def __enter__(self) -> Export:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self.staging.mkdir()
+        except OSError as exc:
+            self._undo()
+            raise self._error(exc) from None
+        return self
+
+    def add(self, batch: Any) -> None:
+        """Each event of the batch, in order: a server's buffer is written when it holds BATCH
+        events, and every buffer when BUFFERED events are held in all (taken a run of one
+        server's events at a time, up to the next of those limits)."""
+        at = 0
+        for computer, run in groupby(batch.column(10).to_pylist()):  # the `computer` column
+            server, left = computer or "", sum(1 for _ in run)
+            while left:
+                segments = self.buffers.get(server)
+                if segments is None:
+                    segments = self.buffers[server] = []
+                    self.sizes[server] = 0
+                size = min(left, BATCH - self.sizes[server], BUFFERED - self.buffered)
+                segments.append((batch, at, size))
+                self.sizes[server] += size
+                self.buffered += size
+                at, left = at + size, left - size
+                if self.sizes[server] >= BATCH:
+                    self.flush(server)
+                elif self.buffered >= BUFFERED:
+                    for name in list(self.buffers):
+                        self.flush(name)
+        self.count += batch.num_rows
 
     def flush(self, server: str) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        rows = self.buffers.pop(server, [])
-        if not rows:
+        segments = self.buffers.pop(server, [])
+        self.buffered -= self.sizes.pop(server, 0)
+        if not segments:
             return
-        self.buffered -= len(rows)
-        columns: dict[str, list[Any]] = {name: [getattr(e, name) for e in rows] for name in self.schema.names}
-        columns["fields"] = [list(e.fields.items()) for e in rows]
+        parts = [batch.slice(at, size) for batch, at, size in segments]
+        table = pa.Table.from_batches(parts, schema=self.schema).combine_chunks()
         folder = self.staging / partition(server)
         folder.mkdir(exist_ok=True)
         # File names are unique over the run: two servers whose folders are one on a file system
         # that ignores case (AADC01, aadc01) never overwrite each other.
-        try:
-            table = pa.table(columns, schema=self.schema)
-        except UnicodeEncodeError:  # a lone surrogate (damaged record): written as U+FFFD
-            table = pa.table({name: _scrub(values) for name, values in columns.items()}, schema=self.schema)
         pq.write_table(table, folder / f"part-{self.files:05d}.parquet")
         self.files += 1
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if exc is None:
+            try:
+                self._finish()
+            except BaseException as late:
+                self._undo()
+                if isinstance(late, OSError):
+                    raise self._error(late) from None
+                raise
+            return
+        self._undo()
+        if isinstance(exc, OSError):
+            raise self._error(exc) from None
+
+    def _finish(self) -> None:
+        for server in list(self.buffers):
+            self.flush(server)
+        for folder in sorted(self.staging.iterdir()):
+            target = self.directory / folder.name
+            if target.exists():
+                shutil.rmtree(target)
+            folder.replace(target)
+        self.staging.rmdir()
+
+    def _undo(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if self.made_any:
+            shutil.rmtree(self.made, ignore_errors=True)
+
+    def _error(self, exc: OSError) -> AnalyzerError:
+        return AnalyzerError(f"{self.directory}: cannot write Parquet ({exc.strerror or type(exc).__name__})")
 
 
 def _scrub(value: Any) -> Any:
@@ -126,32 +248,8 @@ def _scrub(value: Any) -> Any:
 def write(events: Iterable[Event], directory: Path) -> int:
     """Stream events into per-server Parquet files under `directory`; returns how many were written.
     A partition this run writes replaces the same partition of an earlier run in `directory`."""
-    made = directory  # the topmost folder this run makes, removed again on failure
-    while not made.parent.exists() and made.parent != made:
-        made = made.parent
-    made_any = not directory.exists()
-    staging = directory / f".wba-partial-{secrets.token_hex(4)}"
-    count = 0
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        staging.mkdir()
-        writer = _Writer(staging)
-        for event in events:
-            writer.add(event)
-            count += 1
-        for server in list(writer.buffers):
-            writer.flush(server)
-        for folder in sorted(staging.iterdir()):
-            target = directory / folder.name
-            if target.exists():
-                shutil.rmtree(target)
-            folder.replace(target)
-        staging.rmdir()
-    except BaseException as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        if made_any:
-            shutil.rmtree(made, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise AnalyzerError(f"{directory}: cannot write Parquet ({exc.strerror or type(exc).__name__})") from None
-        raise
-    return count
+    iterator = iter(events)
+    with Export(directory) as export:
+        while chunk := list(islice(iterator, 1024)):
+            export.add(to_batch(chunk))
+    return export.count

@@ -12,12 +12,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import AnalyzerError, InputError, RecordError
-from analyzer.events import iso_utc
+from analyzer.events import Lines, iso_utc
 from analyzer.sources import layout as layout_mod
 from analyzer.sources.bundles import Input, Limits, Options, kind_of, open_inputs
+from analyzer.sources.tree import parse_time
 
 if TYPE_CHECKING:
     from array import array
@@ -149,6 +150,30 @@ class _Ledger:
             return self.ranges[i][2]
         return None
 
+    def take(self, numbers: list[int]) -> bool:
+        """Count records of readable chunks together, if all of them are (else count none)."""
+        ordered = sorted(numbers)  # already in order, mostly: quick
+        if not ordered:
+            return True
+        at = bisect.bisect_right(self.firsts, ordered[0]) - 1
+        counts = []
+        while at >= 0 and at < len(self.ranges):
+            first, last, index = self.ranges[at]
+            low = bisect.bisect_left(ordered, first)
+            high = bisect.bisect_right(ordered, last)
+            if high > low:
+                if not self.layout.chunks[index].readable:
+                    return False
+                counts.append((index, high - low))
+            if high == len(ordered) or first > ordered[-1]:
+                break
+            at += 1
+        if sum(count for _, count in counts) != len(ordered):
+            return False  # some outside every chunk's range: counted one by one
+        for index, count in counts:
+            self.returned[index] += count
+        return True
+
     def tally(self, numbers: array[int], layout: layout_mod.Layout) -> int:
         """Count records returned without being parsed, per chunk in bulk (numpy: no Python int per
         record); returns how many of them are events (those of readable chunks)."""
@@ -188,12 +213,14 @@ def read_file(
     keep: Keep | None = None,
     coverage: Coverage | None = None,
     piece: layout_mod.Piece | None = None,
-) -> Iterator[Event]:
+    lines: str | None = None,
+) -> Iterator[Event | Lines]:
     """Stream the events of one input (or of a `piece` of an EVTX file's chunks); fill `report` as
     a side effect (complete when exhausted).
 
     With `keep` and `coverage`, the rust engine may skip parsing records of other providers:
     they are counted, and their computer and time go into `coverage` instead of an event.
+    With `lines` ("json" or "row"), the rust engine gives most events as `Lines` instead.
     """
     item = source if isinstance(source, Input) else Input(str(source), source, kind_of(source.name) or "evtx")
     report.kind = item.kind
@@ -217,7 +244,7 @@ def read_file(
     if engine == "rust":
         from analyzer.sources import evtx_rust
 
-        records = evtx_rust.read(path, file, layout, keep, coverage, piece)
+        records = evtx_rust.read(path, file, layout, keep, coverage, piece, lines)
     else:
         from analyzer.sources import evtx_python
 
@@ -286,22 +313,67 @@ def merge_pieces(parts: list[FileReport]) -> FileReport:
 
 
 def _account(
-    records: Iterator[tuple[int, Event | RecordError]], ledger: _Ledger, layout: layout_mod.Layout, report: FileReport
-) -> Iterator[Event]:
+    records: Iterator[tuple[int, Event | Lines | RecordError]],
+    ledger: _Ledger,
+    layout: layout_mod.Layout,
+    report: FileReport,
+) -> Iterator[Event | Lines]:
     chunks, returned = layout.chunks, ledger.returned
-    for number, item in records:
+    stamps: list[str] = []  # the lines' first and last times (as printed, they sort as times)
+    try:
+        for number, item in records:
+            if number < 0:  # Lines: counted together when all are of readable chunks, else one by one
+                if not ledger.take(item.numbers):  # type: ignore[union-attr]
+                    item = _each(item, ledger, chunks)  # type: ignore[arg-type]
+                if item.numbers:  # type: ignore[union-attr]
+                    _observe(item.lines, report, stamps)  # type: ignore[union-attr]
+                    yield item  # type: ignore[misc]
+                continue
+            chunk = ledger.chunk_of(number)
+            if chunk is None:
+                ledger.stray += 1  # no chunk header declares it: not read, and said so
+                continue
+            if not chunks[chunk].readable:
+                continue  # a chunk cut short is not read by either engine; its records count as unreadable
+            returned[chunk] += 1
+            if isinstance(item, RecordError):
+                ledger.rejected[str(item)] += 1
+                continue
+            report.observe(item)  # type: ignore[arg-type]
+            yield item  # type: ignore[misc]
+    finally:
+        for stamp in stamps:
+            moment = parse_time(stamp)
+            report.first_event = min(report.first_event or moment, moment)
+            report.last_event = max(report.last_event or moment, moment)
+
+
+def _each(lines: Lines, ledger: _Ledger, chunks: list[layout_mod.Chunk]) -> Lines:
+    """The lines of readable chunks, each counted on its own."""
+    kept = Lines([], [])
+    for number, line in zip(lines.numbers, lines.lines, strict=True):
         chunk = ledger.chunk_of(number)
         if chunk is None:
-            ledger.stray += 1  # no chunk header declares it: not read, and said so
-            continue
-        if not chunks[chunk].readable:
-            continue  # a chunk cut short is not read by either engine; its records count as unreadable
-        returned[chunk] += 1
-        if isinstance(item, RecordError):
-            ledger.rejected[str(item)] += 1
-            continue
-        report.observe(item)
-        yield item
+            ledger.stray += 1
+        elif chunks[chunk].readable:
+            ledger.returned[chunk] += 1
+            kept.numbers.append(number)
+            kept.lines.append(line)
+    return kept
+
+
+def _observe(lines: list[tuple[Any, str, str, str | None, str | None]], report: FileReport, stamps: list[str]) -> None:
+    """`FileReport.observe` for lines, in bulk."""
+    _, times, providers, channels, computers = zip(*lines, strict=True)
+    report.events += len(lines)
+    report.computers.update([c or "" for c in computers])
+    report.channels.update([c or "" for c in channels])
+    report.providers.update(providers)
+    first, last = min(times), max(times)
+    if not stamps:
+        stamps += [first, last]
+    else:
+        stamps[0], stamps[1] = min(stamps[0], first), max(stamps[1], last)
 
 
 def _read_export(

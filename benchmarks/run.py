@@ -8,19 +8,36 @@ P1  wba report over five 20 MB logs (rust engine, whole process) / bare pyevtx-r
 P2  naive python-evtx (record.xml() for every record) / wba report --engine python (2 MB) target >= 20
 P3  wba triage --jobs 1 / --jobs 2 on the 1 GB set (medians)                            target >= 1.7
     peak RSS of the whole process tree (all workers) on 1 GB                             target <= 400 MB
+Issue 13, with as many processes as wba uses (one per core) on the five 20 MB logs:
+I1  wba report -f json / bare pyevtx-rs records() pass                                  target <= 1.5
+I2  wba events -f jsonl -o FILE / bare pyevtx-rs records_json() pass                    target <= 3
+I3  wba events -f parquet -o DIR / the same bare records_json() pass                    target <= 3
+    peak RSS of events (JSONL, Parquet) over five logs / over one                        target ~1 (flat)
+I4  wba timeline -f json / wba report -f json                                           target <= 1.5
+
+Each ratio is given twice: of wall times, and of CPU times (user + system, of the whole process
+tree): the machine is shared, so wall times are noise when others work; CPU time much less so.
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -31,6 +48,14 @@ WBA = [PYTHON, "-m", "analyzer"]
 BARE = (
     "import sys\nfrom evtx import PyEvtxParser\nn = 0\nfor f in sys.argv[1:]:\n"
     "    for r in PyEvtxParser(f).records():\n        n += 1\nprint(n)"
+)
+# The same pass with `jobs` worker processes, a file to each (as a tool built on pyevtx-rs would).
+BARE_POOL = (
+    "import sys\nfrom multiprocessing import Pool\nfrom evtx import PyEvtxParser\n"
+    "def count(job):\n    path, method = job\n"
+    "    return sum(1 for _ in getattr(PyEvtxParser(path, number_of_threads=1), method)())\n"
+    "if __name__ == '__main__':\n    jobs, method, files = int(sys.argv[1]), sys.argv[2], sys.argv[3:]\n"
+    "    with Pool(jobs) as pool:\n        print(sum(pool.imap_unordered(count, [(f, method) for f in files])))"
 )
 NAIVE = (
     "import sys\nfrom Evtx.Evtx import Evtx\nn = 0\nwith Evtx(sys.argv[1]) as log:\n"
@@ -73,23 +98,41 @@ def run(command: list[str]) -> tuple[float, int]:
     return elapsed, peak
 
 
-def timed(command: list[str]) -> float:
-    """Wall seconds of a run with nothing else on the machine (no RSS sampling)."""
-    start = time.perf_counter()
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)  # every process waited for, workers too
+    return used.ru_utime + used.ru_stime
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (of the whole process tree) of a run without RSS sampling."""
+    start, cpu = time.perf_counter(), _cpu()
     code = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode
     if code not in (0, 4):
         raise SystemExit(f"failed ({code}): {' '.join(command)}")
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu() - cpu
 
 
-def interleaved(commands: list[list[str]], runs: int) -> list[tuple[float, int]]:
+CPU: dict[str, float] = {}  # median CPU seconds of each command, by its words
+
+
+def interleaved(commands: list[list[str]], runs: int, rss: bool = True) -> list[tuple[float, int]]:
     """Median wall time of each command over `runs` interleaved timed runs (all see the same
-    machine), and its peak RSS from one more, sampled, run."""
-    times: list[list[float]] = [[] for _ in commands]
+    machine), and its peak RSS from one more, sampled, run (0 without `rss`). Median CPU times go
+    to `CPU`."""
+    times: list[list[tuple[float, float]]] = [[] for _ in commands]
     for _ in range(runs):
         for i, command in enumerate(commands):
             times[i].append(timed(command))
-    return [(statistics.median(t), run(command)[1]) for t, command in zip(times, commands, strict=True)]
+    for t, command in zip(times, commands, strict=True):
+        CPU[" ".join(command)] = statistics.median(cpu for _, cpu in t)
+    return [
+        (statistics.median(wall for wall, _ in t), run(command)[1] if rss else 0)
+        for t, command in zip(times, commands, strict=True)
+    ]
+
+
+def cpu_of(command: list[str]) -> float:
+    return CPU[" ".join(command)]
 
 
 def records(paths: list[Path]) -> int:
@@ -102,8 +145,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=HERE / ".data")
     parser.add_argument("--skip-fleet", action="store_true")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only-issue-13", action="store_true", help="only the ratios of issue 13 (I1-I4)")
     args = parser.parse_args()
-    sets = build(args.data, not args.skip_fleet)
+    sets = build(args.data, not (args.skip_fleet or args.only_issue_13))
     # Measure the tool as pip installs it, with its modules byte-compiled: where PYTHONDONTWRITEBYTECODE
     # is set (it is on these machines), an editable install would otherwise compile every module
     # from source on every run (~25 ms). pyevtx-rs, the other side, is compiled code anyway.
@@ -129,6 +173,10 @@ def main() -> None:
 
     five = sets["five"]
     n5 = records(five)
+    if args.only_issue_13:
+        ratios += issue_13(five, n5, args.runs, row)
+        show(rows, ratios)
+        return
     (bare, bare_rss), (report, report_rss) = interleaved(
         [
             [PYTHON, "-c", BARE, *map(str, five)],
@@ -150,6 +198,7 @@ def main() -> None:
     row("wba report --engine python, 2 MB", small, fast, fast_rss, n_small)
     ratios.append(("P2 naive / wba python engine", naive / fast, ">= 20"))
 
+    ratios += issue_13(five, n5, args.runs, row)
     if not args.skip_fleet:
         fleet = sets["fleet"]
         n_fleet = records(fleet)
@@ -165,6 +214,10 @@ def main() -> None:
         ratios.append(("P3 peak RSS, 1 GB (MB)", two_rss / 1e6, "<= 400"))
         ratios.append(("RSS 1 GB / RSS 100 MB", two_rss / small_rss, "~1 (flat)"))
 
+    show(rows, ratios)
+
+
+def show(rows: list[tuple[str, ...]], ratios: list[tuple[str, float, str]]) -> None:
     from tabulate import tabulate
 
     print(
@@ -187,6 +240,50 @@ def main() -> None:
         f"\nmachine: {psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
         f"python {sys.version.split()[0]}"
     )
+
+
+def issue_13(five: list[Path], n5: int, runs: int, row: Callable[..., None]) -> list[tuple[str, float, str]]:
+    """The ratios of issue 13: every path against the bare pass with as many processes as wba uses."""
+    jobs = str(os.cpu_count() or 1)
+    files = list(map(str, five))
+    out = Path(tempfile.mkdtemp(prefix="wba-bench-"))
+    bare_xml = [PYTHON, "-c", BARE_POOL, jobs, "records", *files]
+    bare_json = [PYTHON, "-c", BARE_POOL, jobs, "records_json", *files]
+    report = [*WBA, "report", "-q", *files, "-f", "json", "-o", "/dev/null"]
+    jsonl = [*WBA, "events", "-q", *files, "-f", "jsonl", "-o", str(out / "events.jsonl")]
+    parquet = [*WBA, "events", "-q", *files, "-f", "parquet", "-o", str(out / "parquet")]
+    timeline = [*WBA, "timeline", "-q", *files, "-f", "json", "-o", "/dev/null"]
+    try:
+        commands = [bare_xml, bare_json, report, jsonl, parquet, timeline]
+        measured = interleaved(commands, runs)
+        alone = [[word for word in command if word not in files[1:]] for command in (jsonl, parquet)]
+        one = interleaved(alone, 1)  # the first log alone: memory should not grow with the input
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    names = [
+        f"bare pyevtx-rs records(), {jobs} processes",
+        f"bare pyevtx-rs records_json(), {jobs} processes",
+        "wba report -f json",
+        "wba events -f jsonl -o FILE",
+        "wba events -f parquet -o DIR",
+        "wba timeline -f json",
+    ]
+    for name, (seconds, rss) in zip(names, measured, strict=True):
+        row(f"{name}, 5 x 20 MB", five, seconds, rss, n5)
+    wall = {name: seconds for name, (seconds, _) in zip(names, measured, strict=True)}
+    cpu = {name: cpu_of(command) for name, command in zip(names, commands, strict=True)}
+    ratios = []
+    for label, top, bottom, target in (
+        ("I1 report / bare records()", names[2], names[0], "<= 1.5"),
+        ("I2 events jsonl / bare records_json()", names[3], names[1], "<= 3"),
+        ("I3 events parquet / bare records_json()", names[4], names[1], "<= 3"),
+        ("I4 timeline / report", names[5], names[2], "<= 1.5"),
+    ):
+        ratios.append((f"{label}, wall", wall[top] / wall[bottom], target))
+        ratios.append((f"{label}, CPU", cpu[top] / cpu[bottom], target))
+    ratios.append(("events jsonl RSS, 5 logs / 1 log", measured[3][1] / one[0][1], "~1 (flat)"))
+    ratios.append(("events parquet RSS, 5 logs / 1 log", measured[4][1] / one[1][1], "~1 (flat)"))
+    return ratios
 
 
 if __name__ == "__main__":

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from functools import cache
 from itertools import islice
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import InputError, RecordError
-from analyzer.events import Event
+from analyzer.events import Event, Line, Lines, json_dict, json_list, json_string
 from analyzer.sources.counting import START, Coverage, Keep, Triage
 from analyzer.sources.layout import CHUNK_SIZE, FILE_HEADER_SIZE, ChunkView
 from analyzer.sources.tree import El, from_lxml, parse_number, parse_time, to_event
@@ -108,7 +109,7 @@ def xml_to_tree(xml: str) -> El:
     shield = _Shield(xml) if _UNSAFE.search(xml) else None
     if shield:
         xml = shield.hide(xml)
-    from lxml import etree  # only records the string reader cannot take come here
+    from lxml import etree  # only records the regex cannot take come here (few): imported then
 
     try:
         root = etree.fromstring(xml.encode("utf-8", "surrogatepass"), parser())
@@ -124,7 +125,8 @@ def read(
     keep: Keep | None = None,
     coverage: Coverage | None = None,
     piece: Piece | None = None,
-) -> Iterator[tuple[int, Event | RecordError]]:
+    lines: str | None = None,
+) -> Iterator[tuple[int, Event | Line | Lines | RecordError]]:
     """Yield (record-header number, event or the reason it could not be read).
 
     With `keep` (provider -> event ids, or None for all) and `coverage`, any other record is
@@ -136,11 +138,15 @@ def read(
     pyevtx-rs reads runs of sound chunks; a chunk whose name or template table would make it hang
     or lose the chunk is read by the python engine's decoder instead, and a chunk no engine reads
     (see `layout.scan`) is left out, so both engines read the same chunks.
+
+    With `lines` ("json" or "row"), records of the plain shape come as `Line`s (their JSON line, or
+    their row of column values), a batch's run of them as one `Lines` (number -1), not as events.
     """
+    line = _Liner(file, lines) if lines else None
     triage = Triage(keep, coverage) if keep is not None and coverage is not None else None
     sound = all(chunk.readable and chunk.tables is None for chunk in layout.own)
     if piece is None and sound and layout.header_block == FILE_HEADER_SIZE:
-        yield from _pyevtx(path, str(path), file, triage, _Rereader(path, layout, file))  # the usual case
+        yield from _pyevtx(path, str(path), file, triage, _Rereader(path, layout, file), line)  # the usual case
         return
     wanted = (
         {name: None if ids is None else frozenset(map(str, ids)) for name, ids in keep.items()}
@@ -149,7 +155,7 @@ def read(
     )
     for step in _plan(layout, piece):
         if isinstance(step, tuple):
-            yield from _pyevtx(path, ChunkView(path, step), file, triage, _Rereader(path, layout, file))
+            yield from _pyevtx(path, ChunkView(path, step), file, triage, _Rereader(path, layout, file), line)
             continue
         from analyzer.sources.evtx_python import read_chunk
 
@@ -180,8 +186,13 @@ def _plan(layout: Layout, piece: Piece | None) -> list[Piece | Chunk]:
 
 
 def _pyevtx(
-    path: Path, source: str | ChunkView, file: str, triage: Triage | None, reread: _Rereader
-) -> Iterator[tuple[int, Event | RecordError]]:
+    path: Path,
+    source: str | ChunkView,
+    file: str,
+    triage: Triage | None,
+    reread: _Rereader,
+    line: _Liner | None = None,
+) -> Iterator[tuple[int, Event | Line | Lines | RecordError]]:
     from evtx import PyEvtxParser
 
     try:
@@ -200,9 +211,13 @@ def _pyevtx(
         else:
             if not batch:
                 return
-        for number, xml in triage.parse(batch) if triage else map(_NUMBER_AND_XML, batch):
+        pairs = triage.parse(batch) if triage else map(_NUMBER_AND_XML, batch)
+        if line is not None:
+            yield from _lines(list(pairs), line, file, reread)
+            pairs = ()  # type: ignore[assignment]
+        for number, xml in pairs:
             try:
-                yield number, plain_event(xml, file) or fast_event(xml, file) or to_event(xml_to_tree(xml), file)
+                yield number, plain_event(xml, file) or to_event(xml_to_tree(xml), file)
             except NotXml:  # damage made names into non-names: read the record's own bytes instead
                 yield number, reread(number)
             except RecordError as exc:
@@ -211,7 +226,37 @@ def _pyevtx(
             return
 
 
+def _lines(
+    pairs: list[tuple[int, str]], line: _Liner, file: str, reread: _Rereader
+) -> Iterator[tuple[int, Lines | Event | RecordError]]:
+    """A batch with `Line`s for the records of the plain shape: each run of them as one `Lines`."""
+    found = list(map(line, map(_XML_OF_PAIR, pairs)))
+    if not found:
+        return
+    if None not in found:
+        yield -1, Lines(list(map(_NUMBER_OF_PAIR, pairs)), found)  # type: ignore[arg-type]
+        return
+    run: list[int] = []
+    for index, (number, xml) in enumerate(pairs):
+        if found[index] is not None:
+            run.append(index)
+            continue
+        if run:
+            yield -1, Lines([pairs[i][0] for i in run], [found[i] for i in run])  # type: ignore[misc]
+            run = []
+        try:
+            yield number, plain_event(xml, file) or to_event(xml_to_tree(xml), file)
+        except NotXml:  # damage made names into non-names: read the record's own bytes instead
+            yield number, reread(number)
+        except RecordError as exc:
+            yield number, exc
+    if run:
+        yield -1, Lines([pairs[i][0] for i in run], [found[i] for i in run])  # type: ignore[misc]
+
+
 _BATCH = 1024
+_NUMBER_OF_PAIR = itemgetter(0)
+_XML_OF_PAIR = itemgetter(1)
 _NUMBER_AND_XML = itemgetter("event_record_id", "data")
 _XML = itemgetter("data")
 _NUMBER = itemgetter("event_record_id")
@@ -275,106 +320,93 @@ def plain_event(xml: str, file: str) -> Event | None:
     )
 
 
-_ROOT = '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+# Times as pyevtx-rs prints them (from a FILETIME, so the year is 1601 or later): an event's
+# time in its JSON line is this very text (`iso_utc` of the parsed time gives it back).
+_STAMP = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+_ZERO = "1601-01-01T00:00:00.000000Z"
 
 
-def fast_event(xml: str, file: str) -> Event | None:
-    """Read pyevtx-rs's compact XML with string searches (no XML parser): about five times faster
-    than lxml. Returns None for anything outside the plain shape it renders (the lxml path then
-    reads it); tests compare both engines on every record of the corpus."""
-    root = xml.find("\n") + 1
-    end = xml.find("</System>")
-    after = end + len("</System>")
-    if (
-        end < 0
-        or "<![CDATA[" in xml
-        or not xml.startswith(_ROOT, root)  # an Event whose first child is System,
-        or xml.find("<System", root + len(_ROOT), end) != -1  # with no System inside it,
-        or not (xml.startswith("<EventData", after) or xml.startswith("</Event>", after))  # then its data
-    ):
-        return None
+class _Liner:
+    """A record of the plain shape straight into what `wba events` writes, without an event: its
+    JSON line (`form` "json": `Event.as_json()` of `plain_event`, the same bytes) or its row of
+    column values (`form` "row", for Parquet). This takes half the time of making the event and
+    serializing it; the rest of `wba events` is mostly pyevtx-rs's. Text that repeats (names,
+    numbers) is turned into JSON once. What this does not take (a time it would have to parse,
+    say) is left to `plain_event`."""
 
-    def element(name: str) -> tuple[str, str] | None:
-        """(attributes, text) of the first <name ...>text</name> in System."""
-        start = xml.find(f"<{name}", 0, end)
-        if start < 0:
+    def __init__(self, file: str, form: str) -> None:
+        self.file, self.json = file, form == "json"
+        self.file_json = json_string(file)
+        self.numbers: dict[str | None, Any] = {}
+        self.texts: dict[str, tuple[str, str]] = {}
+
+    def number(self, raw: str | None) -> Any:
+        """The JSON of a System number (json) or the number (row)."""
+        if len(self.numbers) > 10_000:
+            self.numbers.clear()
+        value = parse_number(raw)
+        if self.json:
+            value = "null" if value is None else str(value)
+        self.numbers[raw] = value
+        return value
+
+    def text(self, raw: str) -> tuple[str, str]:
+        """(the text, its JSON)."""
+        if len(self.texts) > 10_000:
+            self.texts.clear()
+        value = _text(raw)
+        found = self.texts[raw] = (value, json_string(value))
+        return found
+
+    def __call__(self, xml: str) -> tuple[Any, str, str, str, str] | None:
+        match = _PLAIN.match(xml)
+        if match is None or not match[1]:
             return None
-        head_end = xml.find(">", start)
-        close = xml.find("</", head_end)
-        text = xml[head_end + 1 : close]
-        if "<" in text or xml[close + 2 : close + 3 + len(name)] != f"{name}>":
-            raise ValueError
-        return xml[start + 1 + len(name) : head_end], text
-
-    def attribute(attrs: str, name: str) -> str | None:
-        at = attrs.find(f' {name}="')
-        if at < 0:
+        name, qualifiers, event_id, level, task, keywords, stamp, record, channel, computer, body = match.groups()
+        if stamp == _ZERO or not _STAMP.fullmatch(stamp):
             return None
-        at += len(name) + 3
-        return _text(attrs[at : attrs.find('"', at)])
-
-    try:
-        provider = element("Provider")
-        event_id = element("EventID")
-        created = element("TimeCreated")
-        record = element("EventRecordID")
-        name = attribute(provider[0], "Name") if provider else None
-        stamp = attribute(created[0], "SystemTime") if created else None
-        if not name or not event_id or not event_id[1].isdigit() or not stamp or not record:
+        try:
+            datetime.fromisoformat(stamp[:-1])  # a real time (text in place of a FILETIME may not be)
+        except ValueError:
             return None
-        if not record[1].isdigit():
-            return None
-        values = {key: element(key) for key in ("Level", "Task", "Keywords", "Channel", "Computer")}
-        data: list[str] = []
-        fields: dict[str, str] = {}
-        start = xml.find("<EventData", end)
-        if start >= 0:
-            start = xml.find(">", start)
-            if xml[start - 1] == "/":  # <EventData/>: no values
-                start = -1
-        stop = xml.find("</EventData>", start) if start >= 0 else -1
-        at = start
-        while start >= 0:
-            at = xml.find("<", at + 1, stop)
-            if at < 0:
-                break
-            head_end = xml.find(">", at)
-            tag = xml[at + 1 : head_end]
-            close = xml.find("<", head_end)
-            if tag == "Data" or tag.startswith("Data "):
-                if xml[close : close + 7] != "</Data>":
-                    return None
-                value = _text(xml[head_end + 1 : close])
-                data.append(value)
-                key = attribute(" " + tag[5:], "Name") if tag != "Data" else None
-                if key is not None:
-                    fields[key] = value
-            elif not tag.startswith("/") and not tag.endswith("/"):
-                closing = xml.find(f"</{tag.split(' ')[0]}>", head_end)
-                if closing < 0:
-                    return None
-                close = closing
-            at = close
-    except (ValueError, TypeError):
-        return None
-
-    def number(key: str) -> int | None:
-        found = values[key]
-        return parse_number(found[1] if found else None)
-
-    qualifiers = attribute(event_id[0], "Qualifiers")
-    return Event(
-        file=file,
-        event_record_id=int(record[1]),
-        time_created=parse_time(stamp),
-        provider=name,
-        event_id=int(event_id[1]),
-        qualifiers=parse_number(qualifiers),
-        level=number("Level"),
-        task=number("Task"),
-        keywords=number("Keywords"),
-        channel=_text(values["Channel"][1]) if values["Channel"] else None,
-        computer=_text(values["Computer"][1]) if values["Computer"] else None,
-        data=data,
-        fields=fields,
-    )
+        body = body or ""
+        pairs = _DATA.findall(body) if body else []
+        if "&" in body:
+            pairs = [(_text(key), _text(value)) for key, value in pairs]
+        numbers, texts, number = self.numbers, self.texts, self.number
+        provider = texts.get(name) or self.text(name)
+        channel_text = texts.get(channel) or self.text(channel)
+        computer_text = texts.get(computer) or self.text(computer)
+        q = numbers[qualifiers] if qualifiers in numbers else number(qualifiers)
+        lv = numbers[level] if level in numbers else number(level)
+        tk = numbers[task] if task in numbers else number(task)
+        kw = numbers[keywords] if keywords in numbers else number(keywords)
+        if not self.json:
+            row = (
+                self.file,
+                int(record),
+                stamp,  # made a time by Arrow, with the rest of its column
+                name,
+                int(event_id),
+                q,
+                lv,
+                tk,
+                kw,
+                channel_text[0],
+                computer_text[0],
+                [value for _, value in pairs],
+                list({key: value for key, value in pairs if key}.items()),
+            )
+            return row, stamp, name, channel_text[0], computer_text[0]
+        data = json_list([value for _, value in pairs]) if pairs else "[]"
+        fields = json_dict({key: value for key, value in pairs if key}) if 'Name="' in body else "{}"
+        return (
+            f'{{"file": {self.file_json}, "event_record_id": {int(record)}, "time_created": "{stamp}", '
+            f'"provider": {provider[1]}, "event_id": {int(event_id)}, "qualifiers": {q}, "level": {lv}, '
+            f'"task": {tk}, "keywords": {kw}, "channel": {channel_text[1]}, "computer": {computer_text[1]}, '
+            f'"data": {data}, "fields": {fields}}}\n',
+            stamp,
+            name,
+            channel_text[0],
+            computer_text[0],
+        )
