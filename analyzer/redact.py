@@ -23,8 +23,11 @@ import hmac
 import re
 import secrets
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from analyzer.reports.json import Doc
 
 # Every character of Unicode category Cf (format: zero-width, bidi, tags; tests/test_redact.py
 # checks the list against the running Python), plus the invisible fillers and variation
@@ -209,3 +212,8 @@ class Redactor:
             return node
 
         return walk(doc)
+
+    def model(self, doc: Doc) -> Doc:
+        """A copy of a document of the report model (report, triage) with every string redacted:
+        its JSON form walked as `document` walks it, then loaded back into the model."""
+        return type(doc).from_json(self.document(doc.to_json()))
