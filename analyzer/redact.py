@@ -71,6 +71,7 @@ _REDACTED_DOMAIN = "redacted.invalid"
 # Keys of the report document whose whole value is a name to pseudonymize.
 _HOST_KEYS = {"computer", "server"}
 _NAMESPACE_KEYS = {"namespaces"}
+_NAMESPACE_HOST_KEYS = {"host"}  # `ns.servicebus.windows.net`: the namespace, the first label, is pseudonymized
 # Keys whose text comes from the catalogue or the tool, never from a log: left as they are.
 _CATALOGUE_KEYS = {
     "title",
@@ -208,6 +209,9 @@ class Redactor:
             if isinstance(node, str):
                 if self.hosts and key in _NAMESPACE_KEYS:
                     return self.pseudonym("namespace", normalize(node))
+                if self.hosts and key in _NAMESPACE_HOST_KEYS:
+                    namespace, dot, domain = normalize(node).partition(".")
+                    return self.pseudonym("namespace", namespace) + dot + domain
                 return self.text(node)
             return node
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from analyzer import __version__
 from analyzer.diagnosis import KINDS
@@ -36,9 +36,10 @@ if TYPE_CHECKING:
 
     from analyzer.catalogue.loader import Catalogue
     from analyzer.diagnosis import Beat, CauseSummary, ServerDiagnosis
+    from analyzer.operations import Evidence
     from analyzer.reader import FileReport
 
-    Stamp = Callable[[datetime | None], str | None]
+    Stamp = Callable[[datetime | None], m.Time | None]
 
 STATUS_ORDER = {status: i for i, status in enumerate(m.STATUSES)}
 
@@ -51,13 +52,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _utc(moment: datetime | None) -> str | None:
-    return iso_utc(moment) if moment is not None else None
+def _utc(moment: datetime | None) -> m.Time | None:
+    return m.Time(iso_utc(moment)) if moment is not None else None
 
 
-def _local(moment: datetime | None) -> str | None:
+def _local(moment: datetime | None) -> m.Time | None:
     """A time read as local (an export's wall clock, zone unknown): written without its `Z`."""
-    return iso_utc(moment)[:-1] if moment is not None else None
+    return m.Time(iso_utc(moment)[:-1]) if moment is not None else None
 
 
 def localized(url: str, lang: str) -> str:
@@ -127,6 +128,29 @@ def _operations(server: ServerDiagnosis) -> dict[str, m.Counts]:
     return result
 
 
+def _namespace_hosts(texts: list[Evidence], pulses: list[Beat], stamp: Stamp) -> list[m.NamespaceHost]:
+    """Every Service Bus host the heartbeats and the other events name, with when it was first and
+    last named and by how many events, in order of first seen (then by name)."""
+    seen: dict[str, list[Any]] = {}  # host -> [first, last, events]
+    for moment, _, host in pulses:  # in time order
+        if host:
+            span = seen.get(host)
+            if span is None:
+                seen[host] = [moment, moment, 1]
+            else:
+                span[1] = moment
+                span[2] += 1
+    for item in texts:
+        host = item.fields.servicebus_host
+        if host:
+            span = seen.setdefault(host, [item.time, item.time, 0])
+            span[0], span[1], span[2] = min(span[0], item.time), max(span[1], item.time), span[2] + 1
+    return [
+        m.NamespaceHost(host=host, first_seen=stamp(first), last_seen=stamp(last), events=count)
+        for host, (first, last, count) in sorted(seen.items(), key=lambda item: (item[1][0], item[0]))
+    ]
+
+
 def _checklist(causes: list[m.Cause], catalogue: Catalogue, lang: str) -> list[m.ChecklistItem]:
     """The prerequisites the causes point at, each once, with the causes that point at it."""
     found: dict[str, m.ChecklistItem] = {}
@@ -147,9 +171,9 @@ def _server(
 ) -> m.Server:
     texts = [e for e in server.evidence if e.role not in ("info", "heartbeat", "start", "success")]
     pulses = server.pulses()
-    hosts = {e.fields.servicebus_host for e in texts if e.fields.servicebus_host} | {p[2] for p in pulses if p[2]}
-    in_cloud = sorted(h for h in hosts if catalogue.cloud_of(h) == server.cloud)
-    namespace = in_cloud[0] if len(in_cloud) == 1 else None  # a fix names the host only when it is certain
+    hosts = _namespace_hosts(texts, pulses, stamp)
+    in_cloud = [h.host for h in hosts if catalogue.cloud_of(h.host) == server.cloud]
+    namespace = min(in_cloud) if len(in_cloud) == 1 else None  # a fix names the host only when it is certain
     causes = [_cause(s, catalogue, lang, server.cloud, namespace, stamp) for s in server.causes]
     successes = [op.end for op in server.operations if op.outcome == "succeeded" and op.end]
     cloud = catalogue.clouds.get(server.cloud or "")
@@ -166,7 +190,8 @@ def _server(
         health=_health(server, pulses, catalogue, lang, stamp),
         checklist=_checklist(causes, catalogue, lang),
         client_versions=sorted({e.fields.client_version for e in texts if e.fields.client_version}),
-        namespaces=sorted({host.split(".", 1)[0] for host in hosts}),
+        namespaces=sorted({h.host.split(".", 1)[0] for h in hosts}),
+        namespace_hosts=hosts,
         last_success=stamp(max(successes)) if successes else None,
         last_heartbeat=stamp(pulses[-1][0]) if pulses else None,
         logs=server.sources,

@@ -252,7 +252,7 @@ def _server(server: Server, lang: str) -> str:
     if server.client_versions or server.namespaces:
         out.append(
             f"<p>{_e(t('Client version', lang))}: {_e(', '.join(server.client_versions) or '-')}; "
-            f"{_e(t('Service Bus namespace', lang))}: {_e(', '.join(server.namespaces) or '-')}</p>"
+            f"{_e(t('Service Bus namespace', lang))}: {_e(r.namespace_line(server))}</p>"
         )
     out += [
         _chart(server, colours, lang),

@@ -112,6 +112,7 @@ def _load(kind: Any, value: Any, where: str) -> Any:
         return {name: _load(typing.get_args(kind)[1], item, _at(where, _shown(name))) for name, item in value.items()}
     if isinstance(kind, type) and issubclass(kind, Document):
         return _load_document(kind, value, where)
+    kind = getattr(kind, "__supertype__", kind)  # a NewType (Time): checked as the type it names
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
@@ -152,6 +153,8 @@ def _type_name(kind: Any) -> str:
         return f"object of {_type_name(typing.get_args(kind)[1])}"
     if isinstance(kind, type) and issubclass(kind, Document):
         return f"[{kind.__name__}](#{kind.__name__.lower()})"
+    if hasattr(kind, "__supertype__"):  # a NewType (Time)
+        return str(kind.__name__).lower()
     return {str: "text", int: "integer", float: "number", bool: "true or false"}[kind]
 
 
@@ -163,23 +166,24 @@ def _parts(kind: Any) -> list[type[Document]]:
 
 
 def contract(roots: list[type[Document]], intro: str) -> str:
-    """The contract as Markdown: each document and each of its parts, with its keys (in the order
+    """The contract as Markdown: each document, then each of its parts, with its keys (in the order
     written), their types and what they hold."""
     out = [intro, ""]
-    queue, done = list(roots), set()
-    while queue:
-        kind = queue.pop(0)
+    done: set[type[Document]] = set()
+
+    def describe(kind: type[Document]) -> None:
         if kind in done:
-            continue
+            return
         done.add(kind)
-        out += [f"## {kind.__name__}", ""]
+        out.extend([f"## {kind.__name__}", ""])
         if kind.__doc__ and not kind.__doc__.startswith(f"{kind.__name__}("):  # not dataclass's own
-            out += [" ".join(kind.__doc__.split()), ""]
+            out.extend([" ".join(kind.__doc__.split()), ""])
         parent = kind.__mro__[1]
         inherited = {f.name for f in dataclasses.fields(parent)} if dataclasses.is_dataclass(parent) else set()
         if inherited:
-            out += [f"The keys of [{parent.__name__}](#{parent.__name__.lower()}), then:", ""]
-        out += ["| key | type | meaning |", "| --- | --- | --- |"]
+            out.extend([f"The keys of [{parent.__name__}](#{parent.__name__.lower()}), then:", ""])
+        out.extend(["| key | type | meaning |", "| --- | --- | --- |"])
+        parts = []
         for spec in dataclasses.fields(kind):  # type: ignore[arg-type]
             if spec.name in inherited:
                 continue
@@ -188,6 +192,11 @@ def contract(roots: list[type[Document]], intro: str) -> str:
             meaning = spec.metadata["doc"] + (f" (one of `{'`, `'.join(allowed)}`)" if allowed else "")
             absent = "; absent when null" if spec.metadata.get("omit_none") else ""
             out.append(f"| `{spec.name}` | {_type_name(hint)}{absent} | {meaning} |")
-            queue += _parts(hint)
+            parts += _parts(hint)
         out.append("")
+        for part in parts:
+            describe(part)
+
+    for root in roots:
+        describe(root)
     return "\n".join(out)

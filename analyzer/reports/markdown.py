@@ -83,7 +83,7 @@ def server_section(server: Server, lang: str, level: int = 2) -> list[str]:
     if server.client_versions or server.namespaces:
         out += [
             f"{t('Client version', lang)}: {markdown(', '.join(server.client_versions) or '-')}; "
-            f"{t('Service Bus namespace', lang)}: {markdown(', '.join(server.namespaces) or '-')}",
+            f"{t('Service Bus namespace', lang)}: {markdown(r.namespace_line(server))}",
             "",
         ]
     out += [f"{head}# {t('Operations', lang)}", ""]

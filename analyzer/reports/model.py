@@ -14,7 +14,7 @@ the `Z` when they are an export's local times with no zone known (see `Input.tim
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NewType
 
 from analyzer.catalogue.model import SCOPES, SEVERITIES
 from analyzer.diagnosis import KINDS
@@ -24,7 +24,7 @@ SCHEMA_VERSION = 1
 STATUSES = ("failing", "degraded", "no-data", "healthy")  # worst first: the order servers are listed in
 OUTCOMES = ("succeeded", "failed", "unfinished")
 TIMES = ("utc", "local")
-Time = str  # see the module's docstring
+Time = NewType("Time", str)  # see the module's docstring
 
 
 @dataclass(slots=True, kw_only=True)
@@ -140,6 +140,16 @@ class ChecklistItem(Document):
 
 
 @dataclass(slots=True, kw_only=True)
+class NamespaceHost(Document):
+    """A Service Bus host the server's events name (every one: a namespace may change mid-log)."""
+
+    host: str = key("the host, lower case (`ns.servicebus.windows.net`)")
+    first_seen: Time = key("the first event that names it")
+    last_seen: Time = key("the last event that names it")
+    events: int = key("events that name it: heartbeats, errors, service events")
+
+
+@dataclass(slots=True, kw_only=True)
 class Operation(Document):
     """One stitched operation."""
 
@@ -173,6 +183,10 @@ class Server(Document):
     checklist: list[ChecklistItem] = key("the prerequisites the evidence points at")
     client_versions: list[str] = key("the Entra Connect versions its events name")
     namespaces: list[str] = key("the Service Bus namespaces its events name, sorted")
+    namespace_hosts: list[NamespaceHost] = key(
+        "every Service Bus host its events name, with first and last seen, in order of first seen",
+        default_factory=list,
+    )
     last_success: Time | None = key("the end of its last successful operation")
     last_heartbeat: Time | None = key("its last heartbeat")
     logs: list[str] = key("the inputs that hold its events")
@@ -313,7 +327,7 @@ def contract() -> str:
         "# The JSON documents of wba\n\n"
         "Generated from `analyzer/reports/model.py` (`pytest tests/test_report.py --update-golden` rewrites it). "
         f"`schema_version` {SCHEMA_VERSION}: keys appear in the order listed; keys may be added, never renamed. "
-        "Times are ISO 8601 UTC with microseconds and `Z`, or without the `Z` for an export's local times "
+        "A `time` is text: ISO 8601 UTC with microseconds and `Z`, or without the `Z` for an export's local times "
         "(`Input.times`)."
     )
     return described([Report, Triage, Explanation, Diff], intro)

@@ -259,6 +259,18 @@ def heartbeat_line(server: Server, lang: str) -> str:
     return line
 
 
+def namespace_line(server: Server) -> str:
+    """The Service Bus namespaces; when there are several (one that changed mid-log), each with when
+    its events first and last named it."""
+    if len(server.namespaces) < 2 or not server.namespace_hosts:  # (a report saved before they were kept)
+        return ", ".join(server.namespaces) or "-"
+    spans: dict[str, list[str]] = {}
+    for host in server.namespace_hosts:  # times of one server are all UTC or all local: they sort as text
+        span = spans.setdefault(host.host.split(".", 1)[0], [host.first_seen, host.last_seen])
+        span[0], span[1] = min(span[0], host.first_seen), max(span[1], host.last_seen)
+    return ", ".join(f"{name} ({short(first)} → {short(last)})" for name, (first, last) in sorted(spans.items()))
+
+
 def cause_figures(cause: Cause, lang: str) -> str:
     """The figures of one cause: operations, users, events (codes)."""
     codes = ", ".join(str(i) for i in cause.event_ids)
