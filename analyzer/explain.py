@@ -93,7 +93,7 @@ def _bare(text: str, entry: Entry) -> Event:
     from datetime import UTC, datetime
 
     level = {"info": 4, "warning": 3, "error": 2}[entry.level]
-    moment = datetime(1970, 1, 1, tzinfo=UTC)  # a bare message has no time; explain does not show one
+    moment = datetime(1970, 1, 1, tzinfo=UTC)  # A bare message has no time; explain shows none.
     return Event(
         PASTED, None, moment, entry.provider or "", entry.event_id or 0, None, level, None, None, None, None, [text], {}
     )

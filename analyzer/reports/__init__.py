@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from analyzer.reports.json import Document
 
-# Document kind (`Document.KIND`: `wba report`, `triage`, `explain`, `diff`) and format -> module.
+# Each kind of document (`Document.KIND`: report, triage, explain, diff) and format, and the module
+# that renders it.
 RENDERERS = {
     (kind, fmt): fmt
     for fmt, kinds in {

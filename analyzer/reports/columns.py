@@ -15,14 +15,14 @@ from analyzer.textsafe import cell
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-GAP = 2  # spaces between columns in tabulate's "simple" style
-PADDING = 2  # tabulate makes each column at least this much wider than its header
+GAP = 2  # Tabulate's "simple" style puts this many spaces between columns.
+PADDING = 2  # Tabulate makes each column at least this much wider than its header.
 
 
 def width_of(text: str) -> int:
     """Terminal cells `text` takes (wide characters count two)."""
     if text.isascii():
-        return len(text)  # cleaned text: no control characters, one cell each
+        return len(text)  # Cleaned ASCII text has no control characters: one cell each.
     found = wcswidth(text)
     return found if found >= 0 else len(text)
 
@@ -37,7 +37,7 @@ def shorten(text: str, limit: int) -> str:
     for char in text:
         size = max(wcwidth(char), 0)
         if used + size > limit:
-            while out and used + 1 > limit:  # room for the ellipsis
+            while out and used + 1 > limit:  # Make room for the ellipsis.
                 used -= max(wcwidth(out.pop()), 0)
             return "".join(out) + "…"
         out.append(char)

@@ -131,8 +131,8 @@ def _operations(server: ServerDiagnosis) -> dict[str, m.Counts]:
 def _namespace_hosts(texts: list[Evidence], pulses: list[Beat], stamp: Stamp) -> list[m.NamespaceHost]:
     """Every Service Bus host the heartbeats and the other events name, with when it was first and
     last named and by how many events, in order of first seen (then by name)."""
-    seen: dict[str, list[Any]] = {}  # host -> [first, last, events]
-    for moment, _, host in pulses:  # in time order
+    seen: dict[str, list[Any]] = {}  # Each host's first and last time, and its events.
+    for moment, _, host in pulses:  # Heartbeats come in time order.
         if host:
             span = seen.get(host)
             if span is None:
@@ -173,7 +173,8 @@ def _server(
     pulses = server.pulses()
     hosts = _namespace_hosts(texts, pulses, stamp)
     in_cloud = [h.host for h in hosts if catalogue.cloud_of(h.host) == server.cloud]
-    namespace = min(in_cloud) if len(in_cloud) == 1 else None  # a fix names the host only when it is certain
+    # A fix names the server's Service Bus host only when it is certain.
+    namespace = min(in_cloud) if len(in_cloud) == 1 else None
     causes = [_cause(s, catalogue, lang, server.cloud, namespace, stamp) for s in server.causes]
     successes = [op.end for op in server.operations if op.outcome == "succeeded" and op.end]
     cloud = catalogue.clouds.get(server.cloud or "")

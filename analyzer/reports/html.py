@@ -56,7 +56,7 @@ ul.refs li{margin:2px 0;overflow-wrap:anywhere}
 """
 
 
-MAX_OPERATIONS = 200  # rows of the operations table; the JSON report has them all
+MAX_OPERATIONS = 200  # The operations table shows this many rows; the JSON report has them all.
 TICK_STEPS = [timedelta(hours=h) for h in (1, 2, 3, 6, 12, 24, 48, 168, 336, 720, 2160, 8760)]
 
 

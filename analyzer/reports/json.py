@@ -32,7 +32,7 @@ class Document:
     """What every model class can do: be written as JSON and read back from it."""
 
     __slots__ = ()
-    KIND: ClassVar[str] = ""  # the document kind renderers are registered for (see reports/__init__)
+    KIND: ClassVar[str] = ""  # The kind of document renderers are registered for (reports/__init__).
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form: dicts with keys in field order, lists, text, numbers, None."""
@@ -112,7 +112,7 @@ def _load(kind: Any, value: Any, where: str) -> Any:
         return {name: _load(typing.get_args(kind)[1], item, _at(where, _shown(name))) for name, item in value.items()}
     if isinstance(kind, type) and issubclass(kind, Document):
         return _load_document(kind, value, where)
-    kind = getattr(kind, "__supertype__", kind)  # a NewType (Time): checked as the type it names
+    kind = getattr(kind, "__supertype__", kind)  # A NewType (Time) is checked as the type it names.
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
@@ -153,7 +153,7 @@ def _type_name(kind: Any) -> str:
         return f"object of {_type_name(typing.get_args(kind)[1])}"
     if isinstance(kind, type) and issubclass(kind, Document):
         return f"[{kind.__name__}](#{kind.__name__.lower()})"
-    if hasattr(kind, "__supertype__"):  # a NewType (Time)
+    if hasattr(kind, "__supertype__"):  # A NewType (Time) goes by its own name.
         return str(kind.__name__).lower()
     return {str: "text", int: "integer", float: "number", bool: "true or false"}[kind]
 
@@ -176,7 +176,7 @@ def contract(roots: list[type[Document]], intro: str) -> str:
             return
         done.add(kind)
         out.extend([f"## {kind.__name__}", ""])
-        if kind.__doc__ and not kind.__doc__.startswith(f"{kind.__name__}("):  # not dataclass's own
+        if kind.__doc__ and not kind.__doc__.startswith(f"{kind.__name__}("):  # Not the one dataclass makes.
             out.extend([" ".join(kind.__doc__.split()), ""])
         parent = kind.__mro__[1]
         inherited = {f.name for f in dataclasses.fields(parent)} if dataclasses.is_dataclass(parent) else set()

@@ -21,10 +21,10 @@ from analyzer.diagnosis import KINDS
 from analyzer.reports.json import Document, ReportFormatError, key
 
 SCHEMA_VERSION = 1
-STATUSES = ("failing", "degraded", "no-data", "healthy")  # worst first: the order servers are listed in
+STATUSES = ("failing", "degraded", "no-data", "healthy")  # Worst first, the order servers are listed in.
 OUTCOMES = ("succeeded", "failed", "unfinished")
 TIMES = ("utc", "local")
-Time = NewType("Time", str)  # see the module's docstring
+Time = NewType("Time", str)  # Times are text: see the module's docstring.
 
 
 @dataclass(slots=True, kw_only=True)

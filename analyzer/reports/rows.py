@@ -24,7 +24,7 @@ SUMMARY_HEADERS = [
     "unfinished",
     "top cause",
 ]
-# Columns a narrow terminal drops first (see columns.fit); the server and its status stay.
+# A narrow terminal drops these columns first (see columns.fit); the server and its status stay.
 SUMMARY_DROP = ["first event", "unfinished", "succeeded", "last event", "operations", "failed"]
 OPERATION_HEADERS = ["kind", "started", "succeeded", "failed", "unfinished", "success rate"]
 INPUT_HEADERS = ["path", "kind", "sha256", "records", "unreadable", "problem"]
@@ -44,7 +44,7 @@ TRIAGE_KEYS = [
     "last_heartbeat",
     "logs",
 ]
-# Columns a narrow terminal drops first; server, status, failures and the top cause stay.
+# A narrow terminal drops these triage columns first; server, status, failures and the top cause stay.
 TRIAGE_DROP = [
     "first_event",
     "logs",
@@ -70,7 +70,7 @@ CHANGE_KEYS = [
     "new",
     "persisting",
 ]
-# Columns of `wba diff` a narrow terminal drops first, and those it shortens.
+# A narrow terminal drops these columns of `wba diff` first, then shortens those of CHANGE_SHRINK.
 CHANGE_DROP = [
     "failure_rate_before",
     "failure_rate_after",
@@ -262,10 +262,10 @@ def heartbeat_line(server: Server, lang: str) -> str:
 def namespace_line(server: Server) -> str:
     """The Service Bus namespaces; when there are several (one that changed mid-log), each with when
     its events first and last named it."""
-    if len(server.namespaces) < 2 or not server.namespace_hosts:  # (a report saved before they were kept)
+    if len(server.namespaces) < 2 or not server.namespace_hosts:  # A report saved before hosts were kept.
         return ", ".join(server.namespaces) or "-"
     spans: dict[str, list[str]] = {}
-    for host in server.namespace_hosts:  # times of one server are all UTC or all local: they sort as text
+    for host in server.namespace_hosts:  # One server's times are all UTC or all local: they sort as text.
         span = spans.setdefault(host.host.split(".", 1)[0], [host.first_seen, host.last_seen])
         span[0], span[1] = min(span[0], host.first_seen), max(span[1], host.last_seen)
     return ", ".join(f"{name} ({short(first)} → {short(last)})" for name, (first, last) in sorted(spans.items()))

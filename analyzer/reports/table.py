@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 FORMAT = "table"
 KINDS = ("report", "triage", "explain", "diff")
-TEXT_WIDTH = 100  # prose lines wrap here, or at the terminal's width when it is narrower
+TEXT_WIDTH = 100  # Prose lines wrap here, or at the terminal's width when it is narrower.
 
 
 def render(doc: Document, lang: str = "en", width: int | None = None) -> str:
@@ -46,7 +46,7 @@ def banner(doc: Report, lang: str, width: int | None) -> list[str]:
     if not lines:
         return []
     out = [f"!! {t('Read this first', lang)}:"]
-    for line in lines:  # whole lines unless a terminal's width asks for wrapping
+    for line in lines:  # Lines stay whole unless a terminal's width asks for wrapping.
         out += wrap(line, "!! - ", width) if width else [f"!! - {cell(line)}"]
     return [*out, ""]
 
