@@ -7,9 +7,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from tabulate import tabulate
-from wcwidth import wcswidth, wcwidth
-
 from analyzer.textsafe import cell
 
 if TYPE_CHECKING:
@@ -23,6 +20,8 @@ def width_of(text: str) -> int:
     """Terminal cells `text` takes (wide characters count two)."""
     if text.isascii():
         return len(text)  # Cleaned ASCII text has no control characters: one cell each.
+    from wcwidth import wcswidth  # Imported when first needed, as tabulate below: both cost start-up time.
+
     found = wcswidth(text)
     return found if found >= 0 else len(text)
 
@@ -32,6 +31,8 @@ def shorten(text: str, limit: int) -> str:
     event data can be long)."""
     if text.isascii():
         return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+    from wcwidth import wcwidth
+
     out: list[str] = []
     used = 0
     for char in text:
@@ -97,6 +98,8 @@ def grid(
 ) -> str:
     """A plain-text table for a terminal (tabulate's "simple" style) fitted to `width`; `labels`
     are the headers shown (translated `keys`); number columns are right-aligned."""
+    from tabulate import tabulate
+
     labels = labels or keys
     numeric = [bool(rows) and all(isinstance(row[i], int | float) for row in rows) for i in range(len(keys))]
     keep, cells = fit(keys, labels, rows, width, drop, shrink)

@@ -29,10 +29,18 @@ def key(doc: str, *, one_of: tuple[str, ...] | None = None, omit_none: bool = Fa
 
 
 class Document:
-    """What every model class can do: be written as JSON and read back from it."""
+    """What every model class can do: be written as JSON and read back from it, be compared and
+    shown (its classes leave `==` and `repr` to this base: generating them for every class costs
+    start-up time)."""
 
     __slots__ = ()
     KIND: ClassVar[str] = ""  # The kind of document renderers are registered for (reports/__init__).
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and _items(self) == _items(other)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in _items(self).items())})"
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form: dicts with keys in field order, lists, text, numbers, None."""
@@ -56,19 +64,24 @@ def _items(node: Document) -> dict[str, Any]:
     return {name: value for name, omit in plan if not ((value := getattr(node, name)) is None and omit)}
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _tree(node: Any) -> Any:
-    if isinstance(node, Document):
-        return {name: _tree(value) for name, value in _items(node).items()}
-    if isinstance(node, list):
+    """The JSON form of a model value: dicts, lists, text, numbers, None."""
+    kind = type(node)
+    if kind in _SCALARS:
+        return node
+    if kind is list:
         return [_tree(item) for item in node]
-    if isinstance(node, dict):
+    if kind is dict:
         return {name: _tree(value) for name, value in node.items()}
-    return node
+    return {name: value if type(value) in _SCALARS else _tree(value) for name, value in _items(node).items()}
 
 
 def dumps(doc: Document) -> str:
     """The document as JSON text: keys in field order, indented, C1 controls escaped too."""
-    return json_text(json.dumps(doc, indent=2, ensure_ascii=False, default=_items)) + "\n"
+    return json_text(json.dumps(_tree(doc), indent=2, ensure_ascii=False)) + "\n"
 
 
 def render(doc: Document, lang: str = "en", width: int | None = None) -> str:

@@ -16,8 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, NewType
 
-from analyzer.catalogue.model import SCOPES, SEVERITIES
-from analyzer.diagnosis import KINDS
+from analyzer.catalogue.model import OPERATIONS, SCOPES, SEVERITIES
 from analyzer.reports.json import Document, ReportFormatError, key
 
 SCHEMA_VERSION = 1
@@ -27,20 +26,20 @@ TIMES = ("utc", "local")
 Time = NewType("Time", str)  # Times are text: see the module's docstring.
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Tool(Document):
     name: str = key("always `wba`")
     version: str = key("the version of wba that wrote the report")
     catalogue: str = key("the version of the event catalogue (codes/) used")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Span(Document):
     first_event: Time | None = key("the earliest event of any server")
     last_event: Time | None = key("the latest event of any server")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Input(Document):
     """One input: a file, an archive member or standard input."""
 
@@ -55,13 +54,13 @@ class Input(Document):
     timezone: str | None = key("the zone local times were converted from (`--input-tz`)")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Cloud(Document):
     id: str = key("`global`, `china`, `usgov` (codes/clouds.yaml)")
     title: str = key("its name, in the report's language")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Counts(Document):
     """The operations of one kind."""
 
@@ -72,7 +71,7 @@ class Counts(Document):
     success_rate: float | None = key("succeeded / started, to three places; null when none started")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Cause(Document):
     """A root cause of one server, ranked by impact: failed or unfinished operations, then distinct
     users, then events."""
@@ -96,7 +95,7 @@ class Cause(Document):
     checklist: str | None = key("the item of Microsoft's prerequisites checklist it points at")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class ServiceEvent(Document):
     time: Time = key("when")
     provider: str = key("the event's provider")
@@ -104,14 +103,14 @@ class ServiceEvent(Document):
     name: str = key("the catalogue's name for it (`WriteBackServiceStopped`, ...)")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Gap(Document):
     start: Time = key("the heartbeat before the gap")
     end: Time = key("the heartbeat after it")
     minutes: float = key("its length, to one place")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Outage(Document):
     """A time the service could not reach Service Bus."""
 
@@ -123,7 +122,7 @@ class Outage(Document):
     recovered: Time | None = key("the first sign of recovery; null: not by the end of the log")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Health(Document):
     service_events: list[ServiceEvent] = key("service starts and stops, in time order")
     heartbeats: int = key("heartbeats (31019)")
@@ -132,14 +131,14 @@ class Health(Document):
     outages: list[Outage] = key("connectivity outages, in time order")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class ChecklistItem(Document):
     item: str = key("the item's id (`permissions`, ...)")
     text: str = key("the item, in the report's language")
     causes: list[str] = key("the ids of the causes that point at it")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class NamespaceHost(Document):
     """A Service Bus host the server's events name (every one: a namespace may change mid-log)."""
 
@@ -149,20 +148,20 @@ class NamespaceHost(Document):
     events: int = key("events that name it: heartbeats, errors, service events")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Operation(Document):
     """One stitched operation."""
 
     start: Time = key("its start (or its first event, when the start is older than the log)")
     end: Time | None = key("its outcome; null when unfinished")
-    kind: str = key("`reset` (31001), `change` (31006) or `admin_reset` (31009)", one_of=KINDS)
+    kind: str = key("`reset` (31001), `change` (31006) or `admin_reset` (31009)", one_of=OPERATIONS)
     user: str | None = key("the user (UPN, or an anchor when no UPN is named)")
     outcome: str = key("how it ended", one_of=OUTCOMES)
     cause: str | None = key("the cause of a failed or unfinished operation")
     tracking_id: str | None = key("its tracking id")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Server(Document):
     """One server: the events' `Computer`, whatever the files are called."""
 
@@ -195,14 +194,14 @@ class Server(Document):
     )
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class UnknownEvent(Document):
     provider: str = key("a writeback provider")
     event_id: int = key("an event id the catalogue does not know")
     count: int = key("how many")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Report(Document):
     """`wba report -f json`: the same inputs give byte-identical JSON on every run and either engine."""
 
@@ -217,7 +216,7 @@ class Report(Document):
     unknown_events: list[UnknownEvent] = key("writeback events the catalogue does not know")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class FleetCause(Document):
     id: str = key("the cause's id")
     title: str = key("its title")
@@ -227,12 +226,12 @@ class FleetCause(Document):
     events: int = key("events that named it, on all servers")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Fleet(Document):
     causes: list[FleetCause] = key("ranked by servers affected, then operations, then events")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Triage(Report):
     """`wba triage -f json`: the report, and the fleet's causes."""
 
@@ -240,7 +239,7 @@ class Triage(Report):
     fleet: Fleet = key("the causes of all servers")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Entry(Document):
     id: str = key("the catalogue entry's id")
     name: str = key("the event's name (`ADPermissionsError`, ...)")
@@ -250,7 +249,7 @@ class Entry(Document):
     documented: bool = key("whether Microsoft documents the event")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class ExplainedCause(Document):
     id: str = key("the cause's id")
     title: str = key("its title")
@@ -260,7 +259,7 @@ class ExplainedCause(Document):
     specific: bool = key("whether the text named it (else the event's default cause)")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Explained(Document):
     """One pasted event."""
 
@@ -276,7 +275,7 @@ class Explained(Document):
     references: list[str] = key("Microsoft documentation")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Explanation(Document):
     """`wba explain -f json`."""
 
@@ -286,7 +285,7 @@ class Explanation(Document):
     catalogue: str = key("the catalogue's version")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class ServerChange(Document):
     server: str = key("the server's name")
     status_before: str | None = key("null: not in BEFORE", one_of=STATUSES)
@@ -299,7 +298,7 @@ class ServerChange(Document):
     persisting: list[str] = key("causes before and after")
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, repr=False, eq=False)
 class Diff(Document):
     """`wba diff -f json`: per server, what changed between two reports."""
 
