@@ -313,7 +313,9 @@ def load(value: Any) -> Report:
     """A report or triage from its parsed JSON: a triage when it has a `fleet`."""
     if not isinstance(value, dict):
         raise ReportFormatError("the document: not an object")
-    if value.get("schema_version") != SCHEMA_VERSION:
+    if "schema_version" not in value:
+        raise ReportFormatError("schema_version: missing")
+    if value["schema_version"] != SCHEMA_VERSION:
         raise ReportFormatError(f"schema_version: not {SCHEMA_VERSION}")
     return (Triage if "fleet" in value else Report).from_json(value)
 
