@@ -3,7 +3,7 @@ as Python objects and, for a notebook, as pandas DataFrames.
 
     from analyzer import analyze
     result = analyze("Application.evtx", "bundle.zip")
-    result.report()                 # the JSON-ready report (what `wba report -f json` prints)
+    result.report()                 # the report model (`.to_json()`: what `wba report -f json` prints)
     result.operations()             # DataFrame: one row per stitched operation
     result.writeback_events()       # DataFrame: one row per writeback event, with its cause
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from analyzer.diagnosis import ServerDiagnosis
     from analyzer.pipeline import Analysis
     from analyzer.reader import FileReport
+    from analyzer.reports.model import Report
 
 OPERATION_COLUMNS = {
     "server": "string",
@@ -75,8 +76,8 @@ class Result:
             self._servers = self.analysis.servers or self.analysis.collector.diagnose()
         return self._servers
 
-    def report(self, lang: str = "en") -> Any:
-        """The report, as `wba report -f json` writes it (its JSON-ready form)."""
+    def report(self, lang: str = "en") -> Report:
+        """The report (analyzer/reports/model.py); its `to_json()` is what `wba report -f json` writes."""
         return self.analysis.report(lang)
 
     def operations(self) -> pd.DataFrame:

@@ -236,14 +236,14 @@ def report(paths: PathsArg, *, options: Options) -> None:
     Example:
       wba report Application.evtx -o report.html
     """
-    from analyzer.reports import renderer
+    from analyzer.reports import render
 
     redactor = options.redactor(_warn)
     analysis = _analyze(paths, options)
     doc = analysis.report(options.lang, options.command_line("report", paths), details=options.fmt in ("html", "json"))
     if redactor:
-        doc = redactor.document(doc)
-    _write(renderer(options.fmt)(doc, options.lang, options.width), options)
+        doc = redactor.model(doc)
+    _write(render(doc, options.fmt, options.lang, options.width), options)
     _exit_for(analysis.inputs)
 
 
@@ -267,16 +267,15 @@ def triage(
     Example:
       wba triage bundle.zip -f html -o triage.html
     """
-    from analyzer.reports import renderer
-    from analyzer.reports import triage as triage_report
+    from analyzer.reports import document, render
 
     redactor = options.redactor(_warn)
     analysis = _analyze(paths, options, scheduler=check_scheduler(scheduler), summary=True)
     command = options.command_line("triage", paths)
-    doc = triage_report.build(analysis.report(options.lang, command, details=options.fmt in ("html", "json")))
+    doc = document.triage(analysis.report(options.lang, command, details=options.fmt in ("html", "json")))
     if redactor:
-        doc = redactor.document(doc)
-    _write(renderer(options.fmt, "triage")(doc, options.lang, options.width), options)
+        doc = redactor.model(doc)
+    _write(render(doc, options.fmt, options.lang, options.width), options)
     _exit_for(analysis.inputs)
 
 
@@ -370,7 +369,8 @@ def diff(
     Example:
       wba diff before.json after-fix/
     """
-    from analyzer.diff import NotAReport, compare, load_report, render
+    from analyzer.diff import NotAReport, compare, load_report
+    from analyzer.reports import render
 
     sides, problems = [], []
     for name, side in (("BEFORE", before), ("AFTER", after)):
@@ -385,7 +385,7 @@ def diff(
                 raise typer.BadParameter(f"{side}: neither a wba JSON report nor readable logs", param_hint=name)
             found = analysis.report()
         sides.append(found)
-    _write(render(compare(sides[0], sides[1]), options.fmt, options.width), options)
+    _write(render(compare(sides[0], sides[1]), options.fmt, options.lang, options.width), options)
     _exit_for(problems)
 
 
@@ -418,7 +418,7 @@ def explain(
       wba explain --code 32002 < message.txt
     """
     from analyzer import explain as explaining
-    from analyzer.reports import renderer
+    from analyzer.reports import render
     from analyzer.sources.sniff import decode_head
 
     if provider and code is None:
@@ -427,9 +427,9 @@ def explain(
     text = decode_head(raw)[1]
     catalogue = options.catalogue()
     doc = explaining.explain(explaining.read(text, catalogue, code, provider), catalogue, options.lang)
-    _write(renderer(options.fmt, "explain")(doc, options.lang, options.width), options)
+    _write(render(doc, options.fmt, options.lang, options.width), options)
     if not explaining.recognized(doc):
-        unknown = [f"{i['provider']} {i['event_id']}" for i in doc["events"] if i["entry"] is None]
+        unknown = [f"{i.provider} {i.event_id}" for i in doc.events if i.entry is None]
         what = f"not in the catalogue: {', '.join(unknown)}" if unknown else "no event could be read from the text"
         raise AnalyzerError(f"{source}: {what}")
 

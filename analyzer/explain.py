@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from analyzer.errors import AnalyzerError, RecordError
 from analyzer.events import Event
 from analyzer.fields import extract
+from analyzer.reports import model as m
 
 if TYPE_CHECKING:
     from analyzer.catalogue.loader import Catalogue
@@ -92,62 +93,60 @@ def _bare(text: str, entry: Entry) -> Event:
     from datetime import UTC, datetime
 
     level = {"info": 4, "warning": 3, "error": 2}[entry.level]
-    moment = datetime(1970, 1, 1, tzinfo=UTC)  # a bare message has no time; explain does not show one
+    moment = datetime(1970, 1, 1, tzinfo=UTC)  # A bare message has no time; explain shows none.
     return Event(
         PASTED, None, moment, entry.provider or "", entry.event_id or 0, None, level, None, None, None, None, [text], {}
     )
 
 
-def explain(pasted: Pasted, catalogue: Catalogue, lang: str = "en") -> dict[str, Any]:
-    """The JSON-ready document every format renders: one item per event, plus what could not be read."""
+def explain(pasted: Pasted, catalogue: Catalogue, lang: str = "en") -> m.Explanation:
+    """What every format renders: one item per event, plus what could not be read."""
     items = []
     for event in pasted.events:
         entry = catalogue.entry_for(event.provider, event.event_id)
         text = "\n".join(event.data)
         fields = extract(text)
-        item: dict[str, Any] = {
-            "provider": event.provider,
-            "event_id": event.event_id,
-            "computer": event.computer,
-            "tracking_id": fields.tracking_id,
-            "hresult": fields.hresult,
-            "entry": None,
-            "cause": None,
-            "evidence": None,
-            "fixes": [],
-            "references": [],
-        }
+        item = m.Explained(
+            provider=event.provider,
+            event_id=event.event_id,
+            computer=event.computer,
+            tracking_id=fields.tracking_id,
+            hresult=fields.hresult,
+            entry=None,
+            cause=None,
+            evidence=None,
+            fixes=[],
+            references=[],
+        )
         if entry is not None:
-            item["entry"] = {
-                "id": entry.id,
-                "name": entry.name,
-                "title": entry.title.get(lang),
-                "meaning": entry.meaning.get(lang),
-                "level": entry.level,
-                "documented": entry.documented,
-            }
-            item["references"] = list(entry.references)
+            item.entry = m.Entry(
+                id=entry.id,
+                name=entry.name,
+                title=entry.title.get(lang),
+                meaning=entry.meaning.get(lang),
+                level=entry.level,
+                documented=entry.documented,
+            )
+            item.references = list(entry.references)
             cause_id, specific, found = catalogue.explain(entry, text)
             cause = catalogue.causes.get(cause_id or "")
             if cause is not None:
                 cloud = catalogue.cloud_of(fields.cloud_host)
-                item["cause"] = {
-                    "id": cause.id,
-                    "title": cause.title.get(lang),
-                    "severity": cause.severity,
-                    "scope": cause.scope,
-                    "explanation": cause.explanation.get(lang),
-                    "specific": specific,
-                }
-                item["evidence"] = (
-                    found.describe() if found else f"the default cause of {entry.provider} {entry.event_id}"
+                item.cause = m.ExplainedCause(
+                    id=cause.id,
+                    title=cause.title.get(lang),
+                    severity=cause.severity,
+                    scope=cause.scope,
+                    explanation=cause.explanation.get(lang),
+                    specific=specific,
                 )
-                item["fixes"] = [catalogue.fill(f.get(lang), cloud, fields.servicebus_host, lang) for f in cause.fixes]
-                item["references"] = list(dict.fromkeys([*cause.references, *entry.references]))
+                item.evidence = found.describe() if found else f"the default cause of {entry.provider} {entry.event_id}"
+                item.fixes = [catalogue.fill(f.get(lang), cloud, fields.servicebus_host, lang) for f in cause.fixes]
+                item.references = list(dict.fromkeys([*cause.references, *entry.references]))
         items.append(item)
-    return {"events": items, "unreadable": pasted.problems, "catalogue": catalogue.version}
+    return m.Explanation(events=items, unreadable=pasted.problems, catalogue=catalogue.version)
 
 
-def recognized(doc: dict[str, Any]) -> bool:
+def recognized(doc: m.Explanation) -> bool:
     """Whether every pasted event is one the catalogue knows (and something was pasted)."""
-    return bool(doc["events"]) and all(item["entry"] is not None for item in doc["events"])
+    return bool(doc.events) and all(item.entry is not None for item in doc.events)

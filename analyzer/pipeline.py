@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from analyzer.catalogue.loader import Catalogue
     from analyzer.progress import Progress
+    from analyzer.reports.model import Report
     from analyzer.sources.bundles import Input, Limits, Options
     from analyzer.sources.layout import Piece
 
@@ -36,7 +37,7 @@ class Analysis:
     hashes: dict[str, str] = field(default_factory=dict)
     servers: list[ServerDiagnosis] | None = None  # diagnosed already (on a Dask cluster)
 
-    def report(self, lang: str = "en", command: str | None = None, details: bool = False) -> dict[str, Any]:
+    def report(self, lang: str = "en", command: str | None = None, details: bool = False) -> Report:
         servers = self.servers if self.servers is not None else self.collector.diagnose()
         return document.build(
             self.inputs,

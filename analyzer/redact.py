@@ -23,8 +23,11 @@ import hmac
 import re
 import secrets
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from analyzer.reports.json import Doc
 
 # Every character of Unicode category Cf (format: zero-width, bidi, tags; tests/test_redact.py
 # checks the list against the running Python), plus the invisible fillers and variation
@@ -35,7 +38,7 @@ _INVISIBLE = re.compile(
     "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     "\U000e0001\U000e0020-\U000e007f\U000e0100-\U000e01ef]"
 )
-_DECODE_ROUNDS = 4  # `%2540` is `%40` is `@`; the address pattern takes deeper nesting itself
+_DECODE_ROUNDS = 4  # `%2540` is `%40` is `@`; the address pattern takes deeper nesting itself.
 
 # An address: a quoted local part, or a run of anything but the characters that end one (so
 # letters, digits and marks of every script), taken from where the run starts (a long word is
@@ -56,7 +59,7 @@ _SOURCE_ANCHOR = re.compile(r"((?:SourceAnchorValue|Anchor)\s?:\s*)([A-Za-z0-9+/
 # DOMAIN\name: a domain (a letter, then letters, digits or `-`; any script) and a name of two or
 # more characters a sAMAccountName can hold, or one that is not ASCII (`CONTOSO\张`); a doubled
 # backslash too (text escaped once more). Registry roots are not accounts.
-_NAME_ENDS = r"\s\\/\"\[\]:;|=,+*?<>@()"  # what a sAMAccountName cannot hold
+_NAME_ENDS = r"\s\\/\"\[\]:;|=,+*?<>@()"  # A sAMAccountName cannot hold these.
 _ACCOUNT = re.compile(
     r"(?<![\w-])(?!HKLM\\|HKCU\\|HKEY_)([^\W\d_][\w-]{0,62})\\{1,2}"
     rf"([^{_NAME_ENDS}]{{2,}}|[^{_NAME_ENDS}\x00-\x7f])"
@@ -68,6 +71,8 @@ _REDACTED_DOMAIN = "redacted.invalid"
 # Keys of the report document whose whole value is a name to pseudonymize.
 _HOST_KEYS = {"computer", "server"}
 _NAMESPACE_KEYS = {"namespaces"}
+# Keys whose value is a Service Bus host (`ns.servicebus.windows.net`): its namespace is pseudonymized.
+_NAMESPACE_HOST_KEYS = {"host"}
 # Keys whose text comes from the catalogue or the tool, never from a log: left as they are.
 _CATALOGUE_KEYS = {
     "title",
@@ -112,7 +117,7 @@ def _label(label: str) -> str:
     if label[:4].lower() == "xn--":
         with contextlib.suppress(UnicodeError, ValueError):
             label = label[4:].encode("ascii").decode("punycode")
-        label = normalize(label)  # decoded, it is spelled as freely as any text
+        label = normalize(label)  # Decoded, it is spelled as freely as any text.
     return unicodedata.normalize("NFKC", label.casefold())
 
 
@@ -120,8 +125,8 @@ class Redactor:
     def __init__(self, key: str, hosts: bool = False) -> None:
         self.key = key.encode()
         self.hosts = hosts
-        self.known_hosts: dict[str, str] = {}  # case-folded name -> pseudonym
-        self._spellings: set[str] = set()  # every way the names are matched
+        self.known_hosts: dict[str, str] = {}  # The pseudonym of each case-folded name.
+        self._spellings: set[str] = set()  # Every way the names are matched.
         self._hosts: re.Pattern[str] | None = None
 
     def pseudonym(self, kind: str, value: str) -> str:
@@ -132,10 +137,10 @@ class Redactor:
         local, domain = match.group("local"), match.group("domain")
         lead = ""
         if local[0] in _LEAD and not (local[0] == local[-1] == '"' and len(local) > 1):
-            stripped = local.lstrip(_LEAD)  # 'john@contoso.com': the quote is not part of it
+            stripped = local.lstrip(_LEAD)  # In 'john@contoso.com' the quote is not part of it.
             lead, local = local[: len(local) - len(stripped)], stripped or local
         if domain == _REDACTED_DOMAIN and local.startswith("user-"):
-            return match.group()  # a pseudonym already (text redacted twice)
+            return match.group()  # It is a pseudonym already: text redacted twice.
         canonical = local + "@" + ".".join(_label(part) for part in re.split("[.\u3002]", domain))
         return f"{lead}{self.pseudonym('user', canonical)}@{_REDACTED_DOMAIN}"
 
@@ -194,7 +199,7 @@ class Redactor:
             self.learn_hosts(doc)
 
         def walk(node: Any, key: str | None = None) -> Any:
-            if key == "fixes" and self.hosts:  # catalogue text, but filled with the server's namespace
+            if key == "fixes" and self.hosts:  # Catalogue text, but filled with the server's namespace.
                 return [_NAMESPACE.sub(lambda m: self.pseudonym("namespace", m.group()), fix) for fix in node]
             if key in _CATALOGUE_KEYS:
                 return node
@@ -205,7 +210,15 @@ class Redactor:
             if isinstance(node, str):
                 if self.hosts and key in _NAMESPACE_KEYS:
                     return self.pseudonym("namespace", normalize(node))
+                if self.hosts and key in _NAMESPACE_HOST_KEYS:
+                    namespace, dot, domain = normalize(node).partition(".")
+                    return self.pseudonym("namespace", namespace) + dot + domain
                 return self.text(node)
             return node
 
         return walk(doc)
+
+    def model(self, doc: Doc) -> Doc:
+        """A copy of a document of the report model (report, triage) with every string redacted:
+        its JSON form walked as `document` walks it, then loaded back into the model."""
+        return type(doc).from_json(self.document(doc.to_json()))

@@ -153,3 +153,13 @@ def test_codes_as_json_for_other_tools(capsys) -> None:
     network = next(e for e in doc["entries"] if e["id"] == "network-evidence")
     assert any("name-resolution" in r["messages"] for r in network["rules"])
     assert len(doc["entries"]) > 60 and all("{" not in f for c in doc["causes"].values() for f in c["fixes"])
+
+
+def test_the_json_is_written_from_the_model(explain) -> None:
+    from analyzer.reports.json import dumps
+    from analyzer.reports.model import Explanation
+
+    code, out, _ = explain(details("en") + "\n" + details("en", 31999, "Something new"), "-f", "json")
+    assert code == 1  # the second event is not in the catalogue
+    doc = Explanation.from_json(json.loads(out))
+    assert dumps(doc) == out and doc.events[0].cause is not None and doc.events[1].entry is None

@@ -125,9 +125,9 @@ def test_diff_says_not_in_after(tmp_path: Path) -> None:
     ("name", "content", "message"),
     [
         ("broken.json", '{"servers": [', "not valid JSON"),
-        ("list.json", "[1, 2]", "not a wba JSON report (no servers)"),
+        ("list.json", "[1, 2]", "not a wba JSON report (the document: not an object)"),
         ("deep.json", "[" * 100_000, "not valid JSON"),
-        ("odd.json", '{"servers": [{"computer": 1}]}', "a server lacks computer"),
+        ("odd.json", '{"servers": [{"computer": 1}]}', "not a wba JSON report (schema_version: missing)"),
         ("noext", '{"servers": "x"}', "not a wba JSON report"),
         ("notes.txt", "hello", "neither a wba JSON report nor readable logs"),
     ],

@@ -143,6 +143,7 @@ def test_operations_table_is_capped_with_n_more(tmp_path: Path, monkeypatch: pyt
 
 def test_local_time_banner_and_chinese_page(tmp_path: Path) -> None:
     from analyzer.reports import html
+    from analyzer.reports.model import Report
 
     result = CliRunner().invoke(
         app, ["report", str(SAMPLES / "connectivity-outage.evtx"), "-f", "json", "--lang", "zh-CN"]
@@ -151,7 +152,7 @@ def test_local_time_banner_and_chinese_page(tmp_path: Path) -> None:
     doc["inputs"][0].update(times="local")  # as an export without a known zone is marked
     doc["inputs"].append({**doc["inputs"][0], "path": "b.csv", "times": "utc", "timezone": "+08:00"})
     page = tmp_path / "zh.html"
-    page.write_text(html.render(doc, "zh-CN"), encoding="utf-8")
+    page.write_text(html.render(Report.from_json(doc), "zh-CN"), encoding="utf-8")
     run = browser.load(
         page,
         [

@@ -340,3 +340,16 @@ def test_host_names_are_found_in_any_case() -> None:
     redacted = Redactor("k", hosts=True).document(doc)
     alias = redacted["servers"][0]["computer"]
     assert "01" not in json.dumps(redacted, ensure_ascii=False).replace(alias, "")
+
+
+def test_namespace_hosts_get_the_namespaces_pseudonyms() -> None:
+    """Every Service Bus host keeps its domain; its namespace gets the pseudonym `namespaces` has."""
+    result = CliRunner().invoke(
+        app, ["report", "samples", "-f", "json", "--redact", "--redact-key", "k", "--redact-hosts"]
+    )
+    servers = json.loads(result.stdout)["servers"]
+    for server in servers:
+        hosts = server["namespace_hosts"]
+        assert hosts and {h["host"].split(".", 1)[0] for h in hosts} == set(server["namespaces"])
+        assert all(re.fullmatch(r"namespace-[0-9a-f]{10}\.servicebus\.[a-z.]+", h["host"]) for h in hosts)
+    assert len({n for s in servers for n in s["namespaces"]}) == 5  # one per sample server, still apart

@@ -209,3 +209,86 @@ def test_timeline_bad_filters_are_usage_errors() -> None:
     for args in (["--since", "yesterday"], ["--code", "31x"], ["--level", "loud"]):
         code, _, err = _run("timeline", str(SAMPLES), *args)
         assert code == 2 and "Invalid value" in err, args
+
+
+def test_every_golden_json_loads_into_the_model_and_dumps_back_byte_for_byte() -> None:
+    from analyzer.reports.json import dumps
+    from analyzer.reports.model import Fleet, load
+
+    checked = 0
+    for path in sorted(GOLDEN.glob("*.json")):
+        text = path.read_text(encoding="utf-8")
+        value = json.loads(text)
+        if "rows" in value:  # a triage golden: its rows and its fleet
+            assert Fleet.from_json(value["fleet"]).to_json() == value["fleet"], path.name
+        else:
+            assert dumps(load(value)) == text, path.name
+            checked += 1
+    assert checked == len(SAMPLE_NAMES)
+
+
+def test_the_contract_document_is_generated_from_the_model(update_golden: bool) -> None:
+    from analyzer.reports.model import contract
+
+    path = ROOT / "docs" / "report-contract.md"
+    if update_golden:
+        path.write_text(contract(), encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert text == contract()
+    for key in ("client_versions", "namespace_hosts", "operation_list", "fleet", "unreadable", "persisting"):
+        assert f"| `{key}` |" in text
+
+
+def test_every_renderer_module_declares_what_the_registry_maps() -> None:
+    import importlib
+    import pkgutil
+
+    from analyzer import reports
+    from analyzer.reports import RENDERERS, formats, render
+    from analyzer.reports.model import load
+
+    declared = {}
+    for info in pkgutil.iter_modules(reports.__path__):
+        module = importlib.import_module(f"analyzer.reports.{info.name}")
+        if hasattr(module, "render"):
+            assert info.name == module.FORMAT
+            declared |= {(kind, module.FORMAT): info.name for kind in module.KINDS}
+    assert declared == RENDERERS
+    assert formats("report") == ("table", "markdown", "json", "html") and formats("explain") == formats("diff")
+    report = load(json.loads((GOLDEN / "healthy.json").read_text(encoding="utf-8")))
+    for fmt in formats("report"):
+        assert "AADC01.contoso.com" in render(report, fmt)
+    with pytest.raises(ValueError, match="no pdf rendering of a report document"):
+        render(report, "pdf")
+
+
+def test_a_namespace_that_changes_mid_log_is_kept_with_first_and_last_seen(tmp_path: Path) -> None:
+    """Every Service Bus host a server's events name, each with when it was first and last named."""
+    from datetime import timedelta
+
+    from analyzer.evtxwriter.exports import evtx_bytes
+    from analyzer.evtxwriter.scenarios import Server, _clock
+    from analyzer.reports.rows import short
+
+    server = Server("AADC05.contoso.com", "contoso.com", seed=5, start=_clock(1), hours=24)
+    middle = server.start + timedelta(hours=12)
+    server.heartbeats(server.start, middle)
+    old = server.namespace
+    server.namespace = "ssprdedicatedsbprodnew-9"
+    server.heartbeats(middle, server.end)
+    path = tmp_path / "moved.evtx"
+    path.write_bytes(evtx_bytes(server.events()))
+    [found] = json.loads(_run("report", str(path), "-f", "json")[1])["servers"]
+    hosts = found["namespace_hosts"]
+    assert [h["host"] for h in hosts] == [
+        f"{old}.servicebus.windows.net",
+        "ssprdedicatedsbprodnew-9.servicebus.windows.net",
+    ]
+    assert hosts[0]["first_seen"] < hosts[0]["last_seen"] < middle.isoformat() < hosts[1]["first_seen"]
+    assert hosts[1]["last_seen"] == found["last_heartbeat"]
+    assert sum(h["events"] for h in hosts) == found["health"]["heartbeats"] == 48
+    assert found["namespaces"] == sorted([old, "ssprdedicatedsbprodnew-9"])
+    markdown = _run("report", str(path), "-f", "markdown")[1]
+    line = next(line for line in markdown.splitlines() if "Service Bus namespace" in line)
+    first, last = short(hosts[0]["first_seen"]), short(hosts[1]["last_seen"])
+    assert f"{old} ({first} → " in line and "ssprdedicatedsbprodnew-9 (" in line and line.endswith(f"{last})")

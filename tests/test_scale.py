@@ -163,7 +163,7 @@ def test_dask_diagnoses_each_server_on_the_cluster(monkeypatch: pytest.MonkeyPat
     on_dask = analyze([SAMPLES], "rust", catalogue, lambda _: None, jobs=2, scheduler="local")
     assert tasks == ["diagnose_server"] and on_dask.servers is not None and len(on_dask.servers) >= 5
     monkeypatch.undo()
-    assert json.dumps(on_dask.report(details=True)) == json.dumps(local.report(details=True))
+    assert json.dumps(on_dask.report(details=True).to_json()) == json.dumps(local.report(details=True).to_json())
 
 
 def test_parquet_partitioned_by_server(tmp_path: Path) -> None:
@@ -287,9 +287,9 @@ def test_heartbeats_in_short_form_give_the_same_report(monkeypatch: pytest.Monke
     monkeypatch.setattr(Partial, "classify", lambda self, catalogue, compact=False: classify(self, catalogue))
     full = analyze(paths, "rust", catalogue, lambda _: None, jobs=2)
     assert not full.collector.beats and full.collector.duplicates == short.collector.duplicates > 100
-    assert json.dumps(short.report(details=True)) == json.dumps(full.report(details=True))
-    only_beats = next(s for s in short.report()["servers"] if s["computer"] == "BEATS01")
-    assert only_beats["status"] == "healthy" and only_beats["health"]["heartbeats"] == len(beats) > 10
+    assert json.dumps(short.report(details=True).to_json()) == json.dumps(full.report(details=True).to_json())
+    only_beats = next(s for s in short.report().servers if s.computer == "BEATS01")
+    assert only_beats.status == "healthy" and only_beats.health.heartbeats == len(beats) > 10
 
 
 def test_progress_moves_with_each_piece_of_a_big_log(monkeypatch: pytest.MonkeyPatch) -> None:

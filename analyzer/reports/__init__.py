@@ -1,38 +1,40 @@
-"""Report renderers: format name -> function(document, lang, width) -> text. Each renderer's module is
-imported only when its format is asked for (tabulate and the HTML template cost start-up time).
-`width`: the terminal's width for tables to fit, or None for every column whole."""
+"""Renderers: one module per format (`table`, `markdown`, `json`, `html`), each of the same shape:
+`FORMAT`, the document `KINDS` it renders, and `render(doc, lang, width) -> str` for those documents
+(`reports/model.py`). `RENDERERS` below is the one place that maps (kind, format) to its module; a
+module is imported only when its format is asked for (tabulate and the HTML template cost start-up
+time). `width`: the terminal's width for tables to fit, or None for every column whole."""
 
 from __future__ import annotations
 
-import json
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
-from analyzer.textsafe import json_text
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from analyzer.reports.json import Document
 
-    Renderer = Callable[[dict[str, Any], str, int | None], str]
-
-# kind of document -> format -> (module, function): `wba report`, `wba triage`, `wba explain`
-_RENDERERS = {
-    "report": {"table": ("table", "render"), "markdown": ("markdown", "render"), "html": ("html", "render")},
-    "triage": {
-        "table": ("triage", "render_table"),
-        "markdown": ("triage", "render_markdown"),
-        "html": ("html", "render"),
-    },
-    "explain": {"table": ("explanation", "render_text"), "markdown": ("explanation", "render_markdown")},
+# Each kind of document (`Document.KIND`: report, triage, explain, diff) and format, and the module
+# that renders it.
+RENDERERS = {
+    (kind, fmt): fmt
+    for fmt, kinds in {
+        "table": ("report", "triage", "explain", "diff"),
+        "markdown": ("report", "triage", "explain", "diff"),
+        "json": ("report", "triage", "explain", "diff"),
+        "html": ("report", "triage"),
+    }.items()
+    for kind in kinds
 }
 
 
-def _json(doc: dict[str, Any], lang: str = "en", width: int | None = None) -> str:
-    return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
+def formats(kind: str) -> tuple[str, ...]:
+    """The formats a kind of document can be rendered in."""
+    return tuple(fmt for (of, fmt) in RENDERERS if of == kind)
 
 
-def renderer(fmt: str, kind: str = "report") -> Renderer:
-    if fmt == "json":
-        return _json
-    module, function = _RENDERERS[kind][fmt]
-    return getattr(import_module(f"analyzer.reports.{module}"), function)
+def render(doc: Document, fmt: str, lang: str = "en", width: int | None = None) -> str:
+    """`doc` in format `fmt`; ValueError when that format does not render that kind of document."""
+    module = RENDERERS.get((doc.KIND, fmt))
+    if module is None:
+        raise ValueError(f"no {fmt} rendering of a {doc.KIND} document")
+    found: str = import_module(f"analyzer.reports.{module}").render(doc, lang, width)
+    return found

@@ -7,22 +7,21 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from tabulate import tabulate
-from wcwidth import wcswidth, wcwidth
-
 from analyzer.textsafe import cell
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-GAP = 2  # spaces between columns in tabulate's "simple" style
-PADDING = 2  # tabulate makes each column at least this much wider than its header
+GAP = 2  # Tabulate's "simple" style puts this many spaces between columns.
+PADDING = 2  # Tabulate makes each column at least this much wider than its header.
 
 
 def width_of(text: str) -> int:
     """Terminal cells `text` takes (wide characters count two)."""
     if text.isascii():
-        return len(text)  # cleaned text: no control characters, one cell each
+        return len(text)  # Cleaned ASCII text has no control characters: one cell each.
+    from wcwidth import wcswidth  # Imported when first needed, as tabulate below: both cost start-up time.
+
     found = wcswidth(text)
     return found if found >= 0 else len(text)
 
@@ -32,12 +31,14 @@ def shorten(text: str, limit: int) -> str:
     event data can be long)."""
     if text.isascii():
         return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+    from wcwidth import wcwidth
+
     out: list[str] = []
     used = 0
     for char in text:
         size = max(wcwidth(char), 0)
         if used + size > limit:
-            while out and used + 1 > limit:  # room for the ellipsis
+            while out and used + 1 > limit:  # Make room for the ellipsis.
                 used -= max(wcwidth(out.pop()), 0)
             return "".join(out) + "…"
         out.append(char)
@@ -97,6 +98,8 @@ def grid(
 ) -> str:
     """A plain-text table for a terminal (tabulate's "simple" style) fitted to `width`; `labels`
     are the headers shown (translated `keys`); number columns are right-aligned."""
+    from tabulate import tabulate
+
     labels = labels or keys
     numeric = [bool(rows) and all(isinstance(row[i], int | float) for row in rows) for i in range(len(keys))]
     keep, cells = fit(keys, labels, rows, width, drop, shrink)

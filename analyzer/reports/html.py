@@ -1,4 +1,5 @@
-"""One self-contained HTML file for escalations: inline CSS and SVG, no script, nothing fetched.
+"""HTML (`-f html`): one self-contained file for escalations of a report or a triage: inline CSS and
+SVG, no script, nothing fetched.
 
 A Content-Security-Policy forbids every external load and all scripts, and every
 string from the logs is escaped, so hostile event text stays inert.
@@ -8,11 +9,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.reports import rows as r
 from analyzer.reports.i18n import counted, t
+from analyzer.reports.model import Report, Triage
 from analyzer.textsafe import clean
+
+if TYPE_CHECKING:
+    from analyzer.reports.json import Document
+    from analyzer.reports.model import Cause, Server
+
+FORMAT = "html"
+KINDS = ("report", "triage")
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 PALETTE = ["#c0392b", "#8e44ad", "#d35400", "#2c3e50", "#b9770e", "#16a085", "#7f8c8d", "#a93226"]
@@ -47,7 +56,7 @@ ul.refs li{margin:2px 0;overflow-wrap:anywhere}
 """
 
 
-MAX_OPERATIONS = 200  # rows of the operations table; the JSON report has them all
+MAX_OPERATIONS = 200  # The operations table shows this many rows; the JSON report has them all.
 TICK_STEPS = [timedelta(hours=h) for h in (1, 2, 3, 6, 12, 24, 48, 168, 336, 720, 2160, 8760)]
 
 
@@ -88,8 +97,8 @@ def _ticks(first: datetime, last: datetime) -> list[tuple[datetime, str]]:
     return ticks
 
 
-def _chart(server: dict[str, Any], colours: dict[str, str], lang: str) -> str:
-    first, last = _parse(server["first_event"]), _parse(server["last_event"])
+def _chart(server: Server, colours: dict[str, str], lang: str) -> str:
+    first, last = _parse(server.first_event), _parse(server.last_event)
     if first is None or last is None:
         return ""
     width, left, right = 1100, 110, 20
@@ -112,25 +121,25 @@ def _chart(server: dict[str, Any], colours: dict[str, str], lang: str) -> str:
         parts.append(
             f'<text class="tick" x="{px:.1f}" y="104" font-size="11" fill="#555" text-anchor="middle">{label}</text>'
         )
-    for outage in server["health"]["outages"]:
-        x1, x2 = x(_parse(outage["start"])), x(_parse(outage["recovered"] or outage["end"]))
-        colour = colours.get(outage["cause"] or "", "#c0392b")
+    for outage in server.health.outages:
+        x1, x2 = x(_parse(outage.start)), x(_parse(outage.recovered or outage.end))
+        colour = colours.get(outage.cause or "", "#c0392b")
         parts.append(
             f'<rect x="{x1:.1f}" y="62" width="{max(x2 - x1, 2):.1f}" height="20" fill="{colour}" '
-            f'fill-opacity="0.35"><title>{_e(outage["cause"])}: {_e(r.short(outage["start"]))} → '
-            f"{_e(r.short(outage['recovered'] or outage['end']))}</title></rect>"
+            f'fill-opacity="0.35"><title>{_e(outage.cause)}: {_e(r.short(outage.start))} → '
+            f"{_e(r.short(outage.recovered or outage.end))}</title></rect>"
         )
-    for op in server.get("operation_list", []):
-        px = x(_parse(op["end"] or op["start"]))
-        if op["outcome"] == "succeeded":
+    for op in server.operation_list or []:
+        px = x(_parse(op.end or op.start))
+        if op.outcome == "succeeded":
             parts.append(f'<line x1="{px:.1f}" y1="16" x2="{px:.1f}" y2="28" stroke="#1e8449"/>')
             continue
-        colour = colours.get(op["cause"] or "", "#7f8c8d")
+        colour = colours.get(op.cause or "", "#7f8c8d")
         title = (
-            f"<title>{_e(t(op['outcome'], lang))} {_e(t(r.KIND_NAMES[op['kind']], lang))} {_e(op['user'])} "
-            f"{_e(op['cause'])}</title>"
+            f"<title>{_e(t(op.outcome, lang))} {_e(t(r.KIND_NAMES[op.kind], lang))} {_e(op.user)} "
+            f"{_e(op.cause)}</title>"
         )
-        if op["outcome"] == "failed":
+        if op.outcome == "failed":
             parts.append(f'<circle cx="{px:.1f}" cy="47" r="4" fill="{colour}">{title}</circle>')
         else:
             parts.append(
@@ -164,61 +173,56 @@ def _times(row: list[Any], columns: tuple[int, ...]) -> list[Any]:
     return [Time(_time(v)) if i in columns and v and v != "-" else v for i, v in enumerate(row)]
 
 
-def _cause(rank: int, cause: dict[str, Any], colour: str, lang: str) -> str:
-    fixes = "".join(f"<li>{_e(f)}</li>" for f in cause["fixes"])
+def _cause(rank: int, cause: Cause, colour: str, lang: str) -> str:
+    fixes = "".join(f"<li>{_e(f)}</li>" for f in cause.fixes)
     refs = "".join(
         f'<li><a href="{_e(ref)}" rel="noreferrer noopener">{_e(ref)}</a></li>'
-        for ref in cause["references"]
+        for ref in cause.references
         if ref.startswith("https://")
     )
-    ids = ", ".join(f"<code>{_e(i)}</code>" for i in cause["tracking_ids"])
+    ids = ", ".join(f"<code>{_e(i)}</code>" for i in cause.tracking_ids)
     return (
-        f'<div class="cause"><b><i class="sw" style="background:{colour}"></i>{rank}. {_e(cause["title"])}</b> '
-        f'<span class="meta">({_e(cause["id"])}, {_e(t(cause["severity"], lang))}) — '
+        f'<div class="cause"><b><i class="sw" style="background:{colour}"></i>{rank}. {_e(cause.title)}</b> '
+        f'<span class="meta">({_e(cause.id)}, {_e(t(cause.severity, lang))}) — '
         f"{_e(r.cause_figures(cause, lang))}; "
-        f"{_time(cause['first_seen'])} → {_time(cause['last_seen'])}</span><p>{_e(cause['explanation'])}</p>"
-        + (
-            f'<p class="meta">{_e(t("Evidence", lang))}: {_e("; ".join(cause["evidence"]))}</p>'
-            if cause.get("evidence")
-            else ""
-        )
+        f"{_time(cause.first_seen)} → {_time(cause.last_seen)}</span><p>{_e(cause.explanation)}</p>"
+        + (f'<p class="meta">{_e(t("Evidence", lang))}: {_e("; ".join(cause.evidence))}</p>' if cause.evidence else "")
         + f'<p class="meta">{_e(t("Tracking IDs", lang))}: {ids or "-"}</p>'
         f"<b>{_e(t('Fix, in order', lang))}</b><ol>{fixes}</ol>"
         f'<p class="meta">{_e(t("References", lang))}:</p><ul class="refs">{refs}</ul></div>'
     )
 
 
-def _health(server: dict[str, Any], lang: str) -> str:
-    health = server["health"]
-    gap = health["longest_heartbeat_gap"]
-    service = ", ".join(f"{_e(e['name'])} {_time(e['time'])}" for e in health["service_events"])
-    beats = f"{health['heartbeats']:,}, {_e(t('last', lang))} {_time(health['last_heartbeat'])}"
+def _health(server: Server, lang: str) -> str:
+    health = server.health
+    gap = health.longest_heartbeat_gap
+    service = ", ".join(f"{_e(e.name)} {_time(e.time)}" for e in health.service_events)
+    beats = f"{health.heartbeats:,}, {_e(t('last', lang))} {_time(health.last_heartbeat)}"
     if gap:
         beats += (
-            f", {_e(t('longest gap', lang))} {gap['minutes']} {_e(t('min', lang))} "
-            f"({_time(gap['start'])} → {_time(gap['end'])})"
+            f", {_e(t('longest gap', lang))} {gap.minutes} {_e(t('min', lang))} ({_time(gap.start)} → {_time(gap.end)})"
         )
     out = (
         f"<h3>{_e(t('Service health', lang))}</h3><ul>"
         f"<li>{_e(t('Service starts and stops', lang))}: {service or _e(t('none in the log', lang))}</li>"
         f"<li>{_e(t('Heartbeats (31019)', lang))}: {beats}</li></ul>"
     )
-    if health["outages"]:
+    if health.outages:
         out += _table(r.OUTAGE_HEADERS, [_times(row, (0, 1, 4)) for row in r.outage_rows(server, lang)], lang)
     return out
 
 
-def _operations(server: dict[str, Any], lang: str) -> str:
-    operations = server.get("operation_list", [])
+def _operations(server: Server, lang: str) -> str:
+    operations = server.operation_list or []
     rows = [
         _times(
             [
-                o["start"],
-                t(r.KIND_NAMES[o["kind"]], lang),
-                o["user"],
-                t(o["outcome"], lang),
-                o["cause"],
-                o["tracking_id"],
+                o.start,
+                t(r.KIND_NAMES[o.kind], lang),
+                o.user,
+                t(o.outcome, lang),
+                o.cause,
+                o.tracking_id,
             ],
             (0,),
         )
@@ -231,24 +235,24 @@ def _operations(server: dict[str, Any], lang: str) -> str:
     )
 
 
-def _server(server: dict[str, Any], lang: str) -> str:
-    colours = {c["id"]: PALETTE[i % len(PALETTE)] for i, c in enumerate(server["causes"])}
-    status = server["status"]
+def _server(server: Server, lang: str) -> str:
+    colours = {c.id: PALETTE[i % len(PALETTE)] for i, c in enumerate(server.causes)}
+    status = server.status
     out = [
-        f'<section class="server"><h2>{_e(server["computer"])} <span class="badge {_e(status)}">'
+        f'<section class="server"><h2>{_e(server.computer)} <span class="badge {_e(status)}">'
         f"{_e(t(status, lang))}</span></h2>",
-        f"<p>{_e(t('Log coverage', lang))}: {_time(server['first_event'])} → {_time(server['last_event'])}"
-        + (f"; {_e(t('Cloud', lang))}: {_e(server['cloud']['title'])}" if server.get("cloud") else "")
+        f"<p>{_e(t('Log coverage', lang))}: {_time(server.first_event)} → {_time(server.last_event)}"
+        + (f"; {_e(t('Cloud', lang))}: {_e(server.cloud.title)}" if server.cloud else "")
         + "</p>",
     ]
-    if server.get("incomplete"):
+    if server.incomplete:
         out.append(
-            f'<p class="banner"><b>{_e(t("Operation counts incomplete", lang))}:</b> {_e(server["incomplete"])}</p>'
+            f'<p class="banner"><b>{_e(t("Operation counts incomplete", lang))}:</b> {_e(server.incomplete)}</p>'
         )
-    if server["client_versions"] or server["namespaces"]:
+    if server.client_versions or server.namespaces:
         out.append(
-            f"<p>{_e(t('Client version', lang))}: {_e(', '.join(server['client_versions']) or '-')}; "
-            f"{_e(t('Service Bus namespace', lang))}: {_e(', '.join(server['namespaces']) or '-')}</p>"
+            f"<p>{_e(t('Client version', lang))}: {_e(', '.join(server.client_versions) or '-')}; "
+            f"{_e(t('Service Bus namespace', lang))}: {_e(r.namespace_line(server))}</p>"
         )
     out += [
         _chart(server, colours, lang),
@@ -256,18 +260,18 @@ def _server(server: dict[str, Any], lang: str) -> str:
         _table(r.OPERATION_HEADERS, r.operation_counts(server, lang), lang),
         f"<h3>{_e(t('Root causes, by impact', lang))}</h3>",
     ]
-    out += [_cause(i, c, colours[c["id"]], lang) for i, c in enumerate(server["causes"], 1)] or [
+    out += [_cause(i, c, colours[c.id], lang) for i, c in enumerate(server.causes, 1)] or [
         f"<p>{_e(t('No failures or outages found.', lang))}</p>"
     ]
     out.append(_health(server, lang))
-    if server["checklist"]:
-        items = "".join(f"<li>{_e(c['text'])} ({_e(c['item'])})</li>" for c in server["checklist"])
+    if server.checklist:
+        items = "".join(f"<li>{_e(c.text)} ({_e(c.item)})</li>" for c in server.checklist)
         out.append(f"<h3>{_e(t('Prerequisites the evidence points at', lang))}</h3><ul>{items}</ul>")
     out.append(_operations(server, lang))
     return "".join(out) + "</section>"
 
 
-def _banner(doc: dict[str, Any], lang: str) -> str:
+def _banner(doc: Report, lang: str) -> str:
     lines = r.banner(doc, lang)
     if not lines:
         return ""
@@ -275,32 +279,23 @@ def _banner(doc: dict[str, Any], lang: str) -> str:
     return f'<div class="banner" role="alert"><b>{_e(t("Read this first", lang))}:</b><ul>{items}</ul></div>'
 
 
-def render(doc: dict[str, Any], lang: str = "en", width: int | None = None) -> str:
-    title = t("Triage of password writeback servers" if "fleet" in doc else "Password writeback report", lang)
+def render(doc: Document, lang: str = "en", width: int | None = None) -> str:
+    if not isinstance(doc, Report):
+        raise TypeError(f"no {FORMAT} rendering of {type(doc).__name__}")
+    title = t("Triage of password writeback servers" if isinstance(doc, Triage) else "Password writeback report", lang)
     body = [
         f'<header><h1>{_e(title)}</h1><p class="prov">{_e(r.provenance(doc, lang))}</p></header>',
         _banner(doc, lang),
         f"<h2>{_e(t('Summary', lang))}</h2>",
         _table(r.SUMMARY_HEADERS, [_times(row, (2, 3)) for row in r.summary_rows(doc, lang)], lang),
     ]
-    if doc.get("fleet", {}).get("causes"):
-        body.append(
-            f"<h3>{_e(t('Fleet causes', lang))}</h3>"
-            + _table(
-                ["cause", "title", "servers", "operations", "events"],
-                [[c["id"], c["title"], c["servers"], c["operations"], c["events"]] for c in doc["fleet"]["causes"]],
-                lang,
-            )
-        )
-    body += [_server(s, lang) for s in doc["servers"]]
-    if doc["unknown_events"]:
+    if isinstance(doc, Triage) and doc.fleet.causes:
+        body.append(f"<h3>{_e(t('Fleet causes', lang))}</h3>" + _table(r.FLEET_KEYS, r.fleet_rows(doc), lang))
+    body += [_server(s, lang) for s in doc.servers]
+    if doc.unknown_events:
         body.append(
             f"<h2>{_e(t('Writeback events the catalogue does not know', lang))}</h2>"
-            + _table(
-                ["provider", "event id", "count"],
-                [[u["provider"], u["event_id"], u["count"]] for u in doc["unknown_events"]],
-                lang,
-            )
+            + _table(r.UNKNOWN_HEADERS, r.unknown_rows(doc), lang)
         )
     body.append(f"<h2>{_e(t('Inputs', lang))}</h2>" + _table(r.INPUT_HEADERS, r.input_rows(doc), lang))
     return (

@@ -1,4 +1,5 @@
-"""Markdown rendering of the report document: fits a ticket or an escalation.
+"""Markdown (`-f markdown`): fits a ticket or an escalation. Renders the report, the triage, the
+explanation of pasted events and the comparison of two reports.
 
 Text from the logs (and the catalogue) is escaped by `textsafe.markdown`: no HTML, links or images,
 and a newline in a computer name can neither start a heading nor break a table row.
@@ -6,11 +7,33 @@ and a newline in a computer name can neither start a heading nor break a table r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.reports import rows as r
 from analyzer.reports.i18n import t
+from analyzer.reports.model import Diff, Explanation, Report, Triage
 from analyzer.textsafe import code_span, markdown
+
+if TYPE_CHECKING:
+    from analyzer.reports.json import Document
+    from analyzer.reports.model import Cause, Server
+
+FORMAT = "markdown"
+KINDS = ("report", "triage", "explain", "diff")
+
+
+def render(doc: Document, lang: str = "en", width: int | None = None) -> str:
+    if isinstance(doc, Triage):
+        out = _triage(doc, lang)
+    elif isinstance(doc, Report):
+        out = _report(doc, lang)
+    elif isinstance(doc, Explanation):
+        out = _explanation(doc, lang)
+    elif isinstance(doc, Diff):
+        out = table([k.replace("_", " ") for k in r.CHANGE_KEYS], r.change_rows(doc), lang)
+    else:
+        raise TypeError(f"no {FORMAT} rendering of {type(doc).__name__}")
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def table(headers: list[str], rows: list[list[Any]], lang: str) -> list[str]:
@@ -22,53 +45,53 @@ def table(headers: list[str], rows: list[list[Any]], lang: str) -> list[str]:
     return [*lines, ""]
 
 
-def banner(doc: dict[str, Any], lang: str) -> list[str]:
+def banner(doc: Report, lang: str) -> list[str]:
     lines = r.banner(doc, lang)
     if not lines:
         return []
     return [f"> **{t('Read this first', lang)}:**", ">", *(f"> - {markdown(line)}" for line in lines), ""]
 
 
-def cause(rank: int, item: dict[str, Any], lang: str) -> list[str]:
+def cause(rank: int, item: Cause, lang: str) -> list[str]:
     out = [
-        f"{rank}. **{markdown(item['title'])}** ({code_span(item['id'])}, {t(item['severity'], lang)}) — "
+        f"{rank}. **{markdown(item.title)}** ({code_span(item.id)}, {t(item.severity, lang)}) — "
         f"{markdown(r.cause_line(item, lang))}",
         "",
-        f"   {markdown(item['explanation'])}",
+        f"   {markdown(item.explanation)}",
         "",
     ]
-    if item.get("evidence"):
-        out += [f"   {t('Evidence', lang)}: " + markdown("; ".join(item["evidence"])), ""]
-    if item["tracking_ids"]:
-        out += [f"   {t('Tracking IDs', lang)}: " + ", ".join(code_span(x) for x in item["tracking_ids"]), ""]
+    if item.evidence:
+        out += [f"   {t('Evidence', lang)}: " + markdown("; ".join(item.evidence)), ""]
+    if item.tracking_ids:
+        out += [f"   {t('Tracking IDs', lang)}: " + ", ".join(code_span(x) for x in item.tracking_ids), ""]
     out += [f"   {t('Fix, in order', lang)}:", ""]
-    out += [f"   {i}. {markdown(fix)}" for i, fix in enumerate(item["fixes"], 1)] + [""]
+    out += [f"   {i}. {markdown(fix)}" for i, fix in enumerate(item.fixes, 1)] + [""]
     out += [f"   {t('References', lang)}:", ""]
-    out += [f"   - <{ref}>" for ref in item["references"] if ref.startswith("https://")] + [""]
+    out += [f"   - <{ref}>" for ref in item.references if ref.startswith("https://")] + [""]
     return out
 
 
-def server_section(server: dict[str, Any], lang: str, level: int = 2) -> list[str]:
+def server_section(server: Server, lang: str, level: int = 2) -> list[str]:
     """One server: coverage, operations, causes with their fixes, service health, checklist."""
     head = "#" * level
-    out = [f"{head} {markdown(server['computer'])} — {t(server['status'], lang)}", ""]
-    out += [f"{t('Log coverage', lang)}: {r.short(server['first_event'])} → {r.short(server['last_event'])}", ""]
-    if server.get("cloud"):
-        out += [f"{t('Cloud', lang)}: {markdown(server['cloud']['title'])}", ""]
-    if server.get("incomplete"):
-        out += [f"**{t('Operation counts incomplete', lang)}:** {markdown(server['incomplete'])}", ""]
-    if server["client_versions"] or server["namespaces"]:
+    out = [f"{head} {markdown(server.computer)} — {t(server.status, lang)}", ""]
+    out += [f"{t('Log coverage', lang)}: {r.short(server.first_event)} → {r.short(server.last_event)}", ""]
+    if server.cloud:
+        out += [f"{t('Cloud', lang)}: {markdown(server.cloud.title)}", ""]
+    if server.incomplete:
+        out += [f"**{t('Operation counts incomplete', lang)}:** {markdown(server.incomplete)}", ""]
+    if server.client_versions or server.namespaces:
         out += [
-            f"{t('Client version', lang)}: {markdown(', '.join(server['client_versions']) or '-')}; "
-            f"{t('Service Bus namespace', lang)}: {markdown(', '.join(server['namespaces']) or '-')}",
+            f"{t('Client version', lang)}: {markdown(', '.join(server.client_versions) or '-')}; "
+            f"{t('Service Bus namespace', lang)}: {markdown(r.namespace_line(server))}",
             "",
         ]
     out += [f"{head}# {t('Operations', lang)}", ""]
     out += table(r.OPERATION_HEADERS, r.operation_counts(server, lang), lang)
     out += [f"{head}# {t('Root causes, by impact', lang)}", ""]
-    if not server["causes"]:
+    if not server.causes:
         out += [t("No failures or outages found.", lang), ""]
-    for rank, item in enumerate(server["causes"], 1):
+    for rank, item in enumerate(server.causes, 1):
         out += cause(rank, item, lang)
     out += [f"{head}# {t('Service health', lang)}", ""]
     out += [
@@ -76,32 +99,63 @@ def server_section(server: dict[str, Any], lang: str, level: int = 2) -> list[st
         f"- {t('Heartbeats (31019)', lang)}: {markdown(r.heartbeat_line(server, lang))}",
         "",
     ]
-    if server["health"]["outages"]:
+    if server.health.outages:
         out += table(r.OUTAGE_HEADERS, r.outage_rows(server, lang), lang)
-    if server["checklist"]:
+    if server.checklist:
         out += [f"{head}# {t('Prerequisites the evidence points at', lang)}", ""]
         out += [
-            f"- [ ] {markdown(c['text'])} ({code_span(c['item'])}; {markdown(', '.join(c['causes']))})"
-            for c in server["checklist"]
+            f"- [ ] {markdown(c.text)} ({code_span(c.item)}; {markdown(', '.join(c.causes))})" for c in server.checklist
         ] + [""]
     return out
 
 
-def render(doc: dict[str, Any], lang: str = "en", width: int | None = None) -> str:
+def _report(doc: Report, lang: str) -> list[str]:
     out = [f"# {t('Password writeback report', lang)}", "", r.provenance(doc, lang, code_span), ""]
     out += banner(doc, lang)
     out += table(r.SUMMARY_HEADERS, r.summary_rows(doc, lang), lang)
-    for server in doc["servers"]:
+    for server in doc.servers:
         out += server_section(server, lang)
-    if doc["unknown_events"]:
+    if doc.unknown_events:
         out += [f"## {t('Writeback events the catalogue does not know', lang)}", ""]
-        out += table(
-            ["provider", "event id", "count"],
-            [[u["provider"], u["event_id"], u["count"]] for u in doc["unknown_events"]],
-            lang,
-        )
+        out += table(r.UNKNOWN_HEADERS, r.unknown_rows(doc), lang)
     out += [f"## {t('Inputs', lang)}", ""]
     out += table(r.INPUT_HEADERS, r.input_rows(doc), lang)
-    if doc.get("duplicate_events"):
-        out += [f"{t('duplicate events skipped', lang)}: {doc['duplicate_events']}", ""]
-    return "\n".join(out).rstrip("\n") + "\n"
+    if doc.duplicate_events:
+        out += [f"{t('duplicate events skipped', lang)}: {doc.duplicate_events}", ""]
+    return out
+
+
+def _triage(doc: Triage, lang: str) -> list[str]:
+    """Escalation-ready: the fleet at a glance, then per server its causes and fixes, as the HTML has."""
+    out = [f"# {t('Triage of password writeback servers', lang)}", "", r.provenance(doc, lang, code_span), ""]
+    out += banner(doc, lang)
+    out += table(r.TRIAGE_KEYS, r.triage_table(doc, lang), lang)
+    fleet = r.fleet_rows(doc)
+    if fleet:
+        out += [f"## {t('Fleet causes', lang)}", "", *table(r.FLEET_KEYS, fleet, lang)]
+    for server in doc.servers:
+        out += server_section(server, lang)
+    problems = r.problem_rows(doc)
+    if problems:
+        out += [f"## {t('Problems with inputs', lang)}", "", *table(r.PROBLEM_KEYS, problems, lang)]
+    return out
+
+
+def _explanation(doc: Explanation, lang: str) -> list[str]:
+    out: list[str] = []
+    for item in doc.events:
+        out += [f"## {markdown(r.explained_heading(item, lang))}", ""]
+        if item.entry:
+            out += [markdown(item.entry.meaning), ""]
+        if item.tracking_id:
+            out += [f"{t('Tracking IDs', lang)}: {code_span(item.tracking_id)}", ""]
+        found = item.cause
+        if found:
+            out += [f"**{markdown(found.title)}** (`{found.id}`, {found.severity}, {found.scope})", ""]
+            out += [f"{t('Evidence', lang)}: {markdown(item.evidence)}", "", markdown(found.explanation), ""]
+            out += [f"{t('Fix, in order', lang)}:", ""]
+            out += [f"{i}. {markdown(f)}" for i, f in enumerate(item.fixes, 1)] + [""]
+        if item.references:
+            out += [f"{t('References', lang)}:", ""] + [f"- <{ref}>" for ref in item.references] + [""]
+    out += [f"- {t('unreadable', lang)}: {markdown(p)}" for p in doc.unreadable]
+    return out
