@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
+    from analyzer.analysis.diagnosis import ServerDiagnosis
     from analyzer.catalogue.catalogue import Catalogue
-    from analyzer.diagnosis import ServerDiagnosis
-    from analyzer.pipeline import Analysis
-    from analyzer.reader import FileReport
+    from analyzer.ingest.read import FileReport
     from analyzer.reports.model import Report
+    from analyzer.run.pipeline import Analysis
 
 OPERATION_COLUMNS = {
     "server": "string",
@@ -147,8 +147,8 @@ def analyze(
     """Read and diagnose logs (files, directories, archives, exports) as `wba report` does.
     `codes`: a catalogue directory that adds or overrides entries (as `--codes`)."""
     from analyzer.catalogue.loader import load
-    from analyzer.pipeline import analyze as run
-    from analyzer.reader import resolve_engine
+    from analyzer.ingest.read import resolve_engine
+    from analyzer.run.pipeline import analyze as run
 
     problems: list[str] = []
     catalogue = load(Path(codes) if codes is not None else None)
@@ -162,7 +162,7 @@ def read_events(*paths: str | Path, engine: str = "auto") -> pd.DataFrame:
     """Every record of the inputs as the event model (`analyzer.events`), in one DataFrame with the
     declared columns and dtypes: for looking at everything, not only writeback."""
     from analyzer.events import to_dataframe
-    from analyzer.reader import read_inputs, resolve_engine
+    from analyzer.ingest.read import read_inputs, resolve_engine
 
     reports: list[FileReport] = []
     return to_dataframe(read_inputs([Path(p) for p in paths], resolve_engine(engine), reports, lambda line: None))

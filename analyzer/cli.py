@@ -19,16 +19,16 @@ import typer
 
 from analyzer import __version__
 from analyzer.errors import AnalyzerError
+from analyzer.exitcodes import ExitStatus
 from analyzer.options import AnyCase, Options, check_scheduler, shared
-from analyzer.status import ExitStatus
-from analyzer.textsafe import clean
+from analyzer.reports.textsafe import clean
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from analyzer.events import Event
-    from analyzer.pipeline import Analysis
-    from analyzer.reader import FileReport
+    from analyzer.ingest.read import FileReport
+    from analyzer.run.pipeline import Analysis
 
 # Plain Click help (no Rich panels): Typer escapes `[` for Rich even when Rich markup is off, and
 # importing Rich costs start-up time. tests/test_cli.py checks the help text.
@@ -82,7 +82,7 @@ def _root(
 
 
 def _warn(line: str) -> None:
-    from analyzer.progress import clear
+    from analyzer.run.progress import clear
 
     clear()
     typer.echo(clean(line), err=True)
@@ -94,8 +94,8 @@ def _exit_for(reports: list[FileReport]) -> None:
 
 
 def _analyze(paths: list[Path], options: Options, **extra: object) -> Analysis:
-    from analyzer.pipeline import analyze
-    from analyzer.reader import resolve_engine
+    from analyzer.ingest.read import resolve_engine
+    from analyzer.run.pipeline import analyze
 
     analysis = analyze(
         paths,
@@ -124,7 +124,7 @@ def _read_all(
     paths: list[Path], options: Options, reports: list[FileReport], streamed: bool = False
 ) -> Iterator[Event]:
     """Events of every input; a progress line on a terminal, unless the output streams onto it."""
-    from analyzer.reader import read_inputs, resolve_engine
+    from analyzer.ingest.read import read_inputs, resolve_engine
 
     engine = resolve_engine(options.engine)
     events = read_inputs(paths, engine, reports, _warn, options.limits, options.reading(), options.timeout)
@@ -135,7 +135,7 @@ def _read_all(
 
 
 def _write(text: str, options: Options) -> None:
-    from analyzer.output import open_output
+    from analyzer.reports.destination import open_output
 
     with open_output(options.output) as out:
         out.write(text)
@@ -164,15 +164,15 @@ def events(
     """
     from contextlib import nullcontext
 
-    from analyzer.listing import export, write_events
-    from analyzer.output import open_output
-    from analyzer.reader import resolve_engine
+    from analyzer.ingest.read import resolve_engine
+    from analyzer.reports.destination import open_output
+    from analyzer.reports.listing import export, write_events
 
     if options.fmt == "parquet":
         if not options.to_file or options.output is None:
             raise typer.BadParameter("parquet needs a directory: -o DIR", param_hint="--format")
         try:
-            from analyzer import parquet
+            from analyzer.reports import parquet
         except ImportError:
             raise typer.BadParameter("needs pyarrow: pip install 'writeback-analyzer[parquet]'") from None
     reports: list[FileReport] = []
@@ -216,8 +216,8 @@ def files(paths: PathsArg, *, options: Options) -> None:
     Example:
       wba files bundle.zip -f csv -o files.csv
     """
-    from analyzer.listing import write_files
-    from analyzer.output import open_output
+    from analyzer.reports.destination import open_output
+    from analyzer.reports.listing import write_files
 
     reports: list[FileReport] = []
     for _ in _read_all(paths, options, reports):
@@ -316,7 +316,7 @@ def timeline(
     Example:
       wba timeline logs/ --since 24h --level error --computer aadc01
     """
-    from analyzer.timeline import FilterError, Filters, check_options, event_rows, operation_rows, render
+    from analyzer.analysis.timeline import FilterError, Filters, check_options, event_rows, operation_rows, render
 
     try:
         codes = check_options(code, since, until)  # before anything is read
@@ -369,7 +369,7 @@ def diff(
     Example:
       wba diff before.json after-fix/
     """
-    from analyzer.diff import NotAReport, compare, load_report
+    from analyzer.analysis.diff import NotAReport, compare, load_report
     from analyzer.reports import render
 
     sides, problems = [], []
@@ -417,9 +417,9 @@ def explain(
       wba explain ticket.txt
       wba explain --code 32002 < message.txt
     """
-    from analyzer import explain as explaining
+    from analyzer.analysis import explain as explaining
+    from analyzer.ingest.sniff import decode_head
     from analyzer.reports import render
-    from analyzer.sources.sniff import decode_head
 
     if provider and code is None:
         raise typer.BadParameter("goes with --code", param_hint="--provider")
@@ -532,7 +532,7 @@ def _stop(signum: int, _frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app and turns every outcome into an exit code."""
-    from analyzer.progress import clear
+    from analyzer.run.progress import clear
 
     _state.pop("signal", None)
     for name in ("SIGTERM", "SIGHUP"):

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
-from analyzer.textsafe import json_text
+from analyzer.reports.textsafe import json_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

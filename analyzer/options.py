@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from analyzer.catalogue.loader import Catalogue
-    from analyzer.progress import Progress
-    from analyzer.redact import Redactor
-    from analyzer.sources.bundles import Limits
-    from analyzer.sources.bundles import Options as InputOptions
+    from analyzer.ingest.inputs import Limits
+    from analyzer.ingest.inputs import Options as InputOptions
+    from analyzer.reports.redact import Redactor
+    from analyzer.run.progress import Progress
 
 # Format names a user may type for another (any case is accepted too).
 ALIASES = {"md": "markdown", "txt": "table", "text": "table", "htm": "html", "ndjson": "jsonl"}
@@ -80,15 +80,15 @@ class Options:
 
     @property
     def limits(self) -> Limits:
-        from analyzer.sources.bundles import Limits
+        from analyzer.ingest.inputs import Limits
 
         return Limits(max_members=self.max_members, max_total_bytes=self.max_mb << 20, max_ratio=self.max_ratio)
 
     def reading(self) -> InputOptions:
         """How inputs are read: the archive password, and the date order and zone of local times
         in exports (a zone that does not exist is a usage error)."""
-        from analyzer.sources.bundles import Options as InputOptions
-        from analyzer.sources.exported import Clock, zone_of
+        from analyzer.ingest.exports.common import Clock, zone_of
+        from analyzer.ingest.inputs import Options as InputOptions
 
         if self.input_tz is not None:
             try:
@@ -142,7 +142,7 @@ class Options:
 
     def redactor(self, warn: Callable[[str], None]) -> Redactor | None:
         """The redactor `--redact` asks for; a random key is told through `warn`."""
-        from analyzer.redact import Redactor, new_key
+        from analyzer.reports.redact import Redactor, new_key
 
         if not self.redact:
             if self.redact_key or self.redact_hosts:
@@ -159,7 +159,7 @@ class Options:
     def progress(self, summary: bool = False) -> Callable[[int], Progress]:
         """A progress line on stderr when it is a terminal (and `--quiet` is not given); with
         `summary`, a one-line summary at the end."""
-        from analyzer.progress import Progress
+        from analyzer.run.progress import Progress
 
         live = sys.stderr.isatty()
         return lambda total: Progress(total, live=live, quiet=self.quiet, summary=summary)
@@ -345,7 +345,7 @@ def shared(
             if reading:
                 options.reading()  # a bad --input-tz stops the run before anything is read
             if options.to_file and options.fmt != "parquet" and options.output is not None:
-                from analyzer.output import check
+                from analyzer.reports.destination import check
 
                 check(options.output)  # before anything is read
             return command(**values, options=options)

@@ -10,8 +10,8 @@ import random
 from datetime import timedelta
 from pathlib import Path
 
-from analyzer.evtxwriter import write_evtx
-from analyzer.evtxwriter.scenarios import ADSYNC, DIRSYNC, INFO, Server, _clock
+from analyzer.testkit import write_evtx
+from analyzer.testkit.scenarios import ADSYNC, DIRSYNC, INFO, Server, _clock
 
 CONNECTORS = ["contoso.com", "contoso.onmicrosoft.com - AAD", "fabrikam.com"]
 RECORDS_PER_MB = 2_480  # Measured on this writer's output; it sizes the time span.

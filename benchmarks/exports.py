@@ -17,8 +17,8 @@ sys.path.insert(0, str(HERE.parent))
 from data import application_log  # noqa: E402
 from run import WBA, run  # noqa: E402
 
-from analyzer.evtxwriter.exports import csv_export, powershell_json  # noqa: E402
-from analyzer.reader import FileReport, read_file  # noqa: E402
+from analyzer.ingest.read import FileReport, read_file  # noqa: E402
+from analyzer.testkit.export_writer import csv_export, powershell_json  # noqa: E402
 
 
 def build(base: Path, target: Path, size: int, kind: str) -> None:

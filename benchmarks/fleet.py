@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from analyzer.evtxwriter.exports import fleet_zip, renamed
-from analyzer.evtxwriter.scenarios import SCENARIOS
+from analyzer.testkit.export_writer import fleet_zip, renamed
+from analyzer.testkit.scenarios import SCENARIOS
 
 
 def main(count: int, target: Path) -> None:

@@ -11,14 +11,14 @@ import io
 import sys
 from pathlib import Path
 
-from analyzer.evtxwriter import write_evtx
-from analyzer.evtxwriter.scenarios import SCENARIOS
+from analyzer.testkit import write_evtx
+from analyzer.testkit.scenarios import SCENARIOS
 
 HERE = Path(__file__).resolve().parent
 HEAD = """# Sample logs
 
-Binary `.evtx` files written by the project's own EVTX writer (`analyzer/evtxwriter/`) from the
-scenarios in `analyzer/evtxwriter/scenarios.py`: each is shaped like the Application log of an Entra
+Binary `.evtx` files written by the project's own EVTX writer (`analyzer/testkit/`) from the
+scenarios in `analyzer/testkit/scenarios.py`: each is shaped like the Application log of an Entra
 Connect server (writeback events with field texts, ADSync sync cycles, password hash sync, other
 providers). All names, tenants and users are invented. Both engines read every file identically
 (`tests/test_samples.py`).

@@ -21,9 +21,9 @@ from pathlib import Path
 import py7zr
 import pytest
 
-from analyzer.evtxwriter.archives import cab, rar
-from analyzer.evtxwriter.exports import evtx_bytes, renamed
-from analyzer.evtxwriter.scenarios import SCENARIOS
+from analyzer.testkit.archive_writer import cab, rar
+from analyzer.testkit.export_writer import evtx_bytes, renamed
+from analyzer.testkit.scenarios import SCENARIOS
 from tests.conftest import ROOT
 from tests.helpers import run_cli
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.sources import layout
+from analyzer.evtx import layout
 from tests.conftest import SAMPLES, unavailable
 from tests.helpers import run_cli
 
@@ -125,7 +125,7 @@ def test_unsupported_version(tmp_path: Path) -> None:
 
 
 def test_format_3_2_is_accepted(tmp_path: Path, engine: str) -> None:
-    from analyzer.evtxwriter.writer import file_header
+    from analyzer.testkit.evtx_writer import file_header
 
     def version(data: bytearray) -> None:
         count = struct.unpack_from("<H", data, 0x2A)[0]

@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from analyzer.catalogue.loader import load
-from analyzer.evtxwriter.exports import evtx_bytes
-from analyzer.evtxwriter.scenarios import DIRSYNC, ERROR, INFO, Server, _clock
+from analyzer.testkit.export_writer import evtx_bytes
+from analyzer.testkit.scenarios import DIRSYNC, ERROR, INFO, Server, _clock
 from tests.helpers import run_cli
 
 if TYPE_CHECKING:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.dedupe import Seen, dedupe_key, fingerprint, same
+from analyzer.analysis.dedupe import Seen, dedupe_key, fingerprint, same
 from analyzer.events import Event
-from analyzer.evtxwriter.exports import evtx_bytes, xml_export
-from analyzer.evtxwriter.scenarios import SCENARIOS
+from analyzer.testkit.export_writer import evtx_bytes, xml_export
+from analyzer.testkit.scenarios import SCENARIOS
 from tests.helpers import run_cli
 
 SERVER = "AADC02.corp.fabrikam.com"
@@ -119,8 +119,8 @@ def test_heartbeats_in_short_form_are_compared_by_content(tmp_path: Path) -> Non
 
 def test_one_input_with_a_record_id_twice() -> None:
     """A log cleared and restarted can hold one record id twice: both kept, noted for that input."""
+    from analyzer.analysis.diagnosis import Collector, Partial
     from analyzer.catalogue.loader import load
-    from analyzer.diagnosis import Collector, Partial
 
     events = [e for e in SCENARIOS["ad-permissions"][0]() if e.provider == "PasswordResetService"][:40]
     twice = events + [replace(e, time_created=e.time_created.replace(year=2027)) for e in events[:5]] + events[:3]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from analyzer.analysis.diagnosis import Collector
+from analyzer.analysis.textfields import extract
 from analyzer.catalogue.loader import load
-from analyzer.diagnosis import Collector
-from analyzer.fields import extract
 from tests.helpers import bail, event, failure, prs, start, success
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from analyzer.cli import app
-from analyzer.evtxwriter.exports import evtx_bytes
-from analyzer.evtxwriter.scenarios import Server, _clock
+from analyzer.testkit.export_writer import evtx_bytes
+from analyzer.testkit.scenarios import Server, _clock
 from tests.conftest import SAMPLES
 
 

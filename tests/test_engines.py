@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.reader import FileReport, read_file
+from analyzer.ingest.read import FileReport, read_file
 from tests.conftest import CORPUS, SAMPLES, corpus_files
 
 # Files where one engine truly cannot read a record the other reads: path -> reason.
@@ -96,7 +96,7 @@ def test_the_one_regex_reader_agrees_with_the_string_and_lxml_readers() -> None:
     from evtx import PyEvtxParser
 
     from analyzer.errors import RecordError
-    from analyzer.sources.evtx_rust import plain_event, to_event, xml_to_tree
+    from analyzer.ingest.engines.rust import plain_event, to_event, xml_to_tree
 
     plain = other = 0
     for path in [*CORPUS_FILES, *sorted(SAMPLES.glob("*.evtx"))]:
@@ -125,9 +125,9 @@ def test_the_one_regex_reader_agrees_with_the_string_and_lxml_readers() -> None:
 from dataclasses import replace  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 
-from analyzer.evtxwriter.exports import evtx_bytes  # noqa: E402
-from analyzer.evtxwriter.scenarios import SCENARIOS  # noqa: E402
-from analyzer.sources.layout import scan  # noqa: E402
+from analyzer.evtx.layout import scan  # noqa: E402
+from analyzer.testkit.export_writer import evtx_bytes  # noqa: E402
+from analyzer.testkit.scenarios import SCENARIOS  # noqa: E402
 from tests.fuzz.structure import fix_checksums, sites  # noqa: E402
 
 
@@ -149,7 +149,7 @@ def test_issue_12_a_name_table_that_loops_is_not_handed_to_pyevtx_rs(tmp_path: P
     first. python-evtx's own chunk header spins on it too when it fills its name table. The chunk
     is read by the python engine instead, which never walks the chains (names are read where
     references point): nothing is lost, the file is marked damaged, and neither engine waits."""
-    from analyzer import guard
+    from analyzer.run import pool
 
     data = bytearray(_healthy())
     chunk = 0x1000
@@ -165,8 +165,8 @@ def test_issue_12_a_name_table_that_loops_is_not_handed_to_pyevtx_rs(tmp_path: P
     looped = tmp_path / "looped.evtx"
     looped.write_bytes(data)
     (tmp_path / "clean.evtx").write_bytes(_healthy())
-    for stuck in guard.run(_bare, [("pyevtx-rs", str(looped)), ("python-evtx", str(looped))], 2, 3.0):
-        assert isinstance(stuck, guard.Failed) and "longer than 3 s" in stuck.reason  # the parsers alone hang
+    for stuck in pool.run(_bare, [("pyevtx-rs", str(looped)), ("python-evtx", str(looped))], 2, 3.0):
+        assert isinstance(stuck, pool.Failed) and "longer than 3 s" in stuck.reason  # the parsers alone hang
     assert scan(looped).chunks[0].tables == "name table loops"
     started = time.monotonic()
     events, report = _agree(looped)
@@ -195,7 +195,7 @@ def test_the_python_engine_reads_with_python_evtx() -> None:
     from Evtx import Nodes
     from Evtx.Evtx import ChunkHeader, Record
 
-    from analyzer.sources.evtx_python import ChunkDecoder, records
+    from analyzer.ingest.engines.python import ChunkDecoder, records
 
     def tree(node: object) -> list[tuple[int, object]]:
         found = []
@@ -233,22 +233,22 @@ def _deep(depth: int) -> bytes:
     """A log of one event whose template holds `depth` elements nested in one another."""
     import sys
 
-    from analyzer.evtxwriter import binxml as bx
-    from analyzer.evtxwriter import writer
+    from analyzer.testkit import binxml_writer as bx
+    from analyzer.testkit import evtx_writer
 
     event = SCENARIOS["healthy"][0]()[0]
     chain = bx.Element("Leaf", children=("x",))
     for _ in range(depth):
         chain = bx.Element("N", children=(chain,))
-    usual = writer._instance(event)
+    usual = evtx_writer._instance(event)
     root = usual.template.root
     instance = bx.Instance(bx.Template(bx.Element(root.name, root.attrs, (*root.children, chain))), usual.values)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(20_000)  # the writer's template identity is the repr of its nested elements
     try:
-        chunk = writer._Chunk(1)
+        chunk = evtx_writer._Chunk(1)
         assert chunk.add(instance, 1, 131_000_000_000_000_000)
-        return writer.file_header(1, 2) + chunk.build()
+        return evtx_writer.file_header(1, 2) + chunk.build()
     finally:
         sys.setrecursionlimit(limit)
 

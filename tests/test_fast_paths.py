@@ -12,10 +12,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from analyzer.events import Event, Lines, json_dict, json_line, json_list
-from analyzer.reader import FileReport, read_file
-from analyzer.sources.bundles import Input
-from analyzer.sources.evtx_rust import _Liner, plain_event
-from analyzer.textsafe import json_text
+from analyzer.ingest.engines.rust import _Liner, plain_event
+from analyzer.ingest.inputs import Input
+from analyzer.ingest.read import FileReport, read_file
+from analyzer.reports.textsafe import json_text
 from tests.conftest import SAMPLES
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
@@ -102,12 +102,12 @@ def test_a_spill_file_cut_short_gives_its_whole_frames(
     """What a worker stopped part way had written: whole frames only, the events in order."""
     import io
 
-    from analyzer import listing
-    from analyzer.listing import _copy, _spill
-    from analyzer.sources import evtx_rust
+    from analyzer.ingest.engines import rust
+    from analyzer.reports import listing
+    from analyzer.reports.listing import _copy, _spill
 
     monkeypatch.setattr(listing, "FRAME", 100)  # small frames, of small batches, for a small log
-    monkeypatch.setattr(evtx_rust, "_BATCH", 50)
+    monkeypatch.setattr(rust, "_BATCH", 50)
     path = max(sample_files, key=lambda p: p.stat().st_size)
     report = _spill("rust", "jsonl", None, tmp_path, 0, _input(path), None)
     assert report.events > 300
@@ -132,8 +132,8 @@ def test_logs_read_in_pieces_give_the_same_output(monkeypatch: pytest.MonkeyPatc
     import gzip
     import io
 
-    from analyzer import pipeline
-    from analyzer.listing import export
+    from analyzer.reports.listing import export
+    from analyzer.run import pipeline
     from tests.test_outputs_unchanged import GOLDEN, _parquet_digest
 
     monkeypatch.setattr(pipeline, "MIN_PIECE", 1)

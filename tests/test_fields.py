@@ -8,7 +8,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer import fields
+from analyzer.analysis import textfields
 
 PLAIN = {
     "_HR": re.compile(r"\bhr=([0-9A-Fa-f]{8})\b"),
@@ -28,7 +28,7 @@ PIECES = [
 @given(st.lists(st.sampled_from(PIECES), max_size=12).map("".join))
 def test_fast_patterns_match_as_the_plain_ones(text: str) -> None:
     for name, plain in PLAIN.items():
-        want, got = plain.search(text), getattr(fields, name).search(text)
+        want, got = plain.search(text), getattr(textfields, name).search(text)
         assert (want and want.group(1)) == (got and got.group(1)), name
     want = PLAIN["_SERVICEBUS"].search(text)
-    assert fields.extract(text).servicebus_host == (want.group(1).casefold() if want else None)
+    assert textfields.extract(text).servicebus_host == (want.group(1).casefold() if want else None)

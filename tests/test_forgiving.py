@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from analyzer.catalogue.loader import load
-from analyzer.evtxwriter.exports import evtx_bytes
-from analyzer.evtxwriter.scenarios import SCENARIOS
+from analyzer.testkit.export_writer import evtx_bytes
+from analyzer.testkit.scenarios import SCENARIOS
 from tests.conftest import ROOT, SAMPLES
 from tests.helpers import run_cli, run_main
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from analyzer import guard
+from analyzer.run import pool
 from tests.conftest import ROOT, SAMPLES
 from tests.fuzz.run import run as fuzz
 from tests.fuzz.truncation import sweep
@@ -38,13 +38,13 @@ def _raise(value: int) -> int:
 
 
 def test_guard_keeps_order_and_survives_hangs_crashes_and_errors() -> None:
-    assert list(guard.run(_echo, [(i,) for i in range(20)], 3, 5)) == list(range(20))
-    results = list(guard.run(_sleepy, [(0.0,), (30.0,), (0.1,)], 2, 1.0))
+    assert list(pool.run(_echo, [(i,) for i in range(20)], 3, 5)) == list(range(20))
+    results = list(pool.run(_sleepy, [(0.0,), (30.0,), (0.1,)], 2, 1.0))
     assert results[0] == 0.0 and results[2] == 0.1
-    assert isinstance(results[1], guard.Failed) and "longer than 1 s" in results[1].reason
-    crashed = list(guard.run(_crash, [(1,), (2,), (3,)], 2, 5))
-    assert crashed[0] == 1 and crashed[2] == 3 and isinstance(crashed[1], guard.Failed)
-    raised = list(guard.run(_raise, [(0,), (1,)], 1, 5))
+    assert isinstance(results[1], pool.Failed) and "longer than 1 s" in results[1].reason
+    crashed = list(pool.run(_crash, [(1,), (2,), (3,)], 2, 5))
+    assert crashed[0] == 1 and crashed[2] == 3 and isinstance(crashed[1], pool.Failed)
+    raised = list(pool.run(_raise, [(0,), (1,)], 1, 5))
     assert raised[0] == 0 and raised[1].reason == "ValueError while reading"  # no exception text
 
 
@@ -124,8 +124,8 @@ import struct  # noqa: E402
 
 import pytest  # noqa: E402
 
-from analyzer.evtxwriter.exports import evtx_bytes  # noqa: E402
-from analyzer.evtxwriter.scenarios import SCENARIOS  # noqa: E402
+from analyzer.testkit.export_writer import evtx_bytes  # noqa: E402
+from analyzer.testkit.scenarios import SCENARIOS  # noqa: E402
 from tests.fuzz.structure import fix_checksums  # noqa: E402
 
 
@@ -155,7 +155,7 @@ def test_a_hanging_input_is_stopped_at_the_time_limit(
     from typer.testing import CliRunner
 
     from analyzer.cli import app
-    from analyzer.sources import layout
+    from analyzer.evtx import layout
 
     monkeypatch.setattr(layout, "_names", lambda data: None)  # workers fork: they inherit it
     looped = _looped(tmp_path / "looped.evtx")
@@ -187,10 +187,10 @@ def test_dask_reads_are_guarded_too(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     worker may have children, a fresh interpreter where it may not (daemonic workers)."""
     import multiprocessing
 
-    from analyzer import pipeline
     from analyzer.catalogue.loader import load
-    from analyzer.sources import layout
-    from analyzer.sources.bundles import Input
+    from analyzer.evtx import layout
+    from analyzer.ingest.inputs import Input
+    from analyzer.run import pipeline
 
     monkeypatch.setattr(layout, "_names", lambda data: None)
     looped = _looped(tmp_path / "looped.evtx")
@@ -198,8 +198,8 @@ def test_dask_reads_are_guarded_too(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     report, _, sha = pipeline._dask_read(Input("x", looped, "evtx"), "rust", catalogue, catalogue.wanted(), True, 2.0)
     assert report.error == "reading took longer than 2 s: stopped" and sha is None
     monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
-    assert isinstance(guard.run_one(time.sleep, (30,), 1.0), guard.Failed)
-    assert guard.run_one(abs, (-5,), 20.0) == 5  # the fresh interpreter's result comes back
+    assert isinstance(pool.run_one(time.sleep, (30,), 1.0), pool.Failed)
+    assert pool.run_one(abs, (-5,), 20.0) == 5  # the fresh interpreter's result comes back
 
 
 # -- SIGTERM and SIGHUP end a run as Ctrl-C does; workers end with their parent (item 8) -----------

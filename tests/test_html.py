@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from analyzer.cli import app
-from analyzer.evtxwriter import write_evtx
-from analyzer.evtxwriter.scenarios import SCENARIOS
+from analyzer.testkit import write_evtx
+from analyzer.testkit.scenarios import SCENARIOS
 from tests import browser
 from tests.conftest import SAMPLES
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.evtxwriter import write_evtx
-from analyzer.evtxwriter.scenarios import SCENARIOS
+from analyzer.testkit import write_evtx
+from analyzer.testkit.scenarios import SCENARIOS
 from tests.browser import picture
 from tests.conftest import ROOT
 from tests.helpers import run_cli

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.evtxwriter import exports
-from analyzer.evtxwriter.exports import evtx_bytes
-from analyzer.evtxwriter.scenarios import SCENARIOS
-from analyzer.sources.exported import Clock
-from analyzer.sources.text_export import contains_details, looks_like_details, parse_details
+from analyzer.ingest.exports.common import Clock
+from analyzer.ingest.exports.text_export import contains_details, looks_like_details, parse_details
+from analyzer.testkit import export_writer
+from analyzer.testkit.export_writer import evtx_bytes
+from analyzer.testkit.scenarios import SCENARIOS
 from tests.helpers import run_cli
 
 EVENTS = SCENARIOS["password-policy"][0]()
@@ -41,12 +41,20 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 # Each case is (name, file name, text, encoding, kind, computer kept, times).
 CASES = [
-    ("eventviewer-csv-en", "Application.csv", exports.csv_export(EVENTS), "utf-8-sig", "csv-export", False, "local"),
+    (
+        "eventviewer-csv-en",
+        "Application.csv",
+        export_writer.csv_export(EVENTS),
+        "utf-8-sig",
+        "csv-export",
+        False,
+        "local",
+    ),
     *[
         (
             f"eventviewer-csv-{lang}",
             "x.csv",
-            exports.csv_export(EVENTS, lang, region),
+            export_writer.csv_export(EVENTS, lang, region),
             "utf-8",
             "csv-export",
             False,
@@ -54,13 +62,21 @@ CASES = [
         )
         for lang, region in [("de", "de-DE"), ("fr", "fr-FR"), ("es", "es-ES"), ("ja", "ja-JP"), ("zh-CN", "zh-CN")]
     ],
-    ("save-as-text-en", "Application.txt", exports.text_export(EVENTS), "utf-16", "text-export", False, "local"),
-    ("save-as-text-de", "x.txt", exports.text_export(EVENTS, "de", "de-DE"), "utf-8", "text-export", False, "local"),
+    ("save-as-text-en", "Application.txt", export_writer.text_export(EVENTS), "utf-16", "text-export", False, "local"),
+    (
+        "save-as-text-de",
+        "x.txt",
+        export_writer.text_export(EVENTS, "de", "de-DE"),
+        "utf-8",
+        "text-export",
+        False,
+        "local",
+    ),
     *[
         (
             f"details-{lang}",
             "pasted.txt",
-            exports.details_text(EVENTS, lang, region),
+            export_writer.details_text(EVENTS, lang, region),
             "utf-8",
             "details-text",
             True,
@@ -71,37 +87,53 @@ CASES = [
     (
         "details-zh-CN",
         "pasted.txt",
-        exports.details_text(EVENTS, "zh-CN", "zh-CN"),
+        export_writer.details_text(EVENTS, "zh-CN", "zh-CN"),
         "utf-16",
         "details-text",
         True,
         "local",
     ),
-    ("details-xml-en", "x.txt", exports.details_text(EVENTS, xml=True), "utf-8", "details-text", True, "utc"),
+    ("details-xml-en", "x.txt", export_writer.details_text(EVENTS, xml=True), "utf-8", "details-text", True, "utc"),
     (
         "details-xml-zh-TW",
         "x.txt",
-        exports.details_text(EVENTS, "zh-TW", "zh-TW", xml=True),
+        export_writer.details_text(EVENTS, "zh-TW", "zh-TW", xml=True),
         "utf-16",
         "details-text",
         True,
         "utc",
     ),
-    ("powershell-csv-type", "events.csv", exports.powershell_csv(EVENTS), "ascii", "powershell-csv", True, "local"),
+    (
+        "powershell-csv-type",
+        "events.csv",
+        export_writer.powershell_csv(EVENTS),
+        "ascii",
+        "powershell-csv",
+        True,
+        "local",
+    ),
     (
         "powershell-csv-no-type",
         "events.csv",
-        exports.powershell_csv(EVENTS, type_line=False, region="en-GB"),
+        export_writer.powershell_csv(EVENTS, type_line=False, region="en-GB"),
         "utf-8",
         "powershell-csv",
         True,
         "local",
     ),
-    ("powershell-json-5", "events.json", exports.powershell_json(EVENTS), "utf-16", "powershell-json", True, "utc"),
+    (
+        "powershell-json-5",
+        "events.json",
+        export_writer.powershell_json(EVENTS),
+        "utf-16",
+        "powershell-json",
+        True,
+        "utc",
+    ),
     (
         "powershell-json-7",
         "events.json",
-        exports.powershell_json(EVENTS, powershell7=True, offset=timedelta(hours=8)),
+        export_writer.powershell_json(EVENTS, powershell7=True, offset=timedelta(hours=8)),
         "utf-8",
         "powershell-json",
         True,
@@ -110,13 +142,13 @@ CASES = [
     (
         "renamed-powershell-csv",
         "Application.txt",
-        exports.powershell_csv(EVENTS),
+        export_writer.powershell_csv(EVENTS),
         "utf-8",
         "powershell-csv",
         True,
         "local",
     ),
-    ("renamed-details", "events.csv", exports.details_text(EVENTS), "utf-8", "details-text", True, "local"),
+    ("renamed-details", "events.csv", export_writer.details_text(EVENTS), "utf-8", "details-text", True, "local"),
 ]
 
 
@@ -169,7 +201,7 @@ def test_standard_input_evtx_and_garbage() -> None:
 
 def test_json_export_as_a_single_object() -> None:
     code, out, err = run_cli(
-        "events", "-", "-f", "jsonl", stdin=exports.powershell_json(EVENTS[:1], single=True).encode()
+        "events", "-", "-f", "jsonl", stdin=export_writer.powershell_json(EVENTS[:1], single=True).encode()
     )
     assert (code, err) == (0, "")
     [event] = [json.loads(line) for line in out.splitlines()]
@@ -184,7 +216,9 @@ def test_json_export_as_a_single_object() -> None:
 
 def test_powershell_7_json_keeps_exact_utc_and_every_field(tmp_path: Path) -> None:
     path = tmp_path / "e.json"
-    path.write_text(exports.powershell_json(EVENTS, powershell7=True, offset=timedelta(hours=-5)), encoding="utf-8")
+    path.write_text(
+        export_writer.powershell_json(EVENTS, powershell7=True, offset=timedelta(hours=-5)), encoding="utf-8"
+    )
     evtx = tmp_path / "e.evtx"
     evtx.write_bytes(evtx_bytes(EVENTS))
     _, from_json, _ = run_cli("events", str(path), "-f", "jsonl")
@@ -215,7 +249,7 @@ def test_date_order_is_settled_once_per_file_by_a_day_over_12(tmp_path: Path) ->
     ]
     assert moved[0].time_created.day == 5 and moved[-1].time_created.day > 12
     path = tmp_path / "en-GB.csv"
-    path.write_text(exports.csv_export(moved, region="en-GB"), encoding="utf-8")
+    path.write_text(export_writer.csv_export(moved, region="en-GB"), encoding="utf-8")
     assert "05/11/2026 08:16:52" in path.read_text(encoding="utf-8")
     code, out, err = run_cli("events", str(path), "-f", "jsonl")
     assert (code, err) == (0, "")
@@ -228,7 +262,7 @@ def test_date_order_is_settled_once_per_file_by_a_day_over_12(tmp_path: Path) ->
 def test_ambiguous_dates_are_refused_naming_date_order(tmp_path: Path) -> None:
     moved = _early_november(EVENTS)[:100]
     path = tmp_path / "ambiguous.csv"
-    path.write_text(exports.csv_export(moved, region="en-GB"), encoding="utf-8")
+    path.write_text(export_writer.csv_export(moved, region="en-GB"), encoding="utf-8")
     good = tmp_path / "good.evtx"
     good.write_bytes(evtx_bytes(EVENTS))
     code, out, err = run_cli("report", str(path), str(good), "-f", "json")
@@ -248,7 +282,7 @@ def test_ambiguous_dates_are_refused_naming_date_order(tmp_path: Path) -> None:
 
 
 def test_dates_in_both_orders_count_as_unreadable(tmp_path: Path) -> None:
-    text = exports.csv_export(EVENTS[:3], region="en-GB")  # 19/11/2026 puts the day first.
+    text = export_writer.csv_export(EVENTS[:3], region="en-GB")  # 19/11/2026 puts the day first.
     text += "Information,11/19/2026 10:00:00,PasswordResetService,31001,None,text\r\n"  # This row puts the month first.
     path = tmp_path / "mixed.csv"
     path.write_text(text, encoding="utf-8")
@@ -264,7 +298,7 @@ def test_dates_in_both_orders_count_as_unreadable(tmp_path: Path) -> None:
 )
 def test_input_tz_converts_local_times_to_utc(tmp_path: Path, zone: str, shift: float) -> None:
     path = tmp_path / "de.csv"
-    path.write_text(exports.csv_export(EVENTS, "de", "de-DE", offset=timedelta(hours=shift)), encoding="utf-8")
+    path.write_text(export_writer.csv_export(EVENTS, "de", "de-DE", offset=timedelta(hours=shift)), encoding="utf-8")
     code, out, err = run_cli("report", str(path), "-f", "json", "--input-tz", zone)
     assert (code, err) == (0, "")
     doc = json.loads(out)
@@ -284,7 +318,7 @@ def test_bad_input_tz_and_date_order_are_usage_errors(tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", ["report", "triage"])
 def test_every_format_shows_a_banner_and_no_z_for_local_times(tmp_path: Path, fmt: str, command: str) -> None:
     path = tmp_path / "de.csv"
-    path.write_text(exports.csv_export(EVENTS, "de", "de-DE"), encoding="utf-8")
+    path.write_text(export_writer.csv_export(EVENTS, "de", "de-DE"), encoding="utf-8")
     code, out, _ = run_cli(
         command,
         str(path),
@@ -308,9 +342,9 @@ def test_every_format_shows_a_banner_and_no_z_for_local_times(tmp_path: Path, fm
 def test_parse_details_reads_pasted_blocks_in_several_languages() -> None:
     text = (
         "Hi team, the customer pasted these:\n\n"
-        + exports.details_text(EVENTS[:2], "de", "de-DE")
+        + export_writer.details_text(EVENTS[:2], "de", "de-DE")
         + "\n"
-        + exports.details_text(EVENTS[2:3], "ja", "ja-JP", xml=True)
+        + export_writer.details_text(EVENTS[2:3], "ja", "ja-JP", xml=True)
     )
     assert not looks_like_details(text) and looks_like_details(text[text.index("Protokollname") :])
     assert contains_details(text) and not contains_details("Hi team,\nLog Name: is what we need\nthanks")
@@ -325,7 +359,7 @@ def test_parse_details_reads_pasted_blocks_in_several_languages() -> None:
 
 def test_parse_details_without_a_settled_date_order() -> None:
     moved = _early_november(EVENTS[:2])
-    text = exports.details_text(moved, region="en-GB")
+    text = export_writer.details_text(moved, region="en-GB")
     found = list(parse_details(text, "pasted"))
     assert [str(e) for e in found] == ["its date does not tell day/month order: give --date-order dmy or mdy"] * 2
     found = list(parse_details(text, "pasted", Clock("dmy")))
@@ -340,9 +374,9 @@ def test_a_field_over_128_kib_is_read(tmp_path: Path) -> None:
     """Issue 12: a CSV export field over 128 KiB gave `internal error`."""
     big = replace(EVENTS[0], data=["x" * (300 << 10)])
     for name, text in [
-        ("big.csv", exports.csv_export([big, *EVENTS[1:3]])),
-        ("big.json", exports.powershell_json([big, *EVENTS[1:3]])),
-        ("big.txt", exports.details_text([big, *EVENTS[1:3]])),
+        ("big.csv", export_writer.csv_export([big, *EVENTS[1:3]])),
+        ("big.json", export_writer.powershell_json([big, *EVENTS[1:3]])),
+        ("big.txt", export_writer.details_text([big, *EVENTS[1:3]])),
     ]:
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
@@ -356,15 +390,15 @@ def test_a_field_over_the_limit_is_one_clear_error(tmp_path: Path) -> None:
     for name, text, problem in [
         (
             "huge.csv",
-            exports.csv_export([EVENTS[0], huge, EVENTS[2]]),
+            export_writer.csv_export([EVENTS[0], huge, EVENTS[2]]),
             "malformed from line 3 on (field larger than field limit (16777216)): the rest of the file was not read",
         ),
         (
             "huge.json",
-            exports.powershell_json([EVENTS[0], huge, EVENTS[2]]),
+            export_writer.powershell_json([EVENTS[0], huge, EVENTS[2]]),
             "an event over 16 MiB: the rest of the file was not read",
         ),
-        ("huge.txt", exports.details_text([EVENTS[0], huge, EVENTS[2]]), "a block over 16 MiB: not read"),
+        ("huge.txt", export_writer.details_text([EVENTS[0], huge, EVENTS[2]]), "a block over 16 MiB: not read"),
     ]:
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
@@ -401,7 +435,7 @@ def test_wevtutil_text_output_reads_as_details(tmp_path: Path) -> None:
 
 
 def test_powershell_csv_with_use_culture_semicolons(tmp_path: Path) -> None:
-    text = exports.powershell_csv(EVENTS[:5], region="de-DE")
+    text = export_writer.powershell_csv(EVENTS[:5], region="de-DE")
     lines = text.split("\r\n")
     path = tmp_path / "events.csv"
     path.write_text(

@@ -14,9 +14,9 @@ import pyarrow.dataset as pa_ds
 import pyarrow.parquet as pq
 import pytest
 
-from analyzer import parquet
-from analyzer.evtxwriter.exports import evtx_bytes
-from analyzer.evtxwriter.scenarios import SCENARIOS
+from analyzer.reports import parquet
+from analyzer.testkit.export_writer import evtx_bytes
+from analyzer.testkit.scenarios import SCENARIOS
 from tests.conftest import ROOT
 from tests.helpers import run_cli
 

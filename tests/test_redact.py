@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from analyzer.analysis.textfields import extract
 from analyzer.cli import app
 from analyzer.events import Event
-from analyzer.evtxwriter.exports import evtx_bytes
-from analyzer.fields import extract
-from analyzer.reader import FileReport, read_file
-from analyzer.redact import Redactor, normalize
+from analyzer.ingest.read import FileReport, read_file
+from analyzer.reports.redact import Redactor, normalize
+from analyzer.testkit.export_writer import evtx_bytes
 from tests.conftest import ROOT, SAMPLES
 from tests.helpers import failure, prs, start
 
@@ -249,7 +249,7 @@ def test_the_spellings_of_issue_12(text: str, same_as: str | None) -> None:
 
 def test_every_format_character_is_invisible_to_the_patterns() -> None:
     """The list of invisible characters holds every character of category Cf of this Python."""
-    from analyzer.redact import _INVISIBLE
+    from analyzer.reports.redact import _INVISIBLE
 
     missing = [
         f"U+{c:04X}" for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf" and not _INVISIBLE.match(chr(c))

@@ -266,9 +266,9 @@ def test_a_namespace_that_changes_mid_log_is_kept_with_first_and_last_seen(tmp_p
     """Every Service Bus host a server's events name, each with when it was first and last named."""
     from datetime import timedelta
 
-    from analyzer.evtxwriter.exports import evtx_bytes
-    from analyzer.evtxwriter.scenarios import Server, _clock
     from analyzer.reports.rows import short
+    from analyzer.testkit.export_writer import evtx_bytes
+    from analyzer.testkit.scenarios import Server, _clock
 
     server = Server("AADC05.contoso.com", "contoso.com", seed=5, start=_clock(1), hours=24)
     middle = server.start + timedelta(hours=12)

@@ -7,8 +7,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from analyzer.reader import FileReport, read_file
-from analyzer.sources import layout
+from analyzer.evtx import layout
+from analyzer.ingest.read import FileReport, read_file
 from tests.conftest import ROOT, SAMPLES
 
 

@@ -10,16 +10,16 @@ from pathlib import Path
 import pyarrow.dataset as pa_ds
 import pytest
 
+from analyzer.analysis.diagnosis import Partial
 from analyzer.catalogue.loader import load
-from analyzer.diagnosis import Partial
 from analyzer.errors import RecordError
-from analyzer.evtxwriter.exports import evtx_bytes
-from analyzer.evtxwriter.scenarios import SCENARIOS
-from analyzer.pipeline import read_input
-from analyzer.reader import FileReport, read_file
-from analyzer.sources.bundles import Input
-from analyzer.sources.counting import Coverage
-from analyzer.sources.tree import canonical_time, parse_time
+from analyzer.ingest.counting import Coverage
+from analyzer.ingest.inputs import Input
+from analyzer.ingest.normalize import canonical_time, parse_time
+from analyzer.ingest.read import FileReport, read_file
+from analyzer.run.pipeline import read_input
+from analyzer.testkit.export_writer import evtx_bytes
+from analyzer.testkit.scenarios import SCENARIOS
 from tests.conftest import CORPUS, SAMPLES, corpus_files
 from tests.helpers import run_cli
 
@@ -144,8 +144,8 @@ def test_dask_local_cluster_gives_the_same_report() -> None:
 
 
 def test_dask_diagnoses_each_server_on_the_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
-    from analyzer.diagnosis import Collector
-    from analyzer.pipeline import analyze
+    from analyzer.analysis.diagnosis import Collector
+    from analyzer.run.pipeline import analyze
 
     catalogue = load()
     local = analyze([SAMPLES], "rust", catalogue, lambda _: None, jobs=2)
@@ -189,7 +189,7 @@ def test_skipped_times_printed_differently_still_compare_as_times() -> None:
     values do that) is compared as times: as strings, `20.5Z` would sort after `20.55Z`."""
     from evtx import PyEvtxParser
 
-    from analyzer.sources.counting import Triage as _Triage
+    from analyzer.ingest.counting import Triage as _Triage
 
     record = next(PyEvtxParser(str(SAMPLES / "healthy.evtx"), indent=False).records())
     stamp = record["data"].split('SystemTime="')[1].split('"')[0]
@@ -209,7 +209,7 @@ def test_skipped_times_printed_differently_still_compare_as_times() -> None:
 
 
 def test_split_reads_few_big_logs_in_pieces_and_many_logs_whole(tmp_path: Path) -> None:
-    from analyzer.pipeline import split
+    from analyzer.run.pipeline import split
 
     big = [Input(f"{i}.evtx", tmp_path / f"{i}.evtx", "evtx") for i in range(3)]
     for item in big:
@@ -239,7 +239,7 @@ def test_reading_in_pieces_gives_what_reading_whole_gives(monkeypatch: pytest.Mo
     unreadable, problems in order), events, coverage and hash as one pass over each file, on the
     samples, on damaged multi-chunk logs of the corpus, and on a sample with a bad file header
     checksum, smashed records and a cut-off last chunk."""
-    from analyzer import pipeline
+    from analyzer.run import pipeline
 
     data = bytearray((SAMPLES / "connectivity-outage.evtx").read_bytes())
     data[0x7C] ^= 0xFF  # This is the file header's checksum.
@@ -273,8 +273,8 @@ def test_heartbeats_in_short_form_give_the_same_report(monkeypatch: pytest.Monke
     """Reports carry heartbeats in their short form; with full events instead, every report on
     the samples (each read twice, so duplicates are dropped too) and on a log of nothing but
     heartbeats is the same."""
-    from analyzer.diagnosis import Partial
-    from analyzer.pipeline import analyze
+    from analyzer.analysis.diagnosis import Partial
+    from analyzer.run.pipeline import analyze
 
     make, _ = SCENARIOS["healthy"]
     beats = [e for e in make() if e.event_id == 31019]
@@ -296,8 +296,8 @@ def test_progress_moves_with_each_piece_of_a_big_log(monkeypatch: pytest.MonkeyP
     import io
     import re
 
-    from analyzer import pipeline
-    from analyzer.progress import Progress
+    from analyzer.run import pipeline
+    from analyzer.run.progress import Progress
 
     monkeypatch.setattr(pipeline, "MIN_PIECE", 1)
     monkeypatch.setattr(Progress, "_draw", _draw_always(Progress._draw))

@@ -1,5 +1,5 @@
 """Issue 12, item 5: log text cannot inject into any text output (terminal escapes, spreadsheet
-formulas, Markdown HTML/links/headings/rows); the neutralizing lives in analyzer/textsafe.py."""
+formulas, Markdown HTML/links/headings/rows); the neutralizing lives in analyzer/reports/textsafe.py."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from analyzer import textsafe
-from analyzer.evtxwriter.exports import evtx_bytes
-from analyzer.evtxwriter.scenarios import SCENARIOS
+from analyzer.reports import textsafe
+from analyzer.testkit.export_writer import evtx_bytes
+from analyzer.testkit.scenarios import SCENARIOS
 from tests.helpers import run_cli
 
 COMPUTER = '=HYPERLINK("https://evil.example")\n# AADC66\x1b]0;owned\x07.contoso.com'

@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from analyzer.cli import app
-from analyzer.evtxwriter.exports import csv_export, evtx_bytes, renamed, xml_export
-from analyzer.evtxwriter.scenarios import SCENARIOS
 from analyzer.reports.model import Triage
 from analyzer.reports.rows import triage_rows
+from analyzer.testkit.export_writer import csv_export, evtx_bytes, renamed, xml_export
+from analyzer.testkit.scenarios import SCENARIOS
 from tests.conftest import ROOT
 
 GOLDEN = Path(__file__).parent / "golden"

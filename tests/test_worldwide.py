@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.events import Event
-from analyzer.evtxwriter import write_evtx
+from analyzer.testkit import write_evtx
 from tests.helpers import run_cli
 
 T0 = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)

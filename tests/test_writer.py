@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.events import Event
-from analyzer.evtxwriter import write_evtx
-from analyzer.evtxwriter.scenarios import SCENARIOS
-from analyzer.reader import FileReport, read_file
-from analyzer.sources import layout
+from analyzer.evtx import layout
+from analyzer.ingest.read import FileReport, read_file
+from analyzer.testkit import write_evtx
+from analyzer.testkit.scenarios import SCENARIOS
 
 
 def _write(path: Path, events: list[Event]) -> Path:

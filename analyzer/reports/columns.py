@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from analyzer.textsafe import cell
+from analyzer.reports.textsafe import cell
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

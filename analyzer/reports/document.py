@@ -25,7 +25,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from analyzer import __version__
-from analyzer.diagnosis import KINDS
+from analyzer.analysis.diagnosis import KINDS
 from analyzer.events import iso_utc
 from analyzer.reports import model as m
 
@@ -34,10 +34,10 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
+    from analyzer.analysis.diagnosis import Beat, CauseSummary, ServerDiagnosis
+    from analyzer.analysis.operations import Evidence
     from analyzer.catalogue.loader import Catalogue
-    from analyzer.diagnosis import Beat, CauseSummary, ServerDiagnosis
-    from analyzer.operations import Evidence
-    from analyzer.reader import FileReport
+    from analyzer.ingest.read import FileReport
 
     Stamp = Callable[[datetime | None], m.Time | None]
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer.reports import rows as r
 from analyzer.reports.i18n import counted, t
 from analyzer.reports.model import Report, Triage
-from analyzer.textsafe import clean
+from analyzer.reports.textsafe import clean
 
 if TYPE_CHECKING:
     from analyzer.reports.json import Document

@@ -9,7 +9,7 @@ import types
 import typing
 from typing import Any, ClassVar, TypeVar, Union
 
-from analyzer.textsafe import json_text
+from analyzer.reports.textsafe import json_text
 
 FORMAT = "json"
 KINDS = ("report", "triage", "explain", "diff")

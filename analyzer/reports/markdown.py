@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer.reports import rows as r
 from analyzer.reports.i18n import t
 from analyzer.reports.model import Diff, Explanation, Report, Triage
-from analyzer.textsafe import code_span, markdown
+from analyzer.reports.textsafe import code_span, markdown
 
 if TYPE_CHECKING:
     from analyzer.reports.json import Document

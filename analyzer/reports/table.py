@@ -11,7 +11,7 @@ from analyzer.reports import rows as r
 from analyzer.reports.columns import grid
 from analyzer.reports.i18n import counted, t
 from analyzer.reports.model import Diff, Explanation, Report, Triage
-from analyzer.textsafe import cell, clean
+from analyzer.reports.textsafe import cell, clean
 
 if TYPE_CHECKING:
     from analyzer.reports.json import Document

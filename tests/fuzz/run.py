@@ -26,12 +26,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from analyzer import guard  # noqa: E402
 from analyzer.catalogue.loader import load  # noqa: E402
-from analyzer.pipeline import read_input  # noqa: E402
-from analyzer.reader import FileReport, merge_pieces, read_file  # noqa: E402
-from analyzer.sources.bundles import Input  # noqa: E402
-from analyzer.sources.layout import chunks_in  # noqa: E402
+from analyzer.evtx.layout import chunks_in  # noqa: E402
+from analyzer.ingest.inputs import Input  # noqa: E402
+from analyzer.ingest.read import FileReport, merge_pieces, read_file  # noqa: E402
+from analyzer.run import pool  # noqa: E402
+from analyzer.run.pipeline import read_input  # noqa: E402
 from tests.fuzz import mutate as bytewise  # noqa: E402
 from tests.fuzz import structure  # noqa: E402
 
@@ -119,8 +119,8 @@ def run(cases: int, seed: int, workers: int = 2, chunks: int = 3, show: bool = F
             tasks.append((str(path),))
             labels.append(label)
         started = time.monotonic()
-        for (path,), label, result in zip(tasks, labels, guard.run(check_case, tasks, workers, LIMIT), strict=True):
-            if isinstance(result, guard.Failed):
+        for (path,), label, result in zip(tasks, labels, pool.run(check_case, tasks, workers, LIMIT), strict=True):
+            if isinstance(result, pool.Failed):
                 if "longer than" in result.reason:
                     hangs += 1
                 else:

@@ -13,8 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from analyzer.reader import FileReport, read_file  # noqa: E402
-from analyzer.sources import layout  # noqa: E402
+from analyzer.evtx import layout  # noqa: E402
+from analyzer.ingest.read import FileReport, read_file  # noqa: E402
 
 
 def sweep(samples: list[Path], step: int = 0x1000) -> dict[str, int]:

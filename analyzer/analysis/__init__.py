@@ -1,0 +1,1 @@
+"""Events -> meaning: text fields, operations, collection, diagnosis, timeline, explain, diff."""

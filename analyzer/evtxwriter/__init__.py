@@ -1,5 +1,0 @@
-"""The project's own EVTX writer: builds samples/, benchmark inputs and test fixtures."""
-
-from analyzer.evtxwriter.writer import write_evtx
-
-__all__ = ["write_evtx"]

@@ -1,0 +1,1 @@
+"""Inputs -> events: files, directories, archives and exports; the engines; per-file accounting."""

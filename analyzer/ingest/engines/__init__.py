@@ -1,0 +1,1 @@
+"""The two EVTX engines (pyevtx-rs and python-evtx), giving identical events."""

@@ -1,0 +1,1 @@
+"""Exports customers make (Event Viewer XML/CSV/text, PowerShell) -> events."""

@@ -1,0 +1,1 @@
+"""Running the work: the pipeline, the guarded worker pool, Dask, progress."""
