@@ -15,15 +15,36 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import InputError
+from analyzer.evtx.format import (
+    CHUNK_DATA_CRC_AT,
+    CHUNK_FREE_AT,
+    CHUNK_HEADER_SIZE,
+    CHUNK_IDS_AT,
+    CHUNK_MAGIC,
+    CHUNK_NAMES,
+    CHUNK_NAMES_AT,
+    CHUNK_RECORD_NUMBERS,
+    CHUNK_SIZE,
+    CHUNK_TABLES_AT,
+    CHUNK_TEMPLATES,
+    CHUNK_TEMPLATES_AT,
+    CRC_AT,
+    CRC_SPAN,
+    FILE_HEADER_BLOCK_AT,
+    FILE_HEADER_SIZE,
+    FILE_HEADER_USED,
+    FILE_MAGIC,
+    FILE_VERSION,
+    FILE_VERSION_AT,
+    NAME_ENTRY,
+    RECORD_HEADER,
+    RECORD_MAGIC,
+    RECORD_MIN_SIZE,
+    TEMPLATE_HEADER,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-FILE_MAGIC = b"ElfFile\0"
-CHUNK_MAGIC = b"ElfChnk\0"
-FILE_HEADER_SIZE = 0x1000
-CHUNK_SIZE = 0x10000
-CHUNK_HEADER_SIZE = 0x200
 
 
 @dataclass
@@ -68,8 +89,6 @@ class Layout:
         return found
 
 
-_HEADS = struct.Struct("<64I")
-_ENTRY = struct.Struct("<IHH")
 _MOST = CHUNK_SIZE // 10  # name entries a chunk can hold: a chain longer than that loops
 
 
@@ -77,8 +96,8 @@ def _names(data: bytes) -> str | None:
     """Walk the name table as pyevtx-rs does (each bucket's chain: link, hash, count, UTF-16
     units, NUL; a link to itself ends a chain); what would make it hang or fail, or None."""
     size = len(data)
-    entry = _ENTRY.unpack_from
-    for pos in _HEADS.unpack_from(data, 0x80):
+    entry = NAME_ENTRY.unpack_from
+    for pos in CHUNK_NAMES.unpack_from(data, CHUNK_NAMES_AT):
         steps = 0
         while pos:
             if pos + 10 > size:
@@ -116,13 +135,13 @@ def _decodes_to_nul(raw: bytes) -> bool:
 def _templates(data: bytes) -> str | None:
     """The template table's chains: loops or links outside the chunk, or None."""
     size = len(data)
-    for pos in struct.unpack_from("<32I", data, 0x180):
+    for pos in CHUNK_TEMPLATES.unpack_from(data, CHUNK_TEMPLATES_AT):
         seen = set()
         while pos:
             if pos in seen:
                 return "template table loops"
             seen.add(pos)
-            if pos + 24 > size:
+            if pos + TEMPLATE_HEADER.size > size:
                 return "template table links outside the chunk"
             link = struct.unpack_from("<I", data, pos)[0]
             if link == pos:
@@ -134,9 +153,9 @@ def _templates(data: bytes) -> str | None:
 def _walk_records(data: bytes) -> list[int]:
     """Record numbers found by following record headers from a chunk's first record."""
     numbers, pos, end = [], CHUNK_HEADER_SIZE, len(data)
-    while pos + 28 <= end:
-        magic, size, number = struct.unpack_from("<IIQ", data, pos)
-        if magic != 0x2A2A or size < 28 or pos + size > end:
+    while pos + RECORD_MIN_SIZE <= end:
+        magic, size, number, _ = RECORD_HEADER.unpack_from(data, pos)
+        if magic != RECORD_MAGIC or size < RECORD_MIN_SIZE or pos + size > end:
             break
         numbers.append(number)
         pos += size
@@ -162,11 +181,11 @@ def _chunk(data: bytes, index: int, offset: int, available: int, check: bool = T
         chunk.problem, chunk.readable = "bad chunk signature", False
         chunk.first, chunk.last = min(numbers), max(numbers)
         return chunk
-    # Record headers carry the "record identifiers" (offsets 24/32), not the numbers at 8/16.
-    first, last = struct.unpack_from("<QQ", head, 24)
-    free = struct.unpack_from("<I", head, 48)[0]
+    # Record headers carry the "record identifiers", not the chunk's own record numbers.
+    first, last = CHUNK_RECORD_NUMBERS.unpack_from(head, CHUNK_IDS_AT)
+    free = struct.unpack_from("<I", head, CHUNK_FREE_AT)[0]
     chunk.first, chunk.last, chunk.free_offset = first, last, free
-    if last < first or last - first > CHUNK_SIZE // 24:
+    if last < first or last - first > CHUNK_SIZE // RECORD_HEADER.size:
         chunk.problem, chunk.readable = f"implausible record numbers {first}-{last}", False
         chunk.first, chunk.last = 0, -1
         return chunk
@@ -176,11 +195,11 @@ def _chunk(data: bytes, index: int, offset: int, available: int, check: bool = T
     if not check:
         return chunk
     chunk.tables = _names(data) or _templates(data)
-    header_crc = zlib.crc32(head[:0x78] + head[0x80:CHUNK_HEADER_SIZE])
-    if header_crc != struct.unpack_from("<I", head, 0x7C)[0]:
+    header_crc = zlib.crc32(head[:CRC_SPAN] + head[CHUNK_TABLES_AT:CHUNK_HEADER_SIZE])
+    if header_crc != struct.unpack_from("<I", head, CRC_AT)[0]:
         chunk.problem = "chunk header checksum mismatch"
     elif CHUNK_HEADER_SIZE <= free <= CHUNK_SIZE:
-        if zlib.crc32(data[CHUNK_HEADER_SIZE:free]) != struct.unpack_from("<I", head, 0x34)[0]:
+        if zlib.crc32(data[CHUNK_HEADER_SIZE:free]) != struct.unpack_from("<I", head, CHUNK_DATA_CRC_AT)[0]:
             chunk.problem = "record data checksum mismatch"
     else:
         chunk.problem = f"bad free-space offset {free}"
@@ -207,15 +226,15 @@ def scan(path: Path, piece: Piece | None = None) -> Layout:
             raise InputError(path, "empty file")
         if head[:8] != FILE_MAGIC:
             raise InputError(path, "not an EVTX file (no ElfFile signature)")
-        if size < 0x80:
+        if size < FILE_HEADER_USED:
             raise InputError(path, f"not an EVTX file ({size} bytes, too short for a header)")
         if size < FILE_HEADER_SIZE:
             raise InputError(path, f"truncated: {size} bytes, shorter than the 4 KiB file header")
-        minor, major, header_block = struct.unpack_from("<HHH", head, 0x24)
+        minor, major, header_block = FILE_VERSION.unpack_from(head, FILE_VERSION_AT)
         layout = Layout(str(path), size, f"{major}.{minor}")
         if major != 3 or minor not in (1, 2):
             raise InputError(path, f"unsupported EVTX format version {major}.{minor}")
-        if zlib.crc32(head[:0x78]) != struct.unpack_from("<I", head, 0x7C)[0]:
+        if zlib.crc32(head[:CRC_SPAN]) != struct.unpack_from("<I", head, CRC_AT)[0]:
             layout.header_problem = "file header checksum mismatch"
         if header_block != FILE_HEADER_SIZE:
             layout.header_problem = f"unexpected header size {header_block}"
@@ -245,8 +264,8 @@ class ChunkView(io.RawIOBase):
         super().__init__()
         self._file = path.open("rb")
         header = bytearray(self._file.read(FILE_HEADER_SIZE))
-        if len(header) >= 0x2A:
-            struct.pack_into("<H", header, 0x28, FILE_HEADER_SIZE)
+        if len(header) >= FILE_HEADER_BLOCK_AT + 2:
+            struct.pack_into("<H", header, FILE_HEADER_BLOCK_AT, FILE_HEADER_SIZE)
         self._header = bytes(header)
         size = os.fstat(self._file.fileno()).st_size
         start, stop = piece

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, TextIO
 
+from analyzer.evtx.format import FILE_MAGIC
 from analyzer.ingest.exports import labels
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ LOGS = (
 ARCHIVES = ("zip", "7z", "rar", "cab", "tar", "gzip", "bzip2", "xz")
 
 _MAGIC: list[tuple[int, bytes, str]] = [
-    (0, b"ElfFile\0", "evtx"),
+    (0, FILE_MAGIC, "evtx"),
     (0, b"PK\x03\x04", "zip"),
     (0, b"PK\x05\x06", "zip"),  # an empty zip
     (0, b"7z\xbc\xaf\x27\x1c", "7z"),
@@ -179,7 +180,7 @@ def text_kind(text: str) -> str | None:
 
 def classify(head: bytes, name: str) -> Verdict:
     """The verdict on a file that starts with `head` (up to HEAD bytes) and is called `name`."""
-    if name.lower().endswith(".evtx") and not head.startswith(b"ElfFile\0"):
+    if name.lower().endswith(".evtx") and not head.startswith(FILE_MAGIC):
         found = classify(head, name[:-5] + ".log") if head else Verdict(None)
         return found if found.kind else Verdict("evtx")  # the EVTX reader says what is wrong with it
     if not head:

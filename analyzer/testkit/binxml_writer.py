@@ -14,35 +14,33 @@ import struct
 from dataclasses import dataclass, field
 from typing import Union
 
-# Value types (MS-EVEN6 / libevtx naming).
-NULL = 0x00
-WSTRING = 0x01
-UINT8 = 0x04
-UINT16 = 0x06
-UINT32 = 0x08
-UINT64 = 0x0A
-BINARY = 0x0E
-GUID = 0x0F
-FILETIME = 0x11
-SID = 0x13
-HEX64 = 0x15
-BINXML = 0x21
-WSTRING_ARRAY = 0x81
+from analyzer.evtx.format import (
+    MORE_BITS,
+    T_ATTRIBUTE,
+    T_CLOSE_EMPTY_ELEMENT,
+    T_CLOSE_START_ELEMENT,
+    T_END_ELEMENT,
+    T_END_OF_STREAM,
+    T_FRAGMENT_HEADER,
+    T_OPEN_START_ELEMENT,
+    T_OPTIONAL_SUBSTITUTION,
+    T_TEMPLATE_INSTANCE,
+    T_VALUE,
+    V_ARRAY,
+    V_BINXML,
+    V_FILETIME,
+    V_HEX64,
+    V_NULL,
+    V_STRING,
+    V_UINT8,
+    V_UINT16,
+    V_UINT32,
+    V_UINT64,
+)
 
-# Tokens.
-T_EOS = 0x00
-T_OPEN = 0x01
-T_CLOSE_START = 0x02
-T_CLOSE_EMPTY = 0x03
-T_END = 0x04
-T_VALUE = 0x05
-T_ATTR = 0x06
-T_TEMPLATE = 0x0C
-T_OPTIONAL_SUB = 0x0E
-T_FRAGMENT = 0x0F
-FLAG_MORE = 0x40
+STRING_ARRAY = V_ARRAY | V_STRING
 
-FRAGMENT_HEADER = bytes([T_FRAGMENT, 1, 1, 0])
+FRAGMENT_HEADER = bytes([T_FRAGMENT_HEADER, 1, 1, 0])
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ class Template:
 
 @dataclass
 class Value:
-    """A typed substitution value: encoded bytes, or a nested template instance (BINXML)."""
+    """A typed substitution value: encoded bytes, or a nested template instance (V_BINXML)."""
 
     type: int
     payload: bytes | Instance = b""
@@ -128,32 +126,32 @@ class ChunkEncoder:
         if isinstance(item, Element):
             self._element(out, base, item)
         elif isinstance(item, Sub):
-            out += struct.pack("<BHB", T_OPTIONAL_SUB, item.index, item.type)
+            out += struct.pack("<BHB", T_OPTIONAL_SUBSTITUTION, item.index, item.type)
         else:
             text = utf16(item)
-            out += struct.pack("<BBH", T_VALUE, WSTRING, len(text) // 2) + text
+            out += struct.pack("<BBH", T_VALUE, V_STRING, len(text) // 2) + text
 
     def _element(self, out: bytearray, base: int, element: Element) -> None:
         start = len(out)
         has_attrs = bool(element.attrs)
-        out += struct.pack("<BHI", T_OPEN | (FLAG_MORE if has_attrs else 0), 0xFFFF, 0)
+        out += struct.pack("<BHI", T_OPEN_START_ELEMENT | (MORE_BITS if has_attrs else 0), 0xFFFF, 0)
         self._name(out, base, element.name)
         if has_attrs:
             list_start = len(out)
             out += b"\0\0\0\0"
             for i, (name, value) in enumerate(element.attrs):
                 more = i < len(element.attrs) - 1
-                out.append(T_ATTR | (FLAG_MORE if more else 0))
+                out.append(T_ATTRIBUTE | (MORE_BITS if more else 0))
                 self._name(out, base, name)
                 self._content(out, base, value)
             struct.pack_into("<I", out, list_start, len(out) - list_start - 4)
         if element.children:
-            out.append(T_CLOSE_START)
+            out.append(T_CLOSE_START_ELEMENT)
             for child in element.children:
                 self._content(out, base, child)
-            out.append(T_END)
+            out.append(T_END_ELEMENT)
         else:
-            out.append(T_CLOSE_EMPTY)
+            out.append(T_CLOSE_EMPTY_ELEMENT)
         struct.pack_into("<I", out, start + 3, len(out) - start - 7)
 
     def fragment(self, instance: Instance, base: int) -> bytes:
@@ -163,13 +161,13 @@ class ChunkEncoder:
         template_id = struct.unpack_from("<I", guid)[0]
         defined = self.templates.get(guid)
         if defined is not None:
-            out += struct.pack("<BBII", T_TEMPLATE, 1, template_id, defined)
+            out += struct.pack("<BBII", T_TEMPLATE_INSTANCE, 1, template_id, defined)
         else:
             offset = base + len(out) + 10
-            out += struct.pack("<BBII", T_TEMPLATE, 1, template_id, offset)
+            out += struct.pack("<BBII", T_TEMPLATE_INSTANCE, 1, template_id, offset)
             body = bytearray(FRAGMENT_HEADER)
             self._element(body, offset + 24, instance.template.root)  # body follows the 24-byte head
-            body.append(T_EOS)
+            body.append(T_END_OF_STREAM)
             out += struct.pack("<I", 0) + guid + struct.pack("<I", len(body)) + body
             self._link(self.template_buckets, template_id % 32, offset)
             self.templates[guid] = offset
@@ -220,40 +218,40 @@ class ChunkEncoder:
 
 # Value constructors.
 def null() -> Value:
-    return Value(NULL)
+    return Value(V_NULL)
 
 
 def wstring(text: str) -> Value:
-    return Value(WSTRING, utf16(text))
+    return Value(V_STRING, utf16(text))
 
 
 def string_array(items: list[str]) -> Value:
-    return Value(WSTRING_ARRAY, b"".join(utf16(s) + b"\0\0" for s in items))
+    return Value(STRING_ARRAY, b"".join(utf16(s) + b"\0\0" for s in items))
 
 
 def u8(n: int) -> Value:
-    return Value(UINT8, struct.pack("<B", n))
+    return Value(V_UINT8, struct.pack("<B", n))
 
 
 def u16(n: int) -> Value:
-    return Value(UINT16, struct.pack("<H", n))
+    return Value(V_UINT16, struct.pack("<H", n))
 
 
 def u32(n: int) -> Value:
-    return Value(UINT32, struct.pack("<I", n))
+    return Value(V_UINT32, struct.pack("<I", n))
 
 
 def u64(n: int) -> Value:
-    return Value(UINT64, struct.pack("<Q", n))
+    return Value(V_UINT64, struct.pack("<Q", n))
 
 
 def hex64(n: int) -> Value:
-    return Value(HEX64, struct.pack("<Q", n))
+    return Value(V_HEX64, struct.pack("<Q", n))
 
 
 def filetime(n: int) -> Value:
-    return Value(FILETIME, struct.pack("<Q", n))
+    return Value(V_FILETIME, struct.pack("<Q", n))
 
 
 def nested(instance: Instance) -> Value:
-    return Value(BINXML, instance)
+    return Value(V_BINXML, instance)

@@ -22,6 +22,33 @@ import zlib
 from typing import TYPE_CHECKING, BinaryIO
 
 from analyzer.events import datetime_to_filetime
+from analyzer.evtx.format import (
+    CHUNK_HEADER,
+    CHUNK_HEADER_SIZE,
+    CHUNK_HEADER_USED,
+    CHUNK_MAGIC,
+    CHUNK_NAMES_AT,
+    CHUNK_SIZE,
+    CHUNK_TABLES_AT,
+    CHUNK_TEMPLATES_AT,
+    CRC_AT,
+    CRC_SPAN,
+    FILE_HEADER,
+    FILE_HEADER_SIZE,
+    FILE_HEADER_USED,
+    FILE_MAGIC,
+    RECORD_HEADER,
+    RECORD_MAGIC,
+    V_BINARY,
+    V_BINXML,
+    V_FILETIME,
+    V_HEX64,
+    V_SID,
+    V_STRING,
+    V_UINT8,
+    V_UINT16,
+    V_UINT64,
+)
 from analyzer.testkit import binxml_writer as bx
 from analyzer.testkit.binxml_writer import Element, Instance, Sub, Template
 
@@ -30,9 +57,6 @@ if TYPE_CHECKING:
 
     from analyzer.events import Event
 
-CHUNK_SIZE = 0x10000
-FILE_HEADER_SIZE = 0x1000
-CHUNK_HEADER_SIZE = 0x200
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 CLASSIC_KEYWORDS = 0x80000000000000
 
@@ -47,15 +71,15 @@ def _system(provider: tuple[tuple[str, str | Sub], ...], channel: str, computer:
         "System",
         children=(
             Element("Provider", provider),
-            Element("EventID", (("Qualifiers", Sub(4, bx.UINT16)),), (Sub(3, bx.UINT16),)),
-            text("Level", 0, bx.UINT8),
-            text("Task", 2, bx.UINT16),
-            text("Keywords", 5, bx.HEX64),
-            Element("TimeCreated", (("SystemTime", Sub(6, bx.FILETIME)),)),
-            text("EventRecordID", 10, bx.UINT64),
+            Element("EventID", (("Qualifiers", Sub(4, V_UINT16)),), (Sub(3, V_UINT16),)),
+            text("Level", 0, V_UINT8),
+            text("Task", 2, V_UINT16),
+            text("Keywords", 5, V_HEX64),
+            Element("TimeCreated", (("SystemTime", Sub(6, V_FILETIME)),)),
+            text("EventRecordID", 10, V_UINT64),
             Element("Channel", children=(channel,)),
             Element("Computer", children=(computer,)),
-            Element("Security", (("UserID", Sub(12, bx.SID)),)),
+            Element("Security", (("UserID", Sub(12, V_SID)),)),
         ),
     )
 
@@ -64,8 +88,8 @@ CLASSIC_DATA = Template(
     Element(
         "EventData",
         children=(
-            Element("Data", children=(Sub(0, bx.WSTRING_ARRAY),)),
-            Element("Binary", children=(Sub(2, bx.BINARY),)),
+            Element("Data", children=(Sub(0, bx.STRING_ARRAY),)),
+            Element("Binary", children=(Sub(2, V_BINARY),)),
         ),
     )
 )
@@ -81,9 +105,9 @@ def _template(event: Event) -> Template:
     channel, computer = event.channel or "", event.computer or ""
     if not event.fields:
         system = _system((("Name", event.provider),), channel, computer)
-        return Template(Element("Event", (("xmlns", EVENT_NS),), (system, Sub(19, bx.BINXML))))
+        return Template(Element("Event", (("xmlns", EVENT_NS),), (system, Sub(19, V_BINXML))))
     provider = (("Name", event.provider), ("Guid", provider_guid(event.provider)))
-    data = tuple(Element("Data", (("Name", name),), (Sub(20 + i, bx.WSTRING),)) for i, name in enumerate(event.fields))
+    data = tuple(Element("Data", (("Name", name),), (Sub(20 + i, V_STRING),)) for i, name in enumerate(event.fields))
     body = (_system(provider, channel, computer), Element("EventData", children=data))
     return Template(Element("Event", (("xmlns", EVENT_NS),), body))
 
@@ -110,7 +134,7 @@ def _instance(event: Event) -> Instance:
 class _Chunk:
     def __init__(self, first_number: int) -> None:
         self.encoder = bx.ChunkEncoder()
-        self.body = bytearray()  # records, starting at chunk offset 0x200
+        self.body = bytearray()  # records, starting at CHUNK_HEADER_SIZE
         self.first_number = first_number
         self.count = 0
         self.last_offset = CHUNK_HEADER_SIZE
@@ -118,12 +142,12 @@ class _Chunk:
     def add(self, instance: Instance, number: int, filetime: int) -> bool:
         offset = CHUNK_HEADER_SIZE + len(self.body)
         state = self.encoder.snapshot()
-        fragment = self.encoder.fragment(instance, offset + 24)
-        size = 24 + len(fragment) + 4
+        fragment = self.encoder.fragment(instance, offset + RECORD_HEADER.size)
+        size = RECORD_HEADER.size + len(fragment) + 4
         if offset + size > CHUNK_SIZE:
             self.encoder.restore(state)
             return False
-        self.body += struct.pack("<IIQQ", 0x2A2A, size, number, filetime) + fragment
+        self.body += RECORD_HEADER.pack(RECORD_MAGIC, size, number, filetime) + fragment
         self.body += struct.pack("<I", size)
         self.last_offset = offset
         self.count += 1
@@ -136,44 +160,42 @@ class _Chunk:
         for target, value in self.encoder.patches:
             struct.pack_into("<I", chunk, target, value)
         for bucket, offset, is_template in self.encoder.heads:
-            struct.pack_into("<I", chunk, (0x180 + bucket * 4) if is_template else (0x80 + bucket * 4), offset)
+            struct.pack_into("<I", chunk, (CHUNK_TEMPLATES_AT if is_template else CHUNK_NAMES_AT) + bucket * 4, offset)
         last = self.first_number + self.count - 1
-        struct.pack_into(
-            "<8sQQQQIIII",
+        CHUNK_HEADER.pack_into(
             chunk,
             0,
-            b"ElfChnk\0",
+            CHUNK_MAGIC,
             self.first_number,
             last,
             self.first_number,
             last,
-            0x80,
+            CHUNK_HEADER_USED,
             self.last_offset,
             free,
             zlib.crc32(chunk[CHUNK_HEADER_SIZE:free]),
         )
-        header_crc = zlib.crc32(bytes(chunk[:0x78]) + bytes(chunk[0x80:CHUNK_HEADER_SIZE]))
-        struct.pack_into("<I", chunk, 0x7C, header_crc)
+        header_crc = zlib.crc32(bytes(chunk[:CRC_SPAN]) + bytes(chunk[CHUNK_TABLES_AT:CHUNK_HEADER_SIZE]))
+        struct.pack_into("<I", chunk, CRC_AT, header_crc)
         return bytes(chunk)
 
 
 def file_header(chunk_count: int, next_record: int, minor_version: int = 1) -> bytes:
     head = bytearray(FILE_HEADER_SIZE)
-    struct.pack_into(
-        "<8sQQQIHHHH",
+    FILE_HEADER.pack_into(
         head,
         0,
-        b"ElfFile\0",
+        FILE_MAGIC,
         0,
         max(chunk_count - 1, 0),
         next_record,
-        0x80,
+        FILE_HEADER_USED,
         minor_version,
         3,
         FILE_HEADER_SIZE,
         chunk_count,
     )
-    struct.pack_into("<I", head, 0x7C, zlib.crc32(bytes(head[:0x78])))
+    struct.pack_into("<I", head, CRC_AT, zlib.crc32(bytes(head[:CRC_SPAN])))
     return bytes(head)
 
 

@@ -30,6 +30,23 @@ from Evtx import Nodes
 from Evtx.BinaryParser import Block
 from Evtx.Evtx import ChunkHeader
 
+from analyzer.evtx.format import (
+    MORE_BITS,
+    T_ATTRIBUTE,
+    T_CLOSE_EMPTY_ELEMENT,
+    T_CLOSE_START_ELEMENT,
+    T_END_ELEMENT,
+    T_END_OF_STREAM,
+    T_ENTITY_REF,
+    T_FRAGMENT_HEADER,
+    T_NORMAL_SUBSTITUTION,
+    T_OPEN_START_ELEMENT,
+    T_OPTIONAL_SUBSTITUTION,
+    T_PI_DATA,
+    T_PI_TARGET,
+    T_TEMPLATE_INSTANCE,
+    T_VALUE,
+)
 from analyzer.ingest.engines.tables import read_values
 from analyzer.ingest.engines.values import VALID_TYPES, Undecodable, decode_unsized, utf16_strict
 
@@ -104,7 +121,7 @@ class _Tokens:
     template: bool  # inside a template definition
     bound: int
     level = -1  # elements open around it in its fragment
-    ends: tuple[int, ...] = (0x00,)  # the tokens that end its children
+    ends: tuple[int, ...] = (T_END_OF_STREAM,)  # the tokens that end its children
     _kids: list[Any] | None = None
     _end = 0
     _eos = False
@@ -118,7 +135,7 @@ class _Tokens:
         self.children()
         return self._eos or None
 
-    def _children(self, max_children: int | None = None, end_tokens: Any = (0x00,)) -> list[Any]:
+    def _children(self, max_children: int | None = None, end_tokens: Any = (T_END_OF_STREAM,)) -> list[Any]:
         found: list[Any] = []
         buf, at = self._buf, self.offset() + self.tag_length()  # type: ignore[attr-defined]
         while at < self.bound and (max_children is None or len(found) < max_children):
@@ -133,7 +150,7 @@ class _Tokens:
             if kind is Element:  # its children read here: one frame a level (python-evtx: three)
                 child._kids = child._children(end_tokens=child.ends)
             at += child.length()
-            if token == 0x00 or (kind is Element and child.find_end_of_stream()):
+            if token == T_END_OF_STREAM or (kind is Element and child.find_end_of_stream()):
                 self._eos = True  # python-evtx's `find_end_of_stream`: it ends the parent's children
                 break
             if token & 0x0F in end_tokens:
@@ -153,7 +170,9 @@ class Root(_Tokens, Nodes.RootNode):
 
     def template_instance(self) -> Instance:
         """python-evtx's: the instance after an optional start-of-stream token."""
-        return Instance(self._buf, self.offset() + (4 if self._buf[self.offset()] == 0x0F else 0), self._chunk, self)
+        return Instance(
+            self._buf, self.offset() + (4 if self._buf[self.offset()] == T_FRAGMENT_HEADER else 0), self._chunk, self
+        )
 
 
 class Template(_Tokens, Nodes.TemplateNode):
@@ -167,7 +186,7 @@ class Template(_Tokens, Nodes.TemplateNode):
 
 
 class Element(_Tokens, Nodes.OpenStartElementNode):
-    ends = (0x04, 0x03)  # its close tokens, as python-evtx's
+    ends = (T_END_ELEMENT, T_CLOSE_EMPTY_ELEMENT)  # its close tokens, as python-evtx's
 
     def __init__(self, buf: bytes, offset: int, chunk: EvtxChunk, parent: Any) -> None:
         Nodes.BXmlNode.__init__(self, buf, offset, chunk, parent)
@@ -180,7 +199,7 @@ class Element(_Tokens, Nodes.OpenStartElementNode):
         self.declare_field("dword", "size", at)
         self.declare_field("dword", "string_offset")
         self._tag_length = at + 8 + _inline(self, at + 4)
-        if self.token() & 0x40:  # the attribute list's size
+        if self.token() & MORE_BITS:  # the attribute list's size
             self.unpack_dword(self._tag_length)
             self._tag_length += 4
 
@@ -291,23 +310,24 @@ class Instance(Nodes.TemplateInstanceNode):
 
 
 _NODES: dict[int, Any] = {
-    0x00: Nodes.EndOfStreamNode,
-    0x01: Element,
-    0x41: Element,
-    0x02: Nodes.CloseStartElementNode,
-    0x03: Nodes.CloseEmptyElementNode,
-    0x04: Nodes.CloseElementNode,
-    0x05: Value,
-    0x45: Value,
-    0x06: Attribute,
-    0x46: Attribute,
-    0x09: Entity,
-    0x49: Entity,
-    0x0A: Target,
-    0x0B: Data,
-    0x0C: Instance,
-    0x0D: Nodes.NormalSubstitutionNode,
-    0x0E: Nodes.ConditionalSubstitutionNode,
-    0x0F: Nodes.StreamStartNode,
+    T_END_OF_STREAM: Nodes.EndOfStreamNode,
+    T_OPEN_START_ELEMENT: Element,
+    T_OPEN_START_ELEMENT | MORE_BITS: Element,
+    T_CLOSE_START_ELEMENT: Nodes.CloseStartElementNode,
+    T_CLOSE_EMPTY_ELEMENT: Nodes.CloseEmptyElementNode,
+    T_END_ELEMENT: Nodes.CloseElementNode,
+    T_VALUE: Value,
+    T_VALUE | MORE_BITS: Value,
+    T_ATTRIBUTE: Attribute,
+    T_ATTRIBUTE | MORE_BITS: Attribute,
+    T_ENTITY_REF: Entity,
+    T_ENTITY_REF | MORE_BITS: Entity,
+    T_PI_TARGET: Target,
+    T_PI_DATA: Data,
+    T_TEMPLATE_INSTANCE: Instance,
+    T_NORMAL_SUBSTITUTION: Nodes.NormalSubstitutionNode,
+    T_OPTIONAL_SUBSTITUTION: Nodes.ConditionalSubstitutionNode,
+    T_FRAGMENT_HEADER: Nodes.StreamStartNode,
 }
-_VALUES = frozenset((0x05, 0x45, 0x0D, 0x0E, 0x09, 0x49, 0x0A, 0x0B))  # tokens of an attribute's value
+_VALUE_KINDS = (T_VALUE, T_NORMAL_SUBSTITUTION, T_OPTIONAL_SUBSTITUTION, T_ENTITY_REF, T_PI_TARGET, T_PI_DATA)
+_VALUES = frozenset((*_VALUE_KINDS, T_VALUE | MORE_BITS, T_ENTITY_REF | MORE_BITS))  # tokens of an attribute's value

@@ -8,7 +8,7 @@ header's stale chunk count, fail whole files on its issue #40 and render values 
 pyevtx-rs (see ../shared/reference/parsers.md). Records are read by the rules pyevtx-rs follows, so
 that both engines return the same records from damaged files as from clean ones:
 - every chunk `layout.scan` finds is read (not the file header's possibly stale chunk count);
-- records are read from offset 0x200 up to the chunk's free-space offset, and no further than
+- records are read from the end of the chunk header up to the chunk's free-space offset, and no further than
   the record whose number is the chunk header's last one (a stale header hides the rest: counted
   by the reader, not returned);
 - a record header that is not one (bad signature, size under 28 bytes, data past the chunk, a
@@ -35,6 +35,16 @@ from Evtx.BinaryParser import Block, ParseException
 from Evtx.Evtx import Record
 
 from analyzer.errors import RecordError
+from analyzer.evtx.format import (
+    CHUNK_HEADER_SIZE,
+    CHUNK_SIZE,
+    RECORD_HEADER,
+    RECORD_MAGIC,
+    RECORD_MIN_SIZE,
+    T_END_OF_STREAM,
+    T_FRAGMENT_HEADER,
+    T_TEMPLATE_INSTANCE,
+)
 from analyzer.ingest.engines import nodes as bx
 from analyzer.ingest.engines.filling import PROCESSING, Element, EntityRef, Placeholder, Plan, resolve_one
 from analyzer.ingest.engines.tables import spans
@@ -70,11 +80,16 @@ class EventRecord(Record):
 def records(decoder: ChunkDecoder, last: int, free: int) -> Iterator[tuple[int, int, int]]:
     """(offset, size, number) of each record pyevtx-rs walks in a chunk."""
     buf, chunk = decoder.buf, decoder.chunk
-    end, pos = min(free, len(buf)), 0x200
-    while pos < end and pos + 24 <= len(buf):
+    end, pos = min(free, len(buf)), CHUNK_HEADER_SIZE
+    while pos < end and pos + RECORD_HEADER.size <= len(buf):
         record = EventRecord(buf, pos, chunk)
         size, number = record.size(), record.record_num()
-        if record.magic() != 0x2A2A or record.ticks() >= _MAX_TICKS or size < 28 or pos + size - 4 > len(buf):
+        if (
+            record.magic() != RECORD_MAGIC
+            or record.ticks() >= _MAX_TICKS
+            or size < RECORD_MIN_SIZE
+            or pos + size - 4 > len(buf)
+        ):
             return  # (a size over 64 KiB is past the chunk too)
         yield pos, size, number
         if number == last:
@@ -254,13 +269,13 @@ class ChunkDecoder:
         buf = self.buf
         if size < 1:
             return None
-        if buf[start] == 0x0F:
-            if size < 6 or buf[start + 4] != 0x0C:
+        if buf[start] == T_FRAGMENT_HEADER:
+            if size < 6 or buf[start + 4] != T_TEMPLATE_INSTANCE:
                 return None
-        elif buf[start] != 0x0C:
+        elif buf[start] != T_TEMPLATE_INSTANCE:
             return None
         instance = bx.Root(buf, start, self.chunk, size).template_instance()
-        if instance.end < start + size and buf[instance.end] != 0x00:
+        if instance.end < start + size and buf[instance.end] != T_END_OF_STREAM:
             return None
         return instance
 
@@ -370,7 +385,7 @@ def read(
             if not chunk.readable:
                 continue
             fh.seek(chunk.offset)
-            yield from read_chunk(fh.read(0x10000), chunk, file, wanted, coverage)
+            yield from read_chunk(fh.read(CHUNK_SIZE), chunk, file, wanted, coverage)
 
 
 _NOT_KEPT = object()

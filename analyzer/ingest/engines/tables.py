@@ -10,6 +10,17 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING, Any
 
+from analyzer.evtx.format import (
+    V_ANSI_STRING,
+    V_ARRAY,
+    V_BINARY,
+    V_BINXML,
+    V_FILETIME,
+    V_NULL,
+    V_SID,
+    V_STRING,
+    V_SYSTEMTIME,
+)
 from analyzer.ingest.engines.values import VALID_TYPES, WIDTH, Lazy, Null, Undecodable, check, decode_sized
 
 if TYPE_CHECKING:
@@ -27,9 +38,13 @@ class Layout:
 
     def __init__(self, entries: list[tuple[int, int, int]], total: int | None) -> None:
         self.entries, self.total = entries, total  # (type, offset, size read)
-        self.checks = [i for i, (t, _, _) in enumerate(entries) if t in (0x11, 0x12)]
-        self.decoded = [i for i, (t, _, _) in enumerate(entries) if t in (0x13, 0x81) or (t & 0x80 and t != 0x81)]
-        self.spans = [i for i, (t, _, _) in enumerate(entries) if t == 0x21]
+        self.checks = [i for i, (t, _, _) in enumerate(entries) if t in (V_FILETIME, V_SYSTEMTIME)]
+        self.decoded = [
+            i
+            for i, (t, _, _) in enumerate(entries)
+            if t in (V_SID, V_ARRAY | V_STRING) or (t & V_ARRAY and t != V_ARRAY | V_STRING)
+        ]
+        self.spans = [i for i, (t, _, _) in enumerate(entries) if t == V_BINXML]
 
     @classmethod
     def of(cls, table: bytes) -> Layout:
@@ -43,8 +58,10 @@ class Layout:
                 entries.append((type_, at, width))
                 at += max(width, size)
                 continue
-            item = WIDTH.get(type_ & 0x7F) if type_ & 0x80 else None
-            fixed = type_ in (0x00, 0x02, 0x0E, 0x21, 0x81, 0x13) or (type_ == 0x01 and not size & 1)
+            item = WIDTH.get(type_ & ~V_ARRAY) if type_ & V_ARRAY else None
+            fixed = type_ in (V_NULL, V_ANSI_STRING, V_BINARY, V_BINXML, V_ARRAY | V_STRING, V_SID) or (
+                type_ == V_STRING and not size & 1
+            )
             if not (fixed or (item and not size % item)):
                 return cls([], None)  # SizeT, odd strings, handles, unknown types: one by one
             entries.append((type_, at, size))
@@ -86,9 +103,9 @@ class Values:
             return value
         type_, at, size = self.layout.entries[index]
         at += self.start
-        if type_ == 0x00:
+        if type_ == V_NULL:
             return Null
-        if type_ == 0x21:
+        if type_ == V_BINXML:
             return (at, at + size)
         return Lazy(type_, self.buf[at : at + size]) if size else ""
 

@@ -16,6 +16,34 @@ from datetime import timedelta
 from decimal import Decimal
 
 from analyzer.events import FILETIME_EPOCH
+from analyzer.evtx.format import (
+    V_ANSI_STRING,
+    V_ARRAY,
+    V_BINARY,
+    V_BINXML,
+    V_BOOL,
+    V_EVT_HANDLE,
+    V_EVT_XML,
+    V_FILETIME,
+    V_GUID,
+    V_HEX32,
+    V_HEX64,
+    V_INT8,
+    V_INT16,
+    V_INT32,
+    V_INT64,
+    V_NULL,
+    V_REAL32,
+    V_REAL64,
+    V_SID,
+    V_SIZE_T,
+    V_STRING,
+    V_SYSTEMTIME,
+    V_UINT8,
+    V_UINT16,
+    V_UINT32,
+    V_UINT64,
+)
 
 
 class Undecodable(Exception):
@@ -43,22 +71,22 @@ class Lazy:
 
     def text(self) -> str:
         type_ = self.type
-        if type_ == 0x01:
+        if type_ == V_STRING:
             return utf16_text(self.raw)
-        if type_ == 0x02:
+        if type_ == V_ANSI_STRING:
             return self.raw.replace(b"\0", b"").decode("latin-1").translate(_ANSI)
-        if type_ == 0x0E:
+        if type_ == V_BINARY:
             return self.raw.hex().upper()
         return _scalar(type_, self.raw)
 
     def empty(self) -> bool:
         """Whether its text is empty (an optional substitution then drops out)."""
         type_ = self.type
-        if type_ == 0x01:
+        if type_ == V_STRING:
             return self.raw[:2] in (b"", b"\0\0")
-        if type_ == 0x02:
+        if type_ == V_ANSI_STRING:
             return not self.raw.strip(b"\0")
-        return type_ == 0x0E and not self.raw
+        return type_ == V_BINARY and not self.raw
 
 
 class Arr:
@@ -81,26 +109,37 @@ class Arr:
         return ",".join(item or "" for item in self.items)
 
 
-VALID_TYPES = frozenset([*range(0x16), 0x20, 0x21, 0x23, *range(0x81, 0x96)])
+VALID_TYPES = frozenset(
+    [*range(V_HEX64 + 1), V_EVT_HANDLE, V_BINXML, V_EVT_XML, *range(V_ARRAY | V_STRING, V_ARRAY | V_HEX64 + 1)]
+)
 _LONE = re.compile("[\ud800-\udfff]")
-_FIXED = {0x03: "<b", 0x04: "<B", 0x05: "<h", 0x06: "<H", 0x07: "<i", 0x08: "<I", 0x09: "<q", 0x0A: "<Q"}
+_FIXED = {
+    V_INT8: "<b",
+    V_UINT8: "<B",
+    V_INT16: "<h",
+    V_UINT16: "<H",
+    V_INT32: "<i",
+    V_UINT32: "<I",
+    V_INT64: "<q",
+    V_UINT64: "<Q",
+}
 WIDTH = {
-    0x03: 1,
-    0x04: 1,
-    0x05: 2,
-    0x06: 2,
-    0x07: 4,
-    0x08: 4,
-    0x09: 8,
-    0x0A: 8,
-    0x0B: 4,
-    0x0C: 8,
-    0x0D: 4,
-    0x0F: 16,
-    0x11: 8,
-    0x12: 16,
-    0x14: 4,
-    0x15: 8,
+    V_INT8: 1,
+    V_UINT8: 1,
+    V_INT16: 2,
+    V_UINT16: 2,
+    V_INT32: 4,
+    V_UINT32: 4,
+    V_INT64: 8,
+    V_UINT64: 8,
+    V_REAL32: 4,
+    V_REAL64: 8,
+    V_BOOL: 4,
+    V_GUID: 16,
+    V_FILETIME: 8,
+    V_SYSTEMTIME: 16,
+    V_HEX32: 4,
+    V_HEX64: 8,
 }
 # windows-1252 as WHATWG defines it: the bytes cp1252 leaves undefined map to the same code point.
 _ANSI = str.maketrans({chr(b): bytes([b]).decode("cp1252", "replace") for b in range(0x80, 0xA0)})
@@ -221,25 +260,25 @@ def _scalar(type_: int, raw: bytes) -> str:
     """A fixed-size value's text (`raw` is exactly its width)."""
     if type_ in _FIXED:
         return str(struct.unpack(_FIXED[type_], raw)[0])
-    if type_ == 0x0B:
+    if type_ == V_REAL32:
         return _float(struct.unpack("<f", raw)[0], True)
-    if type_ == 0x0C:
+    if type_ == V_REAL64:
         return _float(struct.unpack("<d", raw)[0], False)
-    if type_ == 0x0D:  # pyevtx-rs prints a boolean that is neither 0 nor 1 as its number
+    if type_ == V_BOOL:  # pyevtx-rs prints a boolean that is neither 0 nor 1 as its number
         number = struct.unpack("<i", raw)[0]
         return {0: "false", 1: "true"}.get(number, str(number))
-    if type_ == 0x0F:
+    if type_ == V_GUID:
         return _guid(raw)
-    if type_ == 0x11:
+    if type_ == V_FILETIME:
         return _filetime(int.from_bytes(raw, "little"))
-    if type_ == 0x12:
+    if type_ == V_SYSTEMTIME:
         return _systemtime(raw)
-    return hex(int.from_bytes(raw, "little"))  # 0x14, 0x15: HexInt32/64
+    return hex(int.from_bytes(raw, "little"))  # V_HEX32, V_HEX64
 
 
 def _item(type_: int, raw: bytes) -> str:
     """One item of a fixed-size array (booleans print as numbers there)."""
-    if type_ == 0x0D:
+    if type_ == V_BOOL:
         return str(struct.unpack("<i", raw)[0])
     return _scalar(type_, raw)
 
@@ -261,10 +300,10 @@ def _strings(buf: bytes, pos: int, size: int) -> tuple[Arr, int]:
 
 def check(type_: int, raw: bytes) -> None:
     """Raise Undecodable for a fixed-size value pyevtx-rs cannot represent (a time out of range)."""
-    if type_ == 0x11:
+    if type_ == V_FILETIME:
         if int.from_bytes(raw, "little") // 10_000_000 - _UNIX_FROM_1601 > _MAX_SECONDS:
             raise Undecodable
-    elif type_ == 0x12:
+    elif type_ == V_SYSTEMTIME:
         _systemtime(raw)
 
 
@@ -276,58 +315,58 @@ def decode_sized(buf: bytes, pos: int, type_: int, size: int) -> tuple[object, i
         raw = _take(buf, pos, width)
         check(type_, raw)
         return Lazy(type_, raw), pos + width
-    if type_ == 0x01:
+    if type_ == V_STRING:
         if size == 0:
             return "", pos
         if size & 1:
             raise Undecodable
-        return Lazy(0x01, _take(buf, pos, size)), pos + size
-    if type_ == 0x00:
+        return Lazy(V_STRING, _take(buf, pos, size)), pos + size
+    if type_ == V_NULL:
         return Null, pos
-    if type_ == 0x21:
+    if type_ == V_BINXML:
         _take(buf, pos, size)
         return (pos, pos + size), pos + size
-    if type_ == 0x81:
+    if type_ == V_ARRAY | V_STRING:
         return (Arr([]), pos) if size == 0 else _strings(buf, pos, size)
-    if type_ == 0x13:
+    if type_ == V_SID:
         return _sid(buf, pos)
-    if type_ in (0x02, 0x0E):
+    if type_ in (V_ANSI_STRING, V_BINARY):
         return (Lazy(type_, _take(buf, pos, size)) if size else ""), pos + size
-    if type_ == 0x10:
+    if type_ == V_SIZE_T:
         if size not in (4, 8):
             raise Undecodable
         return hex(int.from_bytes(_take(buf, pos, size), "little")), pos + size
-    if type_ in (0x83, 0x84):
+    if type_ in (V_ARRAY | V_INT8, V_ARRAY | V_UINT8):
         raw = _take(buf, pos, size)
-        return Arr([str(b - 256 if type_ == 0x83 and b > 127 else b) for b in raw]), pos + size
-    if type_ == 0x93:
+        return Arr([str(b - 256 if type_ == V_ARRAY | V_INT8 and b > 127 else b) for b in raw]), pos + size
+    if type_ == V_ARRAY | V_SID:
         items, start = [], pos
         while pos - start < size:
             text, pos = _sid(buf, pos)
             items.append(text)
         return Arr(items), pos
-    if type_ & 0x80:
-        width = WIDTH.get(type_ & 0x7F)
+    if type_ & V_ARRAY:
+        width = WIDTH.get(type_ & ~V_ARRAY)
         if width is None or size % width:
             raise Undecodable
         raw = _take(buf, pos, size)
-        base = type_ & 0x7F
+        base = type_ & ~V_ARRAY
         return Arr([_item(base, raw[i : i + width]) for i in range(0, size, width)]), pos + size
     raise Undecodable  # handles, EvtXml, ANSI string and binary arrays: not implemented in pyevtx-rs
 
 
 def decode_unsized(buf: bytes, pos: int, type_: int) -> tuple[object, int]:
     """A value whose size is not declared (a value token): strings and BinXml carry a length."""
-    if type_ == 0x00:
+    if type_ == V_NULL:
         return Null, pos
-    if type_ == 0x01:
+    if type_ == V_STRING:
         count = int.from_bytes(_take(buf, pos, 2), "little")
         return utf16_text(_take(buf, pos + 2, 2 * count)), pos + 2 + 2 * count
-    if type_ == 0x21:
+    if type_ == V_BINXML:
         count = int.from_bytes(_take(buf, pos, 2), "little")
         _take(buf, pos + 2, count)
         return (pos + 2, pos + 2 + count), pos + 2 + count
-    if type_ == 0x13:
+    if type_ == V_SID:
         return _sid(buf, pos)
     width = WIDTH.get(type_)
     if width is None:  # ANSI strings, binaries, SizeT, arrays and handles need a declared size
