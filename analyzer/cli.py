@@ -97,7 +97,7 @@ def _analyze(paths: list[Path], options: Options, **extra: object) -> Analysis:
     from analyzer.ingest.read import resolve_engine
     from analyzer.run.pipeline import analyze
 
-    analysis = analyze(
+    return analyze(
         paths,
         resolve_engine(options.engine),
         options.catalogue(),
@@ -109,15 +109,6 @@ def _analyze(paths: list[Path], options: Options, **extra: object) -> Analysis:
         timeout=options.timeout,
         **extra,  # type: ignore[arg-type]
     )
-    collector = analysis.collector
-    read = sum(r.events for r in analysis.inputs)
-    if read and not (collector.evidence or collector.beats or collector.unknown_events):
-        providers = ", ".join(sorted(analysis.catalogue.providers))
-        _warn(
-            f"warning: no password writeback events ({providers}) in these logs: "
-            "ask for the Application log of the Entra Connect server"
-        )
-    return analysis
 
 
 def _read_all(

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
@@ -166,3 +167,11 @@ def validate_events(frame: pd.DataFrame) -> None:
     wrong = {c: str(frame[c].dtype) for c in COLUMNS if str(frame[c].dtype) != COLUMNS[c]}
     if wrong:
         raise ValueError(f"wrong dtypes: {wrong}")
+
+
+def server_of(event: Event) -> str:
+    """The server is the event's Computer; exports without one are kept apart per input."""
+    if event.computer:
+        return event.computer
+    outer, _, member = event.file.partition("!")
+    return f"(unknown computer: {PurePath(outer).name}{'!' + member if member else ''})"

@@ -119,7 +119,7 @@ def test_heartbeats_in_short_form_are_compared_by_content(tmp_path: Path) -> Non
 
 def test_one_input_with_a_record_id_twice() -> None:
     """A log cleared and restarted can hold one record id twice: both kept, noted for that input."""
-    from analyzer.analysis.diagnosis import Collector, Partial
+    from analyzer.analysis.collect import Collector, Partial
     from analyzer.catalogue.loader import load
 
     events = [e for e in SCENARIOS["ad-permissions"][0]() if e.provider == "PasswordResetService"][:40]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.analysis.diagnosis import Collector
+from analyzer.analysis.collect import Collector
 from analyzer.analysis.textfields import extract
 from analyzer.catalogue.loader import load
 from tests.helpers import bail, event, failure, prs, start, success

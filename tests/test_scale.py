@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.dataset as pa_ds
 import pytest
 
-from analyzer.analysis.diagnosis import Partial
+from analyzer.analysis.collect import Partial
 from analyzer.catalogue.loader import load
 from analyzer.errors import RecordError
 from analyzer.ingest.counting import Coverage
@@ -144,7 +144,7 @@ def test_dask_local_cluster_gives_the_same_report() -> None:
 
 
 def test_dask_diagnoses_each_server_on_the_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
-    from analyzer.analysis.diagnosis import Collector
+    from analyzer.analysis.collect import Collector
     from analyzer.run.pipeline import analyze
 
     catalogue = load()
@@ -273,7 +273,7 @@ def test_heartbeats_in_short_form_give_the_same_report(monkeypatch: pytest.Monke
     """Reports carry heartbeats in their short form; with full events instead, every report on
     the samples (each read twice, so duplicates are dropped too) and on a log of nothing but
     heartbeats is the same."""
-    from analyzer.analysis.diagnosis import Partial
+    from analyzer.analysis.collect import Partial
     from analyzer.run.pipeline import analyze
 
     make, _ = SCENARIOS["healthy"]

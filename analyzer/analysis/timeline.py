@@ -16,7 +16,8 @@ from analyzer.reports.rows import short
 from analyzer.reports.textsafe import csv_cell, json_text
 
 if TYPE_CHECKING:
-    from analyzer.analysis.diagnosis import Collector, ServerDiagnosis
+    from analyzer.analysis.collect import Collector
+    from analyzer.analysis.diagnosis import ServerDiagnosis
 
 EVENT_COLUMNS = ["time", "server", "provider", "code", "name", "level", "user", "tracking_id", "cause", "meaning"]
 _RELATIVE = re.compile(r"^(\d+)([smhd])$")
@@ -134,7 +135,7 @@ class Filters:
         routine: bool,
     ) -> Filters:
         """The filters from option values; relative times count back from the newest event."""
-        times = [span[1] for span in collector.coverage.values()]
+        times = [last for _, last in collector.spans().values()]
         newest = max(times) if times else None
         start = parse_when(since, newest) if since else None
         end = parse_when(until, newest) if until else None
@@ -153,7 +154,7 @@ class Filters:
 
     def describe(self, collector: Collector) -> str:
         """What the logs hold, for a filter that matched nothing."""
-        spans = collector.coverage
+        spans = collector.spans()
         if not spans:
             return "the inputs hold no events"
         first = min(span[0] for span in spans.values())
@@ -183,47 +184,43 @@ _LEVELS = {1: "error", 2: "error", 3: "warning", 4: "info", 0: "info", 5: "info"
 
 def event_rows(collector: Collector, filters: Filters) -> list[dict[str, Any]]:
     rows = []
-    for computer, evidence in collector.evidence.items():
-        for item in evidence:
-            if not filters.routine and routine(item.entry.role, item.entry.name):
-                continue
-            level = _LEVELS.get(item.event.level or 0, "info")
-            if not filters.keep(
-                item.time, computer, item.event.event_id, level, item.fields.upn, item.fields.tracking_id
-            ):
-                continue
+    for computer, item in collector.recognized():
+        if not filters.routine and routine(item.entry.role, item.entry.name):
+            continue
+        level = _LEVELS.get(item.event.level or 0, "info")
+        if not filters.keep(item.time, computer, item.event.event_id, level, item.fields.upn, item.fields.tracking_id):
+            continue
+        rows.append(
+            {
+                "time": iso_utc(item.time),
+                "server": computer,
+                "provider": item.event.provider,
+                "code": item.event.event_id,
+                "name": item.entry.name,
+                "level": level,
+                "user": item.fields.upn,
+                "tracking_id": item.fields.tracking_id,
+                "cause": item.cause,
+                "meaning": item.entry.title.en,
+            }
+        )
+    for computer, event in collector.unrecognized():
+        level = _LEVELS.get(event.level or 0, "info")
+        if filters.keep(event.time_created, computer, event.event_id, level, None, None):
             rows.append(
                 {
-                    "time": iso_utc(item.time),
+                    "time": iso_utc(event.time_created),
                     "server": computer,
-                    "provider": item.event.provider,
-                    "code": item.event.event_id,
-                    "name": item.entry.name,
+                    "provider": event.provider,
+                    "code": event.event_id,
+                    "name": "(not in the catalogue)",
                     "level": level,
-                    "user": item.fields.upn,
-                    "tracking_id": item.fields.tracking_id,
-                    "cause": item.cause,
-                    "meaning": item.entry.title.en,
+                    "user": None,
+                    "tracking_id": None,
+                    "cause": None,
+                    "meaning": _flat(event.data),
                 }
             )
-    for computer, events in collector.unknown_events.items():
-        for event in events:
-            level = _LEVELS.get(event.level or 0, "info")
-            if filters.keep(event.time_created, computer, event.event_id, level, None, None):
-                rows.append(
-                    {
-                        "time": iso_utc(event.time_created),
-                        "server": computer,
-                        "provider": event.provider,
-                        "code": event.event_id,
-                        "name": "(not in the catalogue)",
-                        "level": level,
-                        "user": None,
-                        "tracking_id": None,
-                        "cause": None,
-                        "meaning": _flat(event.data),
-                    }
-                )
     return sorted(rows, key=lambda r: (r["time"], r["server"], r["code"]))
 
 

@@ -382,7 +382,7 @@ def _read_export(
     """An export (every kind but EVTX), streamed: each record is an event or counted unreadable.
     With `keep` and `coverage`, as for EVTX: events of other providers and codes are counted, and
     only their server and time kept (in `coverage`), so memory does not grow with them."""
-    from analyzer.analysis.diagnosis import server_of
+    from analyzer.events import server_of
     from analyzer.ingest.exports import csv_export, powershell, text_export, xml_export
     from analyzer.ingest.exports.common import Facts
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from analyzer.analysis.diagnosis import Collector, Partial, ServerDiagnosis, server_of
+from analyzer.analysis.collect import Collector, Partial
+from analyzer.analysis.diagnosis import ServerDiagnosis
+from analyzer.events import server_of
 from analyzer.evtx.layout import chunks_in
 from analyzer.ingest.inputs import open_inputs
 from analyzer.ingest.read import DEFAULT_TIMEOUT, FileReport, merge_pieces, read_file
@@ -172,6 +174,12 @@ def analyze(
             _merge_all(analysis, inputs.files, reading, warn)
         if meter:
             meter.finish()
+    if any(r.events for r in analysis.inputs) and not analysis.collector.found_writeback():
+        providers = ", ".join(sorted(catalogue.providers))
+        warn(
+            f"warning: no password writeback events ({providers}) in these logs: "
+            "ask for the Application log of the Entra Connect server"
+        )
     return analysis
 
 
