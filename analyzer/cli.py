@@ -157,25 +157,18 @@ def events(
 
     from analyzer.ingest.read import resolve_engine
     from analyzer.reports.destination import open_output
-    from analyzer.reports.listing import export, write_events
+    from analyzer.run.export import export, export_by_time
 
     if options.fmt == "parquet":
         if not options.to_file or options.output is None:
             raise typer.BadParameter("parquet needs a directory: -o DIR", param_hint="--format")
         try:
-            from analyzer.reports import parquet
+            import pyarrow  # noqa: F401
         except ImportError:
             raise typer.BadParameter("needs pyarrow: pip install 'writeback-analyzer[parquet]'") from None
     reports: list[FileReport] = []
-    if sort.casefold() == "time":  # every event held, to be sorted
-        stream = iter(
-            sorted(_read_all(paths, options, reports), key=lambda e: (e.time_created, e.file, e.event_record_id or 0))
-        )
-        if options.fmt == "parquet":
-            parquet.write(stream, options.output)  # type: ignore[arg-type]
-        else:
-            with open_output(options.output) as out:
-                write_events(stream, options.fmt, out, options.width)
+    if sort.casefold() == "time":
+        export_by_time(_read_all(paths, options, reports), options.fmt, options.output, options.width)
         _exit_for(reports)
         return
     # In file order: read and serialized by the workers, written here as they finish.
@@ -307,7 +300,8 @@ def timeline(
     Example:
       wba timeline logs/ --since 24h --level error --computer aadc01
     """
-    from analyzer.analysis.timeline import FilterError, Filters, check_options, event_rows, operation_rows, render
+    from analyzer.analysis.timeline import FilterError, Filters, check_options, event_rows, operation_rows
+    from analyzer.reports.timeline import render
 
     try:
         codes = check_options(code, since, until)  # before anything is read

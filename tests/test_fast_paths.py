@@ -103,10 +103,10 @@ def test_a_spill_file_cut_short_gives_its_whole_frames(
     import io
 
     from analyzer.ingest.engines import rust
-    from analyzer.reports import listing
-    from analyzer.reports.listing import _copy, _spill
+    from analyzer.run import export
+    from analyzer.run.export import _copy, _spill
 
-    monkeypatch.setattr(listing, "FRAME", 100)  # small frames, of small batches, for a small log
+    monkeypatch.setattr(export, "FRAME", 100)  # small frames, of small batches, for a small log
     monkeypatch.setattr(rust, "_BATCH", 50)
     path = max(sample_files, key=lambda p: p.stat().st_size)
     report = _spill("rust", "jsonl", None, tmp_path, 0, _input(path), None)
@@ -132,8 +132,8 @@ def test_logs_read_in_pieces_give_the_same_output(monkeypatch: pytest.MonkeyPatc
     import gzip
     import io
 
-    from analyzer.reports.listing import export
     from analyzer.run import pipeline
+    from analyzer.run.export import export
     from tests.test_outputs_unchanged import GOLDEN, _parquet_digest
 
     monkeypatch.setattr(pipeline, "MIN_PIECE", 1)
