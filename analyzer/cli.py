@@ -6,15 +6,10 @@ one library function, renders and exits.
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
-import threading
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import click
 import typer
 
 from analyzer import __version__
@@ -487,72 +482,11 @@ def codes_command(
     typer.echo(view.listing(entries, options.lang))
 
 
-def _quiet_stdout() -> None:
-    """The reader of stdout went away (`| head`): send what is still buffered nowhere, so that
-    Python's last flush at exit cannot fail and print a traceback."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
-
-
-def _invoke(argv: list[str] | None) -> object:
-    """Run the command line as Click's `main` would, but let interrupts, broken pipes and errors
-    through to `main` (Click and Typer turn Ctrl-C into a silent exit 130 and a broken pipe into 1)."""
-    command = typer.main.get_command(app)
-    args = list(sys.argv[1:] if argv is None else argv)
-    if argv is None and os.name == "nt":  # cmd.exe leaves wildcards to the program
-        args = click.utils._expand_args(args)
-    with command.make_context("wba", args) as ctx:
-        return command.invoke(ctx)
-
-
-def _stop(signum: int, _frame: object) -> None:
-    """SIGTERM and SIGHUP end a run as Ctrl-C does (temporary files removed, workers ended)."""
-    _state["signal"] = signum
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: runs the app and turns every outcome into an exit code."""
-    from analyzer.run.progress import clear
+    """Entry point: runs the app and turns every outcome into an exit code (`analyzer.process`)."""
+    from analyzer.process import run_app
 
-    _state.pop("signal", None)
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name) and threading.current_thread() is threading.main_thread():
-            signal.signal(getattr(signal, name), _stop)
-    try:
-        code = _invoke(argv)
-    except (typer.Exit, click.exceptions.Exit) as exc:
-        return exc.exit_code
-    except (KeyboardInterrupt, typer.Abort, click.exceptions.Abort):
-        clear()
-        signum = _state.get("signal")
-        if isinstance(signum, int) and not isinstance(signum, bool):  # 128 + its number, as a shell says
-            sys.stderr.write(f"interrupted ({signal.Signals(signum).name})\n")
-            return 128 + signum
-        sys.stderr.write("interrupted\n")
-        return ExitStatus.INTERRUPTED
-    except BrokenPipeError:
-        _quiet_stdout()
-        return ExitStatus.OK
-    except AnalyzerError as exc:
-        clear()
-        sys.stderr.write(f"error: {clean(str(exc))}\n")
-        return ExitStatus.ERROR
-    except Exception as exc:
-        clear()
-        if isinstance(exc, click.ClickException) or (hasattr(exc, "show") and hasattr(exc, "exit_code")):
-            exc.show()  # a usage error (Click's, or Typer's vendored Click's)
-            return int(exc.exit_code)
-        if _state["debug"]:
-            traceback.print_exc()
-        else:
-            sys.stderr.write(f"error: internal error ({type(exc).__name__}); run with --debug for a traceback\n")
-        return ExitStatus.ERROR
-    return code if isinstance(code, int) else ExitStatus.OK
+    return run_app(app, argv, debug=lambda: bool(_state["debug"]))
 
 
 def run() -> None:
