@@ -296,7 +296,7 @@ def timeline(
       wba timeline logs/ --since 24h --level error --computer aadc01
     """
     from analyzer.analysis.timeline import FilterError, Filters, check_options, event_rows, operation_rows
-    from analyzer.reports.timeline import render
+    from analyzer.reports.listing import timeline_text
 
     try:
         codes = check_options(code, since, until)  # before anything is read
@@ -326,7 +326,7 @@ def timeline(
         _warn(f"no {'operations' if operations else 'events'} match; {filters.describe(analysis.collector)}")
     if redactor:
         rows = redactor.document(rows)
-    _write(render(rows, options.fmt, options.width), options)
+    _write(timeline_text(rows, options.fmt, options.width), options)
     _exit_for(analysis.inputs)
 
 

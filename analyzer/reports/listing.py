@@ -1,4 +1,4 @@
-"""Renderers for `wba events` (streamed) and `wba files` (one row per input)."""
+"""Rows of `wba events` (streamed), `wba files` (one row per input) and `wba timeline`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
+from analyzer.analysis.timeline import EVENT_COLUMNS
 from analyzer.events import COLUMNS, Lines, iso_utc, json_line
 from analyzer.ingest.read import FileReport
 from analyzer.reports.columns import shorten, width_of
@@ -150,3 +151,34 @@ def write_files(reports: Iterable[FileReport], fmt: str, out: TextIO, width: int
 
         table = [[short(v) if k in ("first_event", "last_event") else v for k, v in row.items()] for row in rows]
         out.write(grid(FILE_COLUMNS, table, width, drop=FILE_DROP, shrink=FILE_SHRINK) + "\n")
+
+
+# -- `wba timeline` ---------------------------------------------------------------------------------
+
+# Columns a narrow terminal drops first, and the shortest a text column may become.
+TIMELINE_DROP = ["provider", "tracking_id", "name", "events", "duration_s", "level", "kind", "cause", "user"]
+TIMELINE_SHRINK = {"meaning": 20, "server": 12, "user": 16, "cause": 12}
+
+
+def timeline_text(rows: list[dict[str, Any]], fmt: str, width: int | None = None) -> str:
+    """`wba timeline`'s rows (`analysis/timeline.py`) in `fmt`. `width`: the terminal's, for the
+    table to fit (None: every column)."""
+    if fmt == "json":
+        return json_text(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n"
+    if fmt == "jsonl":
+        return "".join(json_text(json.dumps(r, ensure_ascii=False)) + "\n" for r in rows)
+    columns = list(rows[0]) if rows else EVENT_COLUMNS
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([csv_cell(v) for v in r.values()] for r in rows)
+        return buffer.getvalue()
+    table = [[short(v) if k in ("time", "start") else v for k, v in r.items()] for r in rows]
+    if fmt == "markdown":
+        from analyzer.reports.markdown import table as markdown_table
+
+        return "\n".join(markdown_table(columns, table, "en")).rstrip("\n") + "\n"
+    from analyzer.reports.columns import grid
+
+    return grid(columns, table, width, drop=TIMELINE_DROP, shrink=TIMELINE_SHRINK) + "\n"
