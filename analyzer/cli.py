@@ -83,6 +83,17 @@ def _warn(line: str) -> None:
     typer.echo(clean(line), err=True)
 
 
+def _say_local_times(reports: list[FileReport]) -> None:
+    """A line per input whose times are an export's local wall clock (the listings show them
+    without `Z`; reports say it in their banner)."""
+    for r in reports:
+        if r.times == "local":
+            _warn(
+                f"note: {r.path}: times are the exporting machine's local time, time zone unknown: "
+                "shown without Z (give --input-tz to convert them to UTC)"
+            )
+
+
 def _exit_for(reports: list[FileReport]) -> None:
     if any(r.status != "ok" for r in reports):
         raise typer.Exit(ExitStatus.INPUT_PROBLEMS)
@@ -163,7 +174,8 @@ def events(
             raise typer.BadParameter("needs pyarrow: pip install 'writeback-analyzer[parquet]'") from None
     reports: list[FileReport] = []
     if sort.casefold() == "time":
-        export_by_time(_read_all(paths, options, reports), options.fmt, options.output, options.width)
+        export_by_time(_read_all(paths, options, reports), reports, options.fmt, options.output, options.width)
+        _say_local_times(reports)
         _exit_for(reports)
         return
     # In file order: read and serialized by the workers, written here as they finish.
@@ -183,6 +195,7 @@ def events(
             timeout=options.timeout,
             progress=None if onto_terminal else options.progress(),
         )
+    _say_local_times(reports)
     _exit_for(reports)
 
 
@@ -203,6 +216,7 @@ def files(paths: PathsArg, *, options: Options) -> None:
         pass
     with open_output(options.output) as out:
         write_files(reports, options.fmt, out, options.width)
+    _say_local_times(reports)
     _exit_for(reports)
 
 
@@ -318,15 +332,17 @@ def timeline(
         )
     except FilterError as exc:
         raise typer.BadParameter(str(exc), param_hint="--since/--until") from None
+    local = {r.path for r in analysis.inputs if r.times == "local"}
     if operations:
-        rows = operation_rows(analysis.collector.diagnose(), filters)
+        rows = operation_rows(analysis.collector.diagnose(), filters, local)
     else:
-        rows = event_rows(analysis.collector, filters)
+        rows = event_rows(analysis.collector, filters, local)
     if not rows:
         _warn(f"no {'operations' if operations else 'events'} match; {filters.describe(analysis.collector)}")
     if redactor:
         rows = redactor.document(rows)
-    _write(timeline_text(rows, options.fmt, options.width), options)
+    _write(timeline_text(rows, options.fmt, options.width, local=bool(local)), options)
+    _say_local_times(analysis.inputs)
     _exit_for(analysis.inputs)
 
 

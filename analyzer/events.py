@@ -80,10 +80,11 @@ class Event:
         """Pickle as a plain tuple (workers send many events; the dataclass default is slow)."""
         return Event, tuple(getattr(self, name) for name in COLUMNS)
 
-    def as_json(self) -> str:
-        """One JSON object with exactly the model's keys (time as ISO 8601 UTC with µs and Z)."""
+    def as_json(self, local: bool = False) -> str:
+        """One JSON object with exactly the model's keys (time as ISO 8601 UTC with µs and Z; with
+        `local`, an export's local wall clock: without the Z)."""
         row: dict[str, Any] = {name: getattr(self, name) for name in COLUMNS}
-        row["time_created"] = iso_utc(self.time_created)
+        row["time_created"] = iso_time(self.time_created, local)
         return json.dumps(row, ensure_ascii=False)
 
 
@@ -105,9 +106,9 @@ class Lines(NamedTuple):
     lines: list[tuple[Any, str, str, str | None, str | None]]
 
 
-def json_line(event: Event) -> str:
-    """The event's line in `wba events -f jsonl`."""
-    return json_text(event.as_json()) + "\n"
+def json_line(event: Event, local: bool = False) -> str:
+    """The event's line in `wba events -f jsonl` (`local`: see `Event.as_json`)."""
+    return json_text(event.as_json(local)) + "\n"
 
 
 def json_string(text: str) -> str:
@@ -149,6 +150,12 @@ def datetime_to_filetime(moment: datetime) -> int:
 
 def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def iso_time(moment: datetime, local: bool) -> str:
+    """`iso_utc`, without its `Z` when the time is an export's local wall clock (zone unknown)."""
+    text = iso_utc(moment)
+    return text[:-1] if local else text
 
 
 def to_dataframe(events: Iterable[Event]) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from files or standard input; local times said loudly (item 3); exports streamed
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,11 @@ from tests.helpers import run_cli
 
 EVENTS = SCENARIOS["password-policy"][0]()
 COMPUTER = "ENTRACONNECT01.contoso.com"
+
+
+def _problems(err: str) -> str:
+    """stderr without the notes that an export's times are local (every such export gets one)."""
+    return "".join(line for line in err.splitlines(keepends=True) if not line.startswith("note: "))
 
 
 def _diagnosis(doc: dict) -> list[tuple]:
@@ -252,9 +258,9 @@ def test_date_order_is_settled_once_per_file_by_a_day_over_12(tmp_path: Path) ->
     path.write_text(export_writer.csv_export(moved, region="en-GB"), encoding="utf-8")
     assert "05/11/2026 08:16:52" in path.read_text(encoding="utf-8")
     code, out, err = run_cli("events", str(path), "-f", "jsonl")
-    assert (code, err) == (0, "")
+    assert code == 0 and err.startswith(f"note: {path}: times are the exporting machine's local time")
     times = [json.loads(line)["time_created"] for line in out.splitlines()]
-    assert times[0] == "2026-11-05T08:16:52.000000Z" and all(
+    assert times[0] == "2026-11-05T08:16:52.000000" and all(
         t.startswith("2026-11-") or t.startswith("2026-12-") for t in times
     )
 
@@ -272,9 +278,9 @@ def test_ambiguous_dates_are_refused_naming_date_order(tmp_path: Path) -> None:
     ]
     assert [s["computer"] for s in json.loads(out)["servers"]] == [COMPUTER]  # The rest is still read.
     code, out, err = run_cli("events", str(path), "-f", "jsonl", "--date-order", "dmy")
-    assert (code, err) == (0, "")
+    assert (code, _problems(err)) == (0, "")
     first = json.loads(out.splitlines()[0])["time_created"]
-    assert first == moved[0].time_created.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    assert first == moved[0].time_created.strftime("%Y-%m-%dT%H:%M:%S.000000")
     _, out, _ = run_cli("events", str(path), "-f", "jsonl", "--date-order", "mdy")
     assert json.loads(out.splitlines()[0])["time_created"].startswith(
         "2026-01-11"
@@ -288,7 +294,7 @@ def test_dates_in_both_orders_count_as_unreadable(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     code, out, err = run_cli("events", str(path), "-f", "jsonl")
     assert code == 4 and len(out.splitlines()) == 3
-    assert err.splitlines() == [
+    assert _problems(err).splitlines() == [
         f"warning: {path}: 1 of 4 records unreadable (1 record(s): date not valid in the file's dmy order)"
     ]
 
@@ -300,7 +306,7 @@ def test_input_tz_converts_local_times_to_utc(tmp_path: Path, zone: str, shift: 
     path = tmp_path / "de.csv"
     path.write_text(export_writer.csv_export(EVENTS, "de", "de-DE", offset=timedelta(hours=shift)), encoding="utf-8")
     code, out, err = run_cli("report", str(path), "-f", "json", "--input-tz", zone)
-    assert (code, err) == (0, "")
+    assert (code, _problems(err)) == (0, "")
     doc = json.loads(out)
     assert doc["span"]["first_event"] == EVENTS[0].time_created.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
     [found] = doc["inputs"]
@@ -334,6 +340,41 @@ def test_every_format_shows_a_banner_and_no_z_for_local_times(tmp_path: Path, fm
     logged.write_bytes(evtx_bytes(EVENTS))
     _, out, _ = run_cli(command, str(logged), "-f", fmt, *(["-q"] if command == "triage" else []))
     assert "local time" not in out  # UTC logs get no banner.
+
+
+LISTINGS = [
+    ("timeline", "table"),
+    ("timeline", "markdown"),
+    ("timeline", "csv"),
+    ("timeline", "jsonl"),
+    ("timeline --operations", "json"),
+    ("events", "jsonl"),
+    ("events", "csv"),
+    ("events --sort time", "table"),
+    ("files", "json"),
+]
+
+
+@pytest.mark.parametrize(("command", "fmt"), LISTINGS)
+def test_listings_print_local_times_without_z_and_say_so(tmp_path: Path, command: str, fmt: str) -> None:
+    """Issue 10 item 3 in the listings too: an export's local times never pass for UTC."""
+    local = tmp_path / "de.csv"
+    local.write_text(export_writer.csv_export(EVENTS, "de", "de-DE"), encoding="utf-8")
+    logged = tmp_path / "a.evtx"
+    logged.write_bytes(evtx_bytes(EVENTS))
+    code, out, err = run_cli(*command.split(), str(local), str(logged), "-f", fmt, "-q")
+    assert code == 0, err
+    assert f"note: {local}: times are the exporting machine's local time" in err
+    assert f"note: {logged}" not in err
+    stamps = re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(Z?)", out)
+    assert "" in stamps and "Z" in stamps  # the export's times without Z, the log's with it
+    for line in out.splitlines():  # where a line names its input, its first time (the event's) follows it
+        first = re.search(r"T\d\d:\d\d:\d\d(?:\.\d+)?(Z?)", line)
+        if first and "de.csv" in line and "a.evtx" not in line:
+            assert first.group(1) == "", line
+        if first and "a.evtx" in line and "de.csv" not in line:
+            assert first.group(1) == "Z", line
+    assert ("!! Times without Z" in out) == (command.startswith("timeline") and fmt in ("table", "markdown"))
 
 
 # ----- parse_details: the reusable parser ------------------------------------------------------------------
@@ -381,7 +422,7 @@ def test_a_field_over_128_kib_is_read(tmp_path: Path) -> None:
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         code, out, err = run_cli("events", str(path), "-f", "jsonl")
-        assert (code, err) == (0, ""), name
+        assert (code, _problems(err)) == (0, ""), name
         assert next(len(json.loads(line)["data"][0]) for line in out.splitlines()) == 300 << 10
 
 
@@ -404,7 +445,7 @@ def test_a_field_over_the_limit_is_one_clear_error(tmp_path: Path) -> None:
         path.write_text(text, encoding="utf-8")
         code, out, err = run_cli("events", str(path), "-f", "jsonl")
         assert code == 4 and len(out.splitlines()) >= 1, name
-        [line] = err.splitlines()
+        [line] = _problems(err).splitlines()
         assert line.startswith(f"warning: {path}: 1 of ") and f"(1 record(s): {problem})" in line, line
 
 
@@ -421,16 +462,16 @@ def test_wevtutil_text_output_reads_as_details(tmp_path: Path) -> None:
     path = tmp_path / "wevtutil.txt"
     path.write_text(text, encoding="utf-8", newline="")
     code, out, err = run_cli("events", str(path), "-f", "jsonl")
-    assert (code, err) == (0, "")
+    assert (code, _problems(err)) == (0, "")
     rows = [json.loads(line) for line in out.splitlines()]
     assert [(r["event_id"], r["time_created"], r["computer"], r["data"]) for r in rows] == [
         (
             31001,
-            "2026-11-20T08:00:01.123000Z",
+            "2026-11-20T08:00:01.123000",
             "AADC01.contoso.com",
             ["TrackingId: 0f3c, PasswordResetRequestStart, Details: user@contoso.com"],
         ),
-        (31002, "2026-11-20T08:00:02.500000Z", "AADC01.contoso.com", ["TrackingId: 0f3c, PasswordResetSuccess"]),
+        (31002, "2026-11-20T08:00:02.500000", "AADC01.contoso.com", ["TrackingId: 0f3c, PasswordResetSuccess"]),
     ]
 
 
@@ -451,5 +492,5 @@ def test_powershell_csv_with_use_culture_semicolons(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     code, out, err = run_cli("events", str(path), "-f", "jsonl")
-    assert (code, err) == (0, "")
+    assert (code, _problems(err)) == (0, "")
     assert [json.loads(line)["event_record_id"] for line in out.splitlines()] == [e.event_record_id for e in EVENTS[:5]]

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import AnalyzerError
-from analyzer.events import iso_utc
+from analyzer.events import iso_time, iso_utc
 from analyzer.reports.rows import short
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from analyzer.analysis.collect import Collector
     from analyzer.analysis.diagnosis import ServerDiagnosis
 
@@ -178,7 +180,8 @@ class Filters:
 _LEVELS = {1: "error", 2: "error", 3: "warning", 4: "info", 0: "info", 5: "info"}
 
 
-def event_rows(collector: Collector, filters: Filters) -> list[dict[str, Any]]:
+def event_rows(collector: Collector, filters: Filters, local: Collection[str] = ()) -> list[dict[str, Any]]:
+    """The events that pass `filters`, in time order (`local`: inputs whose times are local wall clocks)."""
     rows = []
     for computer, item in collector.recognized():
         if not filters.routine and routine(item.entry.role, item.entry.name):
@@ -188,7 +191,7 @@ def event_rows(collector: Collector, filters: Filters) -> list[dict[str, Any]]:
             continue
         rows.append(
             {
-                "time": iso_utc(item.time),
+                "time": iso_time(item.time, item.event.file in local),
                 "server": computer,
                 "provider": item.event.provider,
                 "code": item.event.event_id,
@@ -205,7 +208,7 @@ def event_rows(collector: Collector, filters: Filters) -> list[dict[str, Any]]:
         if filters.keep(event.time_created, computer, event.event_id, level, None, None):
             rows.append(
                 {
-                    "time": iso_utc(event.time_created),
+                    "time": iso_time(event.time_created, event.file in local),
                     "server": computer,
                     "provider": event.provider,
                     "code": event.event_id,
@@ -231,7 +234,10 @@ def _flat(data: list[str]) -> str:
     return head[: head.rfind('"')] if head.count('"') % 2 else head
 
 
-def operation_rows(servers: list[ServerDiagnosis], filters: Filters) -> list[dict[str, Any]]:
+def operation_rows(
+    servers: list[ServerDiagnosis], filters: Filters, local: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """The operations that pass `filters`, by start (`local`: as in `event_rows`)."""
     rows = []
     others = replace(filters, codes=[])  # codes match any event of the operation, checked here
     for server in servers:
@@ -246,7 +252,7 @@ def operation_rows(servers: list[ServerDiagnosis], filters: Filters) -> list[dic
             duration = (op.end - op.start).total_seconds() if op.start and op.end else None
             rows.append(
                 {
-                    "start": iso_utc(start),
+                    "start": iso_time(start, bool(op.evidence) and op.evidence[0].event.file in local),
                     "server": server.computer,
                     "kind": op.kind,
                     "user": op.user,

@@ -404,6 +404,8 @@ def _read_export(
                 rejected[str(record)] += 1
                 continue
             report.observe(record)
+            if facts.local and report.times != facts.times:  # known before the first local time is given
+                report.times, report.timezone = facts.times, facts.zone
             if keep is not None and coverage is not None:
                 codes = keep.get(record.provider, ())
                 if codes is not None and record.event_id not in codes:

@@ -8,14 +8,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from analyzer.analysis.timeline import EVENT_COLUMNS
-from analyzer.events import COLUMNS, Lines, iso_utc, json_line
+from analyzer.events import COLUMNS, Lines, iso_time, json_line
 from analyzer.ingest.read import FileReport
 from analyzer.reports.columns import shorten, width_of
 from analyzer.reports.rows import short
 from analyzer.reports.textsafe import clean, csv_cell, json_text
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection, Iterable
     from typing import TextIO
 
     from analyzer.events import Event
@@ -51,11 +51,14 @@ def _one_line(text: str, width: int) -> str:
     return flat if width_of(flat) <= width else shorten(flat, width)
 
 
-def write_events(events: Iterable[Event], fmt: str, out: TextIO, width: int | None = None) -> int:
+def write_events(
+    events: Iterable[Event], fmt: str, out: TextIO, width: int | None = None, local: Collection[str] = ()
+) -> int:
     """Write events as they come; returns how many were written. `width`: the terminal's, which
-    the table fits (None: every column, and the first 100 characters of the data)."""
+    the table fits (None: every column, and the first 100 characters of the data). `local`: the
+    inputs whose times are local wall clocks (written without `Z`)."""
     out.write(events_header(fmt, width))
-    return write_rows(events, fmt, out, width)
+    return write_rows(events, fmt, out, width, local)
 
 
 def events_header(fmt: str, width: int | None = None) -> str:
@@ -69,29 +72,33 @@ def events_header(fmt: str, width: int | None = None) -> str:
     return form.format(*(head[:5] + head[6:] if width is not None and width < 140 else head)) + "\n"
 
 
-def event_rows(events: list[Event | Lines], fmt: str, width: int | None = None) -> str:
-    """The rows of `events` (`Lines`: events already in their JSON lines)."""
+def event_rows(events: list[Event | Lines], fmt: str, width: int | None = None, local: bool = False) -> str:
+    """The rows of `events` (`Lines`: events already in their JSON lines) of one input (`local`:
+    whose times are local wall clocks)."""
     if fmt == "jsonl":
         return "".join(
-            "".join(line[0] for line in item.lines) if type(item) is Lines else json_line(item)  # type: ignore[union-attr, arg-type]
+            "".join(line[0] for line in item.lines) if type(item) is Lines else json_line(item, local)  # type: ignore[union-attr, arg-type]
             for item in events
         )
     out = io.StringIO()
-    write_rows(events, fmt, out, width)  # type: ignore[arg-type]
+    files = {e.file for e in events if type(e) is not Lines} if local else ()  # type: ignore[union-attr]
+    write_rows(events, fmt, out, width, files)  # type: ignore[arg-type]
     return out.getvalue()
 
 
-def write_rows(events: Iterable[Event], fmt: str, out: TextIO, width: int | None = None) -> int:
+def write_rows(
+    events: Iterable[Event], fmt: str, out: TextIO, width: int | None = None, local: Collection[str] = ()
+) -> int:
     """The events' rows, without the header."""
     count = 0
     if fmt == "jsonl":
         for count, event in enumerate(events, 1):  # noqa: B007
-            out.write(json_line(event))
+            out.write(json_line(event, event.file in local))
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         for count, event in enumerate(events, 1):  # noqa: B007
             row: list[Any] = [getattr(event, name) for name in COLUMNS]
-            row[2] = iso_utc(event.time_created)
+            row[2] = iso_time(event.time_created, event.file in local)
             row[-2] = json_text(json.dumps(event.data, ensure_ascii=False))
             row[-1] = json_text(json.dumps(event.fields, ensure_ascii=False))
             writer.writerow(["" if v is None else csv_cell(v) for v in row])
@@ -101,12 +108,12 @@ def write_rows(events: Iterable[Event], fmt: str, out: TextIO, width: int | None
         names = 16 if narrow else 24, 16 if narrow else 28
         for count, event in enumerate(events, 1):  # noqa: B007
             cells = [
-                short(iso_utc(event.time_created)),
+                short(iso_time(event.time_created, event.file in local)),
                 _one_line(event.computer or "", names[0]),
                 _one_line(event.provider, names[1]),
                 event.event_id,
                 _LEVELS.get(event.level or 0, str(event.level)),
-                event.event_record_id,
+                "-" if event.event_record_id is None else event.event_record_id,
                 _one_line(" | ".join(event.data), data),
             ]
             out.write(form.format(*(cells[:5] + cells[6:] if narrow else cells)) + "\n")
@@ -115,17 +122,17 @@ def write_rows(events: Iterable[Event], fmt: str, out: TextIO, width: int | None
 
 def file_row(report: FileReport) -> dict[str, Any]:
     def top(counter: Any, n: int = 3) -> str:
-        return ", ".join(f"{k} ({v})" for k, v in counter.most_common(n))
+        return ", ".join(f"{k or '(none)'} ({v})" for k, v in counter.most_common(n))
 
     return {
         "path": report.path,
         "status": report.status,
-        "engine": report.engine,
+        "engine": report.engine if report.kind in (None, "evtx") else report.kind,  # an export: its reader
         "chunks": report.chunks,
         "records": report.events,
         "unreadable": report.unreadable,
-        "first_event": iso_utc(report.first_event) if report.first_event else None,
-        "last_event": iso_utc(report.last_event) if report.last_event else None,
+        "first_event": iso_time(report.first_event, report.times == "local") if report.first_event else None,
+        "last_event": iso_time(report.last_event, report.times == "local") if report.last_event else None,
         "computers": top(report.computers),
         "channels": top(report.channels),
         "top_providers": top(report.providers),
@@ -160,9 +167,10 @@ TIMELINE_DROP = ["provider", "tracking_id", "name", "events", "duration_s", "lev
 TIMELINE_SHRINK = {"meaning": 20, "server": 12, "user": 16, "cause": 12}
 
 
-def timeline_text(rows: list[dict[str, Any]], fmt: str, width: int | None = None) -> str:
+def timeline_text(rows: list[dict[str, Any]], fmt: str, width: int | None = None, local: bool = False) -> str:
     """`wba timeline`'s rows (`analysis/timeline.py`) in `fmt`. `width`: the terminal's, for the
-    table to fit (None: every column)."""
+    table to fit (None: every column). `local`: some times are local wall clocks (shown without
+    `Z`); the table and Markdown say so above the rows."""
     if fmt == "json":
         return json_text(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n"
     if fmt == "jsonl":
@@ -175,10 +183,17 @@ def timeline_text(rows: list[dict[str, Any]], fmt: str, width: int | None = None
         writer.writerows([csv_cell(v) for v in r.values()] for r in rows)
         return buffer.getvalue()
     table = [[short(v) if k in ("time", "start") else v for k, v in r.items()] for r in rows]
+    banner = f"!! {LOCAL_TIMES}\n\n" if local else ""
     if fmt == "markdown":
         from analyzer.reports.markdown import table as markdown_table
 
-        return "\n".join(markdown_table(columns, table, "en")).rstrip("\n") + "\n"
+        return banner + "\n".join(markdown_table(columns, table, "en")).rstrip("\n") + "\n"
     from analyzer.reports.columns import grid
 
-    return grid(columns, table, width, drop=TIMELINE_DROP, shrink=TIMELINE_SHRINK) + "\n"
+    return banner + grid(columns, table, width, drop=TIMELINE_DROP, shrink=TIMELINE_SHRINK) + "\n"
+
+
+LOCAL_TIMES = (
+    "Times without Z are the exporting machine's local time, time zone unknown (not UTC): "
+    "give --input-tz to convert them."
+)

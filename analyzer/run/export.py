@@ -126,7 +126,7 @@ def _spill(
         return report
     with path.open("wb") as frames:
         for batch in _framed(read_file(item, engine, report, piece=piece, lines="json" if fmt == "jsonl" else None)):
-            data = event_rows(batch, fmt, width).encode()
+            data = event_rows(batch, fmt, width, report.times == "local").encode()
             frames.write(_HEAD.pack(len(data), _count(batch)) + data)
             frames.flush()  # whole frames on disk: what a stopped worker gave is kept
     return report
@@ -202,12 +202,15 @@ def _writer(out: TextIO) -> Callable[[bytes], Any]:
     return binary.write
 
 
-def export_by_time(events: Iterable[Event], fmt: str, output: Path | None, width: int | None = None) -> None:
+def export_by_time(
+    events: Iterable[Event], reports: list[FileReport], fmt: str, output: Path | None, width: int | None = None
+) -> None:
     """Every event, sorted by (time, file, record id), to `output` (stdout if None; Parquet: a
-    directory). All of them are held in memory to be sorted."""
+    directory). All of them are held in memory to be sorted; `reports` fill as `events` are read."""
     from analyzer.reports.destination import open_output
 
     ordered = iter(sorted(events, key=lambda e: (e.time_created, e.file, e.event_record_id or 0)))
+    local = {r.path for r in reports if r.times == "local"}
     if fmt == "parquet":
         from analyzer.reports import parquet
 
@@ -215,4 +218,4 @@ def export_by_time(events: Iterable[Event], fmt: str, output: Path | None, width
         parquet.write(ordered, output)
         return
     with open_output(output) as out:
-        write_events(ordered, fmt, out, width)
+        write_events(ordered, fmt, out, width, local)
