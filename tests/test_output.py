@@ -61,6 +61,14 @@ def test_a_device_is_written_through_never_replaced(tmp_path: Path, capsys: pyte
     assert not list(null.parent.glob(".null.*.part"))
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("command", [["report"], ["events", "-f", "jsonl"], ["timeline"]])
+def test_a_full_disk_is_one_line_naming_the_output(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """A write that fails is the output's error, not an internal one (found by a review)."""
+    code, _, err = run_main([*command, HEALTHY, "-q", "-o", "/dev/full"], capsys)
+    assert (code, err) == (1, "error: /dev/full: cannot write the output: No space left on device\n")
+
+
 def test_dash_is_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_main(["files", HEALTHY, "-f", "csv", "-o", "-"], capsys)
     assert code == 0 and out.startswith("path,status,")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from analyzer.analysis.textfields import extract
+from analyzer.catalogue.catalogue import localized
 from analyzer.errors import AnalyzerError, RecordError
 from analyzer.events import Event
 from analyzer.reports import model as m
@@ -127,7 +128,7 @@ def explain(pasted: Pasted, catalogue: Catalogue, lang: str = "en") -> m.Explana
                 level=entry.level,
                 documented=entry.documented,
             )
-            item.references = list(entry.references)
+            item.references = [localized(r, lang) for r in entry.references]
             cause_id, specific, found = catalogue.explain(entry, text)
             cause = catalogue.causes.get(cause_id or "")
             if cause is not None:
@@ -142,7 +143,7 @@ def explain(pasted: Pasted, catalogue: Catalogue, lang: str = "en") -> m.Explana
                 )
                 item.evidence = found.describe() if found else f"the default cause of {entry.provider} {entry.event_id}"
                 item.fixes = [catalogue.fill(f.get(lang), cloud, fields.servicebus_host, lang) for f in cause.fixes]
-                item.references = list(dict.fromkeys([*cause.references, *entry.references]))
+                item.references = [localized(r, lang) for r in dict.fromkeys([*cause.references, *entry.references])]
         items.append(item)
     return m.Explanation(events=items, unreadable=pasted.problems, catalogue=catalogue.version)
 

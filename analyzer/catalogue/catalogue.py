@@ -148,3 +148,10 @@ class Catalogue:
                             return rule.cause, not signature.generic, found
         default = entry.default_rule()
         return (default.cause if default else None), False, None
+
+
+def localized(url: str, lang: str) -> str:
+    """A Microsoft Learn link in the output's language (the zh-cn page for zh-CN)."""
+    if lang == "zh-CN":
+        return url.replace("https://learn.microsoft.com/en-us/", "https://learn.microsoft.com/zh-cn/", 1)
+    return url

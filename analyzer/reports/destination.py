@@ -11,6 +11,7 @@ not regular is refused.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import sys
@@ -58,9 +59,26 @@ def check(target: Path) -> str:
     return "file"
 
 
+# Errors of writing itself (a full disk, a quota, a file too big, an I/O error, a read-only mount).
+_WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+
+
 @contextlib.contextmanager
 def open_output(target: Path | None) -> Iterator[TextIO]:
-    """Yield a text stream for `target` (None or `-`: stdout)."""
+    """Yield a text stream for `target` (None or `-`: stdout). A write that fails (a full disk)
+    is an OutputError naming the output; a file being replaced is left as it was."""
+    try:
+        with _open(target) as stream:
+            yield stream
+    except OSError as exc:
+        if exc.errno not in _WRITE_ERRORS or isinstance(exc, BrokenPipeError):
+            raise
+        name = "standard output" if target is None or str(target) == "-" else str(target)
+        raise OutputError(f"{name}: cannot write the output: {exc.strerror or type(exc).__name__}") from None
+
+
+@contextlib.contextmanager
+def _open(target: Path | None) -> Iterator[TextIO]:
     if target is None or str(target) == "-":
         yield sys.stdout
         sys.stdout.flush()

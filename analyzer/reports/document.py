@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer import __version__
 from analyzer.analysis.diagnosis import KINDS
+from analyzer.catalogue.catalogue import localized
 from analyzer.events import iso_utc
 from analyzer.reports import model as m
 
@@ -59,13 +60,6 @@ def _utc(moment: datetime | None) -> m.Time | None:
 def _local(moment: datetime | None) -> m.Time | None:
     """A time read as local (an export's wall clock, zone unknown): written without its `Z`."""
     return m.Time(iso_utc(moment)[:-1]) if moment is not None else None
-
-
-def localized(url: str, lang: str) -> str:
-    """A Microsoft Learn link in the report's language (the zh-cn page for zh-CN)."""
-    if lang == "zh-CN":
-        return url.replace("https://learn.microsoft.com/en-us/", "https://learn.microsoft.com/zh-cn/", 1)
-    return url
 
 
 def _cause(
