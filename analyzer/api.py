@@ -162,7 +162,8 @@ def read_events(*paths: str | Path, engine: str = "auto") -> pd.DataFrame:
     """Every record of the inputs as the event model (`analyzer.events`), in one DataFrame with the
     declared columns and dtypes: for looking at everything, not only writeback."""
     from analyzer.events import to_dataframe
-    from analyzer.ingest.read import read_inputs, resolve_engine
+    from analyzer.ingest.read import resolve_engine
+    from analyzer.run.stream import read_inputs
 
     reports: list[FileReport] = []
     return to_dataframe(read_inputs([Path(p) for p in paths], resolve_engine(engine), reports, lambda line: None))

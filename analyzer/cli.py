@@ -121,7 +121,8 @@ def _read_all(
     paths: list[Path], options: Options, reports: list[FileReport], streamed: bool = False
 ) -> Iterator[Event]:
     """Events of every input; a progress line on a terminal, unless the output streams onto it."""
-    from analyzer.ingest.read import read_inputs, resolve_engine
+    from analyzer.ingest.read import resolve_engine
+    from analyzer.run.stream import read_inputs
 
     engine = resolve_engine(options.engine)
     events = read_inputs(paths, engine, reports, _warn, options.limits, options.reading(), options.timeout)

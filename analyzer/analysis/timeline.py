@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import AnalyzerError
 from analyzer.events import iso_time, iso_utc
-from analyzer.reports.rows import short
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -159,7 +158,7 @@ class Filters:
         last = max(span[1] for span in spans.values())
         names = ", ".join(sorted(spans, key=str.casefold))
         hidden = "" if self.routine else " (heartbeats and pings are shown only with --all)"
-        return f"the logs span {short(iso_utc(first))} → {short(iso_utc(last))} on {names}{hidden}"
+        return f"the logs span {iso_utc(first)[:19]}Z → {iso_utc(last)[:19]}Z on {names}{hidden}"
 
     def keep(
         self, when: datetime, computer: str, code: int | None, level: str | None, user: str | None, tracking: str | None

@@ -15,6 +15,7 @@ Each input keeps a display name such as `bundle.zip!srv1/Application.evtx`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import stat
@@ -97,3 +98,12 @@ def open_inputs(
         yield result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of an input, as the report lists it (read a MiB at a time)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

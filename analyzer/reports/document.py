@@ -21,7 +21,6 @@ converted from (--input-tz).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from typing import TYPE_CHECKING, Any
 
 from analyzer import __version__
@@ -33,7 +32,6 @@ from analyzer.reports import model as m
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
-    from pathlib import Path
 
     from analyzer.analysis.diagnosis import Beat, CauseSummary, ServerDiagnosis
     from analyzer.analysis.operations import Evidence
@@ -43,14 +41,6 @@ if TYPE_CHECKING:
     Stamp = Callable[[datetime | None], m.Time | None]
 
 STATUS_ORDER = {status: i for i, status in enumerate(m.STATUSES)}
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _utc(moment: datetime | None) -> m.Time | None:

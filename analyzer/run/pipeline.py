@@ -16,7 +16,7 @@ from analyzer.analysis.collect import Collector, Partial
 from analyzer.analysis.diagnosis import ServerDiagnosis
 from analyzer.events import server_of
 from analyzer.evtx.layout import chunks_in
-from analyzer.ingest.inputs import open_inputs
+from analyzer.ingest.inputs import file_sha256, open_inputs
 from analyzer.ingest.read import DEFAULT_TIMEOUT, FileReport, merge_pieces, read_file
 from analyzer.reports import document
 
@@ -75,7 +75,7 @@ def read_input(
     partial = Partial()
     coverage = Coverage()
     with ThreadPoolExecutor(max_workers=1) as hasher:
-        digest = hasher.submit(document.file_sha256, item.path) if piece is None or piece[0] == 0 else None
+        digest = hasher.submit(file_sha256, item.path) if piece is None or piece[0] == 0 else None
         for event in read_file(item, engine, report, wanted, coverage, piece):
             ids = wanted.get(event.provider, ())
             if ids is None or event.event_id in ids:  # an engine may return more than was asked

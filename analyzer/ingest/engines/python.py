@@ -2,7 +2,7 @@
 
 python-evtx reads the record headers (`Evtx.Evtx.Record`) and each record's fragment and templates
 (`Evtx.Nodes`, through `nodes.py`); the project decodes the values (`values.py`, `tables.py`),
-turns python-evtx's trees into elements and fills them (`filling.py`, `tree.py`). python-evtx's own
+turns python-evtx's trees into elements and fills them (`filling.py`, `ingest/normalize.py`). python-evtx's own
 walk and renderer (`Evtx.records()`, `Record.xml()`) are not used: on real logs they stop at the file
 header's stale chunk count, fail whole files on its issue #40 and render values otherwise than
 pyevtx-rs (see ../shared/reference/parsers.md). Records are read by the rules pyevtx-rs follows, so
