@@ -318,7 +318,8 @@ def timeline(
     except FilterError as exc:
         raise typer.BadParameter(str(exc), param_hint=exc.option) from None
     redactor = options.redactor(_warn)
-    analysis = _analyze(paths, options, everything=True)
+    # Every catalogued code; heartbeats kept compact unless --all lists them (as report keeps them).
+    analysis = _analyze(paths, options, everything=True, compact=not everything)
     try:
         filters = Filters.build(
             analysis.collector,

@@ -251,11 +251,11 @@ def test_reading_in_pieces_gives_what_reading_whole_gives(monkeypatch: pytest.Mo
     assert len(paths) > 10
     items = [Input(str(p), p, "evtx") for p in paths]
     engine = "rust"  # The python engine reads whole files (see `split`).
-    whole = list(pipeline._read_all(items, engine, catalogue, 1, True))
+    whole = list(pipeline._read_all(items, engine, catalogue, 1, True, False))
     monkeypatch.setattr(pipeline, "MIN_PIECE", 1)
     monkeypatch.setattr(pipeline, "PIECES_PER_WORKER", 10**6)
     assert sum(len(plan) for plan in pipeline.split(items, 2)) > 3 * len(items)
-    pieces = list(pipeline._read_all(items, engine, catalogue, 2, True))
+    pieces = list(pipeline._read_all(items, engine, catalogue, 2, True, False))
     for item, (report, partial, sha), (p_report, p_partial, p_sha) in zip(items, whole, pieces, strict=True):
         assert p_report == report, item.display
         assert (p_partial.events, p_partial.coverage, p_partial.duplicates, p_sha) == (

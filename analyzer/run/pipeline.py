@@ -143,13 +143,17 @@ def analyze(
     jobs: int = 1,
     progress: Callable[[int], Progress] | None = None,
     everything: bool = False,
+    compact: bool | None = None,
     scheduler: str | None = None,
     limits: Limits | None = None,
     options: Options | None = None,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Analysis:
     """Read, classify and (on demand) diagnose the inputs; each file read in a guarded worker
-    with a time limit of `timeout` seconds (locally, or on each Dask worker)."""
+    with a time limit of `timeout` seconds (locally, or on each Dask worker). `everything`: every
+    catalogued code, not only those the diagnosis uses; `compact`: plain heartbeats kept as tuples
+    (`Partial.classify`; by default unless `everything`), for whoever does not list them."""
+    compact = not everything if compact is None else compact
     analysis = Analysis(catalogue, Collector(catalogue))
     with open_inputs(paths, limits, options) as inputs:
         for display, why in inputs.skipped:
@@ -161,7 +165,7 @@ def analyze(
         meter = progress(len(inputs.files)) if progress else None
         if scheduler:
             with _dask(scheduler, jobs) as client:
-                results = iter(_read_on_dask(client, inputs.files, engine, catalogue, everything, timeout))
+                results = iter(_read_on_dask(client, inputs.files, engine, catalogue, everything, compact, timeout))
                 _merge_all(analysis, inputs.files, results, warn, meter)
                 scattered = client.scatter(catalogue, broadcast=True)
                 analysis.servers = analysis.collector.diagnose(
@@ -170,7 +174,7 @@ def analyze(
                     )
                 )
         else:
-            reading = _read_all(inputs.files, engine, catalogue, jobs, everything, timeout, meter)
+            reading = _read_all(inputs.files, engine, catalogue, jobs, everything, compact, timeout, meter)
             _merge_all(analysis, inputs.files, reading, warn)
         if meter:
             meter.finish()
@@ -212,6 +216,7 @@ def _read_all(
     catalogue: Catalogue,
     jobs: int,
     everything: bool,
+    compact: bool,
     timeout: float = DEFAULT_TIMEOUT,
     meter: Progress | None = None,
 ) -> Iterator[tuple[FileReport, Partial, str | None]]:
@@ -224,7 +229,7 @@ def _read_all(
     if meter:
         meter.plan(sum(map(len, plans)))
     # The catalogue goes to each worker once (bound at start), not with every file.
-    reader = partial(_read_task, catalogue, engine, wanted, not everything)
+    reader = partial(_read_task, catalogue, engine, wanted, compact)
     tasks = [(item, piece) for item, plan in zip(items, plans, strict=True) for piece in plan]
     results = pool.run(reader, tasks, jobs, timeout)
     for item, plan in zip(items, plans, strict=True):
@@ -272,7 +277,13 @@ def _dask(scheduler: str, jobs: int) -> Iterator[Any]:
 
 
 def _read_on_dask(
-    client: Any, items: list[Input], engine: str, catalogue: Catalogue, everything: bool, timeout: float
+    client: Any,
+    items: list[Input],
+    engine: str,
+    catalogue: Catalogue,
+    everything: bool,
+    compact: bool,
+    timeout: float,
 ) -> list[tuple[FileReport, Partial, str | None]]:
     """Per-file reading on a Dask cluster; results are gathered in input order, so the report is
     the same as a local run (each server's diagnosis then runs on the cluster too: see `analyze`).
@@ -280,8 +291,7 @@ def _read_on_dask(
     or give plain paths on a shared file system)."""
     wanted = catalogue.wanted(everything)
     futures = [
-        client.submit(_dask_read, item, engine, catalogue, wanted, not everything, timeout, pure=False)
-        for item in items
+        client.submit(_dask_read, item, engine, catalogue, wanted, compact, timeout, pure=False) for item in items
     ]
     return client.gather(futures)
 
