@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from analyzer.analysis.dedupe import Seen, dedupe_key, fingerprint, same
 from analyzer.events import Event
-from analyzer.testkit.export_writer import evtx_bytes, xml_export
+from analyzer.testkit.export_writer import evtx_bytes, powershell_csv, xml_export
 from analyzer.testkit.scenarios import SCENARIOS
 from tests.helpers import run_cli
 
@@ -161,3 +162,31 @@ def test_what_counts_as_the_same_record() -> None:
     assert seen.collisions == {(event.file, other.file): 1}
     assert dedupe_key(replace(event, event_record_id=None)) is None
     assert dedupe_key(replace(event, computer="aadc02.CORP.fabrikam.com")) == key
+
+
+@pytest.mark.parametrize(
+    "offset", [timedelta(0), timedelta(hours=1), timedelta(hours=-8), timedelta(hours=5, minutes=30)]
+)
+def test_a_log_and_its_powershell_export_count_once(logs: dict[str, Path], tmp_path: Path, offset: timedelta) -> None:
+    """Customers send the .evtx and a Get-WinEvent | Export-Csv of it: local times to the second and
+    messages instead of data values still make the same records (found by a review: every operation
+    counted twice, half of them unfinished, and a forgery warning)."""
+    exported = tmp_path / "export.csv"
+    exported.write_text(powershell_csv(SCENARIOS["ad-permissions"][0](), offset=offset), encoding="utf-8")
+    _, alone, _ = _report(logs["failing"])
+    code, doc, err = _report(logs["failing"], exported)
+    assert code == 0 and "other content" not in err
+    assert _server(doc)["operations"] == _server(alone)["operations"]
+    assert _server(doc)["causes"] == _server(alone)["causes"]
+    assert doc["duplicate_events"] > 100
+
+
+def test_an_export_to_the_second_is_the_same_record_only_a_time_zone_apart() -> None:
+    [event] = [e for e in SCENARIOS["ad-permissions"][0]() if e.event_id == 33004][:1]
+    exported = replace(event, time_created=event.time_created.replace(microsecond=0), data=["\r\n".join(event.data)])
+    for shift in (timedelta(0), timedelta(hours=2), timedelta(hours=-9, minutes=-30), timedelta(hours=14)):
+        assert same(event, replace(exported, time_created=exported.time_created + shift))
+    for shift in (timedelta(minutes=7), timedelta(hours=15), timedelta(seconds=2)):
+        assert not same(event, replace(exported, time_created=exported.time_created + shift))
+    assert not same(event, replace(exported, data=["another message"]))
+    assert not same(event, replace(exported, level=(event.level or 0) + 1))

@@ -4,6 +4,13 @@ Records are matched by (computer, channel, EventRecordID). A record with the key
 before is dropped only when its content is the same too (time, provider, event id, level, data);
 otherwise both are kept and the pair of inputs is noted: a rebuilt server with the same name, a
 log cleared and restarted, or a decoy must not hide the events of the other log.
+
+An export carries less than the log (customers often send both): PowerShell's and Event Viewer's
+times are local wall clocks to the second, and PowerShell keeps the formatted message instead of the
+data values. So a record is also the same when one of the two times is to the whole second and they
+differ by a whole number of quarter hours (a time zone, up to 14 h) give or take the lost fraction
+of a second, its provider, event id and level are equal, and its data are the other's or a message
+that holds every data value. The record read first is kept.
 """
 
 from __future__ import annotations
@@ -44,14 +51,45 @@ def same(first: Taken, second: Taken) -> bool:
     """Whether two records with one key are the same record (two events are compared as they
     are first, which needs no digest when they are)."""
     if isinstance(first, tuple) or isinstance(second, tuple):
-        return _content(first) == _content(second)
-    return (
-        first.time_created == second.time_created
-        and first.provider == second.provider
-        and first.event_id == second.event_id
-        and first.level == second.level
-        and (first.data == second.data or fingerprint(first) == fingerprint(second))
-    )
+        (one, digest), (other, digest_other) = _content(first), _content(second)
+        return digest == digest_other and (
+            one == other or (0 in (one.microsecond, other.microsecond) and _zone_apart(one, other))
+        )
+    if first.provider != second.provider or first.event_id != second.event_id or first.level != second.level:
+        return False
+    one, other = first.time_created, second.time_created
+    if one == other:
+        return first.data == second.data or fingerprint(first) == fingerprint(second)
+    # A time to the whole second is an export's: compare at what it keeps.
+    return 0 in (one.microsecond, other.microsecond) and _zone_apart(one, other) and _holds(first.data, second.data)
+
+
+QUARTER_HOUR = 900.0
+WIDEST_OFFSET = 14 * 3600.0  # UTC+14 (Kiribati) is the widest time zone offset
+
+
+def _zone_apart(one: datetime, other: datetime) -> bool:
+    """Whether two times of one record differ by a time zone offset (whole quarter hours, up to 14
+    h), give or take a second lost to an export that keeps whole seconds."""
+    apart = abs((one - other).total_seconds())
+    rest = apart % QUARTER_HOUR
+    return apart <= WIDEST_OFFSET + 1 and (rest < 1 or rest > QUARTER_HOUR - 1)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _holds(data: list[str], other: list[str]) -> bool:
+    """Whether two records' data are the same values, or one is a message holding the other's."""
+    if [_flat(v) for v in data] == [_flat(v) for v in other]:
+        return True
+    for message, values in ((data, other), (other, data)):
+        if len(message) == 1 and any(values):
+            text = _flat(message[0])
+            if all(_flat(v) in text for v in values if v.strip()):
+                return True
+    return False
 
 
 def _content(taken: Taken) -> tuple[datetime, bytes]:
