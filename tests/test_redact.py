@@ -351,7 +351,7 @@ RUN_1 = [
 ]
 
 
-@settings(max_examples=400 if DEEP else 12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150 if DEEP else 12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(identities(), min_size=2, max_size=5), names(inner="-"))
 @example(
     [(QUOTED + LONG_IDN, QUOTED + _punycode(LONG_IDN), ["yn닊", "w4ĜŇ", "ŨXĤ1İ뙅Ė"]), ("A0A@A0.com", "A0A@A0.com", [])],
