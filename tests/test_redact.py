@@ -6,6 +6,7 @@ import csv
 import html
 import io
 import json
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -111,6 +112,8 @@ def test_random_key_is_announced(tmp_path: Path) -> None:
 # marks of every script, shown in many spellings (percent-encoded, full-width, zero-width characters
 # inside, IDN domains as punycode, quoted local parts), embedded in event-like text.
 
+# HYPOTHESIS_PROFILE=deep (random, see tests/conftest.py) runs many more examples of these tests too.
+DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\U000e0041"]
 PSEUDONYM = re.compile(r"\b(?:user|dn|anchor|source|account|host|namespace)-[0-9a-f]{10}")
 PREFIXES = ["", "Details: ", "UserPrincipalName: ", "user ", "(", "'", '"', "<", "mailto:", "upn=", "用户：", "\n"]
@@ -208,7 +211,7 @@ def _leaks(text: str, secrets: list[str]) -> list[str]:
     return [s for s in secrets if _view(s).strip() in seen and (len(_view(s).strip()) >= 4 or not s.isascii())]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=5000 if DEEP else 500, deadline=None)
 @given(identities(), st.sampled_from(PREFIXES), st.sampled_from(SUFFIXES))
 @example(("A0A@A\U000e0100.com", "A0A@xn--a-fg21m.com", ["A0A"]), "", "")  # an invisible mark, in punycode
 def test_no_spelling_of_an_identity_survives_and_all_get_one_pseudonym(
@@ -245,6 +248,36 @@ def test_the_spellings_of_issue_12(text: str, same_as: str | None) -> None:
     assert "bücher" not in redacted and "例子" not in redacted and "contoso" not in redacted.split(",")[0]
     if same_as:
         assert redacted == redactor.text(f"UserPrincipalName: {same_as}, Details: x")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Details: ＂ŕłĵ",  # the timeline cut `＂ŕłĵ ţȾｏţĭÚĞ＂＠…` after the first word
+        "Details: %22john",
+        'user "doe,',
+        "(＂Jöhn Doe",
+    ],
+)
+def test_a_quoted_local_part_cut_short_is_redacted(text: str) -> None:
+    redacted = Redactor("k").text(text)
+    assert not {"ŕłĵ", "john", "doe", "jöhn"} & set(re.findall(r"[^\W_]+", redacted.casefold())), redacted
+    assert Redactor("k").text(redacted) == redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'a 5" disk',
+        'the value "abc" is wrong',
+        'path "C:\\Program Files',
+        'said "x" then "y" ok',
+        'ends with a quote"',
+        "Error: 0x80230626, Result: failed",
+    ],
+)
+def test_text_with_quotes_that_is_no_identity_stays(text: str) -> None:
+    assert Redactor("k").text(text) == text
 
 
 def test_every_format_character_is_invisible_to_the_patterns() -> None:
@@ -305,14 +338,26 @@ def _log(people: list[tuple[str, str, list[str]]], computer: str) -> list[Event]
 
 QUOTED = '"yn닊 w4ĜŇ ŨXĤ1İ뙅Ė"@'  # found by a long run: the timeline cut the text inside the quotes
 LONG_IDN = "AiĴŧ-Ń0ūŊ掾ĸ.Įķ𪧕ć𰄌Î𡳭-ģ.qŌØĽH-𣥹Ť-jŰî𣣂.com"
+# Found by a run of the suite: the timeline cut the text inside full-width quotes (`＂`, which it did
+# not take for quotes), before the `@`, and `"ŕłĵ` was left in every timeline format.
+FULLWIDTH = "ù0.0.00@ç0-00-0.ÿę.cn"
+IDN = "ĳÁ𭰏å-6ĩµņ-ıdȺ.ċœȾ𘥯-Ŏ𨕧BĦ-ķÒĒZJ𨩨.ōťÎöŸĂi-Ü-Ņ1ď.xn--p1ai"
+QUOTED_IDN, SPELLED = '"ŕłĵ ţȾoţĭÚĞ"@' + IDN, _fullwidth('"ŕłĵ ţȾoţĭÚĞ"@' + _punycode(IDN))
+PCT2 = '"ŌŢľ 𦍙ŝ𓁩gŨőº QìĳÁ"@ĻŌ.ŧëqõģ𩚒Ę-Ŭď.com'
+RUN_1 = [
+    (FULLWIDTH, _fullwidth(FULLWIDTH), ["ù0.0.00", FULLWIDTH]),
+    (QUOTED_IDN, SPELLED[:115] + "\u2060" + SPELLED[115:], ["ŕłĵ", "ţȾoţĭÚĞ", QUOTED_IDN]),
+    (PCT2, PCT2.replace("@", "%2540").replace("ď", "\u2060ď"), ["ŌŢľ", "𦍙ŝ𓁩gŨőº", "QìĳÁ", PCT2]),
+]
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150 if DEEP else 12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(identities(), min_size=2, max_size=5), names(inner="-"))
 @example(
     [(QUOTED + LONG_IDN, QUOTED + _punycode(LONG_IDN), ["yn닊", "w4ĜŇ", "ŨXĤ1İ뙅Ė"]), ("A0A@A0.com", "A0A@A0.com", [])],
     "A0000",
 )
+@example(RUN_1, "됨𣜧à")
 def test_no_generated_identity_survives_any_output(
     folder: Path, tool_text: str, people: list[tuple[str, str, list[str]]], host: str
 ) -> None:

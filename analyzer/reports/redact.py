@@ -53,6 +53,11 @@ _EMAIL = re.compile(
     rf"(?P<domain>[^{_ENDS}.\u3002'\"!*+#$^~%]+(?:[.\u3002][^{_ENDS}.\u3002'\"!*+#$^~%]+)*)"
 )
 _LEAD = "'\".*"
+# A text that ends inside quotes, in words a name can hold: a quoted local part cut short (the
+# timeline cuts a long text where a word ends; a quote it does not know as one, `＂` or `%22`,
+# lets it cut between the quotes, before the `@`). A quote that closes something (`5"`) is not one.
+_CUT_QUOTED = re.compile(r'(?<![^\s(<\[{:=,;])"([^"\r\n\\/:;<>()\[\]{}|=?&@]{1,64})\Z')
+_PSEUDONYM = re.compile(r"(?:user|dn|anchor|source|account|host|namespace)-[0-9a-f]{10}")
 _DN = re.compile(r"(?:CN|OU)=(?:\\.|[^,\r\n\"|])+(?:,\s*(?:CN|OU|DC|O|L|C)=(?:\\.|[^,\r\n\"|])+)*", re.IGNORECASE)
 _CLOUD_ANCHOR = re.compile(r"User_[0-9A-Fa-f]{4,}(?:-[0-9A-Fa-f]+)*")
 _SOURCE_ANCHOR = re.compile(r"((?:SourceAnchorValue|Anchor)\s?:\s*)([A-Za-z0-9+/=]{8,})")
@@ -144,6 +149,12 @@ class Redactor:
         canonical = local + "@" + ".".join(_label(part) for part in re.split("[.\u3002]", domain))
         return f"{lead}{self.pseudonym('user', canonical)}@{_REDACTED_DOMAIN}"
 
+    def _cut_quoted(self, match: re.Match[str]) -> str:
+        words = match.group(1).strip()
+        if not words or _PSEUDONYM.fullmatch(words):
+            return match.group()  # Nothing of a name, or a pseudonym already.
+        return '"' + self.pseudonym("user", words)
+
     def _host(self, match: re.Match[str]) -> str:
         name = match.group().casefold()
         return self.known_hosts.get(name) or self.pseudonym("host", name)
@@ -164,6 +175,8 @@ class Redactor:
             if self._hosts is not None:
                 value = self._hosts.sub(self._host, value)
             value = _NAMESPACE.sub(lambda m: self.pseudonym("namespace", m.group()), value)
+        if '"' in value:  # Last: what the other patterns found is a pseudonym now, and stays one.
+            value = _CUT_QUOTED.sub(self._cut_quoted, value)
         return value
 
     def learn_hosts(self, doc: Any) -> None:
