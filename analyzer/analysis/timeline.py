@@ -230,7 +230,11 @@ def _flat(data: list[str]) -> str:
         return text
     end = max(text.rfind(c, 0, 121) for c in " ,;()[]<>|")
     head = text[: end if end > 0 else 120]
-    return head[: head.rfind('"')] if head.count('"') % 2 else head
+    quotes = [i for i, c in enumerate(head) if c in _QUOTES]
+    return head[: quotes[-1]] if len(quotes) % 2 else head
+
+
+_QUOTES = frozenset('"＂')  # the full-width quote too: an address may be written in full-width forms
 
 
 def operation_rows(
