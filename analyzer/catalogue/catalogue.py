@@ -135,15 +135,16 @@ class Catalogue:
         its category (generic ones last), then its default. `evidence` is None for a default."""
         if not entry.rules and not entry.is_signature:
             return None, False, None  # informational: no cause to look for
+        folded = m.fold(text)  # once per event: every rule and phrase is matched in this form
         for rule in entry.rules:
-            found = rule.find(text) if rule.clues else None
+            found = rule.find(folded, text) if rule.clues else None
             if found:
                 return rule.cause, not entry.generic, found
         if not entry.is_signature:
             for signature in self.signatures:  # in order: specific first, generic last
                 if signature.applies(entry.category):
                     for rule in signature.rules:
-                        found = rule.find(text)
+                        found = rule.find(folded, text)
                         if found:
                             return rule.cause, not signature.generic, found
         default = entry.default_rule()

@@ -12,12 +12,13 @@ A rule's evidence is its language-independent patterns (HTTP status codes, excep
 type names, error numbers, stack frames) followed by the localized phrases of the
 messages it names (codes/phrases/<lang>.yaml), so that a server in any display
 language reaches the same cause. Rules are tried in order, so a rule's place in the
-list says how specific it is.
+list says how specific it is. Texts and phrases are compared in one form (`fold`).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -116,6 +117,36 @@ class Cause:
     source: str = ""
 
 
+def fold(text: str) -> str:
+    """Text in the form the catalogue compares it: Unicode NFKC, so that a decomposed accent (NFD:
+    `o` + U+0308), full-width digits, parentheses and punctuation (`（407）`, `，`) and no-break
+    spaces match the plain forms. It keeps the meaning of CJK text (only width and compatibility
+    variants change). ASCII text, most event text, is returned as it is without a copy."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+def unfold(original: str, start: int, end: int) -> str:
+    """The part of `original` whose folded form is `fold(original)[start:end]`, so that evidence is
+    quoted as the event wrote it. Folding is not one character for one (a decomposed letter is two
+    characters before and one after), but the folded length of a prefix never shrinks as it grows:
+    the prefix is searched for, growing from the match's position, so a long stack trace after the
+    message costs nothing."""
+
+    def at(n: int) -> int:  # the shortest prefix of `original` whose folded form has n characters
+        lo, hi = 0, min(n, len(original))
+        while hi < len(original) and len(fold(original[:hi])) < n:
+            lo, hi = hi, min(2 * hi + 1, len(original))
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if len(fold(original[:mid])) < n:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    return original[at(start) : at(end)]
+
+
 @dataclass(frozen=True)
 class Clue:
     """One piece of evidence a rule looks for: a pattern, and what it is (for reports and `explain`)."""
@@ -159,14 +190,16 @@ class Rule:
     def matches(self, text: str) -> bool:
         return self._any is not None and self._any.search(text) is not None
 
-    def find(self, text: str) -> Found | None:
-        """The first clue that matches (language-independent ones come first), or None."""
+    def find(self, text: str, original: str | None = None) -> Found | None:
+        """The first clue that matches the folded `text` (language-independent ones come first), or
+        None; the evidence is quoted from `original`, the text before folding, when it differs."""
         if not self.matches(text):
             return None
         for clue in self.clues:
             hit = clue.pattern.search(text)
             if hit:
-                return Found(clue, hit.group(0).strip())
+                quote = hit.group(0) if original is None or original is text else unfold(original, *hit.span())
+                return Found(clue, quote.strip())
         return None
 
 
@@ -222,6 +255,7 @@ class Entry:
 
     def recognizes(self, text: str) -> bool:
         """Whether the text itself shows this entry: its name or an alias, or one of its patterns."""
+        text = fold(text)
         return any(t.search(text) for t in self._tokens) or any(r.matches(text) for r in self.rules)
 
     def specific_rule(self, text: str) -> Rule | None:

@@ -55,9 +55,10 @@ PHRASE_KEYS = {"text": str, "example": str, "source": str}
 
 
 def phrase_pattern(text: str) -> re.Pattern[str]:
-    """A localized phrase as a pattern: the literal text, any run of white space (line breaks,
-    non-breaking spaces) where it has one, and either apostrophe (' or ’)."""
-    parts = [re.sub("['’]", "['’]", re.escape(word)) for word in text.split()]
+    """A localized phrase as a pattern: the literal text in the folded form event texts are matched
+    in (`model.fold`: NFKC), any run of white space (line breaks, non-breaking spaces) where it has
+    one, and either apostrophe (' or ’)."""
+    parts = [re.sub("['’]", "['’]", re.escape(word)) for word in m.fold(text).split()]
     return re.compile(r"\s+".join(parts), re.IGNORECASE)
 
 
@@ -205,7 +206,7 @@ def read_phrases(data: dict[str, Any], check: Checker) -> dict[str, list[Phrase]
             if not item["text"].strip():
                 check.fail(where + "text", "empty")
                 continue
-            if not phrase_pattern(item["text"]).search(item["example"]):
+            if not phrase_pattern(item["text"]).search(m.fold(item["example"])):
                 check.fail(where + "example", "does not contain the text")
             phrase = Phrase(data["lang"], message, item["text"], item["example"], item["source"], check.source)
             found.setdefault(message, []).append(phrase)

@@ -1,0 +1,133 @@
+"""Localized messages the review of issue 9 found missing, and text folded before matching.
+
+Each case is a 32002 text as a customer pastes it, run through `wba explain -f json` (the real entry
+point): it must name the specific cause, not the generic "Service Bus cannot be reached", and quote
+the evidence as the event wrote it.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+import pytest
+
+from analyzer.catalogue.model import fold, unfold
+from analyzer.catalogue.parse import phrase_pattern
+from tests.helpers import run_main
+
+FRAME = "TrackingId: 7d1f0c2a-3b4e-4f5a-8c6d-9e0f1a2b3c4d, Error Connecting to ServiceBus., Details: "
+# (language, cause, .NET exception text, the evidence `explain` must quote)
+MISSED = [
+    (
+        "de",
+        "network-timeout",
+        "System.Net.WebException: Das Zeitlimit für den Vorgang wurde überschritten.",
+        "Das Zeitlimit für den Vorgang wurde",
+    ),
+    (
+        "zh-CN",
+        "connection-reset",
+        "System.Net.WebException: 基础连接已经关闭: 连接被意外关闭。",
+        "连接被意外关闭",
+    ),
+    (
+        "zh-CN",
+        "connection-reset",
+        "System.Net.WebException: 基础连接已经关闭: 接收时发生错误。",
+        "接收时发生错误",
+    ),
+    (
+        "ja",
+        "connection-reset",
+        "System.Net.WebException: 基になる接続が閉じられました: 接続が予期せずに閉じられました。",
+        "接続が予期せずに閉じられました",
+    ),
+    (
+        "fr",
+        "tls-handshake",
+        "System.Net.WebException: La connexion sous-jacente a été fermée : Une erreur inattendue s'est produite lors "
+        "de l'envoi.",
+        "Une erreur inattendue s'est produite lors de l'envoi",
+    ),
+    ("fr", "network-timeout", "System.Net.WebException: L'opération a expiré.", "L'opération a expiré"),
+    (
+        "pt-BR",
+        "endpoint-unreachable",
+        "System.Net.WebException: Não é possível conectar-se ao servidor remoto",
+        "Não é possível conectar-se ao servidor remoto",
+    ),
+]
+# Text that is not in the composed, half-width form the catalogue writes: decomposed accents (NFD),
+# full-width parentheses and digits, a full-width comma inside a phrase.
+FOLDED = [
+    (
+        "dns-resolution",
+        "System.Net.WebException: "
+        + unicodedata.normalize("NFD", "Der Remotename konnte nicht aufgelöst werden")
+        + ": 'x.servicebus.windows.net'",
+        unicodedata.normalize("NFD", "Der Remotename konnte nicht aufgelöst werden"),
+    ),
+    (
+        "tls-certificate-invalid",
+        "System.Security.Authentication.AuthenticationException: "
+        + unicodedata.normalize("NFD", "Le certificat distant n'est pas valide selon la procédure de validation."),
+        unicodedata.normalize("NFD", "Le certificat distant n'est pas valide selon la procédure de validation"),
+    ),
+    ("proxy-auth-required", "System.Net.WebException: 远程服务器返回错误: （407） 需要代理身份验证。", "（407）"),
+    ("proxy-forbidden", "System.Net.WebException: 遠端伺服器傳回一個錯誤: (４０３) 禁止。", "(４０３)"),
+    (
+        "tls-handshake",
+        "System.IO.IOException: 由于远程方已关闭传输流，身份验证失败。",
+        "由于远程方已关闭传输流，身份验证失败",
+    ),
+]
+
+
+@pytest.fixture
+def explain(tmp_path, capsys):
+    """The cause and evidence `wba explain -f json` gives for one 32002 text."""
+
+    def run(text: str) -> tuple[str, str]:
+        path = tmp_path / "ticket.txt"
+        path.write_text(FRAME + text, encoding="utf-8")
+        code, out, err = run_main(["explain", str(path), "-f", "json"], capsys)
+        assert code == 0, err
+        event = json.loads(out)["events"][0]
+        assert event["event_id"] == 32002
+        return event["cause"]["id"], event["evidence"]
+
+    return run
+
+
+@pytest.mark.parametrize(("lang", "cause", "text", "quote"), MISSED, ids=[f"{c[0]}-{c[1]}" for c in MISSED])
+def test_a_message_the_review_found_missing_names_its_cause(explain, lang: str, cause: str, text: str, quote: str):
+    found, evidence = explain(text)
+    assert found == cause
+    assert evidence.startswith(f"“{quote}”")
+    assert f"({lang} message:" in evidence
+
+
+@pytest.mark.parametrize(("cause", "text", "quote"), FOLDED, ids=[c[0] for c in FOLDED])
+def test_text_is_folded_before_matching_and_quoted_as_written(explain, cause: str, text: str, quote: str) -> None:
+    found, evidence = explain(text)
+    assert found == cause
+    assert evidence.startswith(f"“{quote}”")
+
+
+def test_a_phrase_written_decomposed_matches_composed_text() -> None:
+    decomposed = unicodedata.normalize("NFD", "Der Remotename konnte nicht aufgelöst werden")
+    assert decomposed != unicodedata.normalize("NFC", decomposed)
+    assert phrase_pattern(decomposed).search(fold("Details: Der Remotename konnte nicht aufgelöst werden: 'x'"))
+
+
+def test_folding_keeps_ascii_text_as_it_is_and_quotes_map_back() -> None:
+    text = FRAME + "System.Net.WebException: The operation has timed out"
+    assert fold(text) is text  # no copy for the common case: most event text is ASCII
+    original = "Fehler: aufgelo\u0308st （407） ok"
+    folded = fold(original)
+    assert folded == "Fehler: aufgelöst (407) ok"
+    start = folded.index("aufgelöst")
+    assert unfold(original, start, start + len("aufgelöst")) == "aufgelo\u0308st"
+    start = folded.index("(407)")
+    assert unfold(original, start, start + 5) == "（407）"
