@@ -2,11 +2,12 @@
 
 python-evtx reads the record headers (`Evtx.Evtx.Record`) and each record's fragment and templates
 (`Evtx.Nodes`, through `nodes.py`); the project decodes the values (`values.py`, `tables.py`),
-turns python-evtx's trees into elements and fills them (`filling.py`, `ingest/normalize.py`). python-evtx's own
-walk and renderer (`Evtx.records()`, `Record.xml()`) are not used: on real logs they stop at the file
-header's stale chunk count, fail whole files on its issue #40 and render values otherwise than
-pyevtx-rs (see ../shared/reference/parsers.md). Records are read by the rules pyevtx-rs follows, so
-that both engines return the same records from damaged files as from clean ones:
+turns python-evtx's trees into elements and fills them (`filling.py`, `ingest/normalize.py`).
+python-evtx's own walk and renderer (`Evtx.records()`, `Record.xml()`) are not used: on real logs
+they stop at the file header's stale chunk count, fail whole files on its issue #40 and render
+values otherwise than pyevtx-rs (as the corpus tests in tests/test_engines.py show). Records are
+read by the rules pyevtx-rs follows, so that both engines return the same records from damaged files
+as from clean ones:
 - every chunk `layout.scan` finds is read (not the file header's possibly stale chunk count);
 - records are read from the end of the chunk header up to the chunk's free-space offset, and no further than
   the record whose number is the chunk header's last one (a stale header hides the rest: counted

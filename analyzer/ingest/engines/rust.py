@@ -1,6 +1,6 @@
 """The `rust` engine: pyevtx-rs (PyPI `evtx`) renders each record's XML, lxml reads it.
 
-Known behaviour handled here (see ../shared/reference/parsers.md):
+Known behaviour handled here (seen on the real logs of the test corpus):
 - a damaged chunk makes `next()` raise RuntimeError; calling `next()` again
   resumes, so the loop does that instead of a plain `for`;
 - `event_record_id` in its dict is the record-header number, used only for
@@ -37,7 +37,7 @@ MAX_CONSECUTIVE_ERRORS = 10_000
 # Characters XML 1.0 forbids or normalizes away (CR): mapped to unused private-use code points
 # for parsing, and back afterwards.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
-_SPAN = 0x22
+_SPAN = 0x20 + 2  # private-use slots: one per C0 code point (see `_slot`), then U+FFFE and U+FFFF
 
 
 def _slot(char: str) -> int:
