@@ -171,13 +171,16 @@ def test_a_log_and_its_powershell_export_count_once(logs: dict[str, Path], tmp_p
     """Customers send the .evtx and a Get-WinEvent | Export-Csv of it: local times to the second and
     messages instead of data values still make the same records (found by a review: every operation
     counted twice, half of them unfinished, and a forgery warning)."""
-    exported = tmp_path / "export.csv"
+    exported = tmp_path / "a-export.csv"  # named to come first: the log's records are kept all the same
     exported.write_text(powershell_csv(SCENARIOS["ad-permissions"][0](), offset=offset), encoding="utf-8")
     _, alone, _ = _report(logs["failing"])
-    code, doc, err = _report(logs["failing"], exported)
+    code, doc, err = _report(exported, logs["failing"])
     assert code == 0 and "other content" not in err
-    assert _server(doc)["operations"] == _server(alone)["operations"]
-    assert _server(doc)["causes"] == _server(alone)["causes"]
+    server, once = _server(doc), _server(alone)
+    assert server["operations"] == once["operations"] and server["causes"] == once["causes"]
+    # The times are the log's (UTC, to the microsecond), not the export's local wall clock.
+    assert (server["first_event"], server["last_event"]) == (once["first_event"], once["last_event"])
+    assert [c["last_seen"] for c in server["causes"]] == [c["last_seen"] for c in once["causes"]]
     assert doc["duplicate_events"] > 100
 
 

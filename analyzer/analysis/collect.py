@@ -103,6 +103,9 @@ class Collector:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.coverage: dict[str, list[datetime]] = {}
+        # Spans read from exports in local time (zone unknown): a server's only when no input
+        # gives it in UTC, since the two cannot be put on one clock.
+        self.local_coverage: dict[str, list[datetime]] = {}
         self.sources: dict[str, list[str]] = defaultdict(list)  # server -> inputs with its events
         self.evidence: dict[str, list[Evidence]] = defaultdict(list)
         self.unknown: Counter[tuple[str, int]] = Counter()
@@ -117,11 +120,11 @@ class Collector:
         partial.observe(event, self.catalogue.providers)
         self.merge(partial, None)
 
-    def merge(self, partial: Partial, source: str | None) -> list[str]:
-        """Add one input's partial; returns notes on events that share a dedupe key with others
-        but differ (both kept), for that input."""
+    def merge(self, partial: Partial, source: str | None, local: bool = False) -> list[str]:
+        """Add one input's partial (`local`: its times are an export's local wall clock); returns
+        notes on events that share a dedupe key with others but differ (both kept), for that input."""
         for computer, (first, last) in partial.coverage.items():
-            span = self.coverage.setdefault(computer, [first, last])
+            span = (self.local_coverage if local else self.coverage).setdefault(computer, [first, last])
             span[0], span[1] = min(span[0], first), max(span[1], last)
             if source is not None and source not in self.sources[computer]:
                 self.sources[computer].append(source)
@@ -163,7 +166,8 @@ class Collector:
 
     def spans(self) -> dict[str, tuple[datetime, datetime]]:
         """Each server's first and last event (of every record read, not only writeback's)."""
-        return {computer: (span[0], span[1]) for computer, span in self.coverage.items()}
+        spans = {**self.local_coverage, **self.coverage}
+        return {computer: (span[0], span[1]) for computer, span in spans.items()}
 
     def recognized(self) -> Iterator[tuple[str, Evidence]]:
         """(server, evidence) of every event the catalogue knows, but the heartbeats kept compact."""
@@ -184,7 +188,8 @@ class Collector:
     def diagnose(self, mapper: Callable[..., Iterable[ServerDiagnosis]] = map) -> list[ServerDiagnosis]:
         """One diagnosis per server, in name order; `mapper` runs `diagnose_server` over the servers
         (the builtin map here, or a Dask client's, to diagnose them on a cluster)."""
-        computers = sorted(self.coverage)
+        spans = self.spans()
+        computers = sorted(spans)
         return list(
             mapper(
                 diagnose_server,
@@ -192,7 +197,7 @@ class Collector:
                 computers,
                 [self.evidence.get(c, []) for c in computers],
                 [self.beats.get(c, []) for c in computers],
-                [tuple(self.coverage[c]) for c in computers],
+                [spans[c] for c in computers],
                 [self.sources[c] for c in computers],
             )
         )

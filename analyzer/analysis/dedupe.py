@@ -10,7 +10,8 @@ times are local wall clocks to the second, and PowerShell keeps the formatted me
 data values. So a record is also the same when one of the two times is to the whole second and they
 differ by a whole number of quarter hours (a time zone, up to 14 h) give or take the lost fraction
 of a second, its provider, event id and level are equal, and its data are the other's or a message
-that holds every data value. The record read first is kept.
+that holds every data value. The record read first is kept, and logs are read before exports
+(run/pipeline.py), so it is the log's.
 """
 
 from __future__ import annotations

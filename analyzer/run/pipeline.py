@@ -162,11 +162,14 @@ def analyze(
             report = FileReport(display, engine, error=problem)
             analysis.inputs.append(report)
             warn(report.message() or "")
-        meter = progress(len(inputs.files)) if progress else None
+        # Logs before exports: a record found in both is kept as the log has it (exact UTC time, data
+        # values), whichever order the inputs came in (see analysis/dedupe.py).
+        files = sorted(inputs.files, key=lambda item: item.kind != "evtx")
+        meter = progress(len(files)) if progress else None
         if scheduler:
             with _dask(scheduler, jobs) as client:
-                results = iter(_read_on_dask(client, inputs.files, engine, catalogue, everything, compact, timeout))
-                _merge_all(analysis, inputs.files, results, warn, meter)
+                results = iter(_read_on_dask(client, files, engine, catalogue, everything, compact, timeout))
+                _merge_all(analysis, files, results, warn, meter)
                 scattered = client.scatter(catalogue, broadcast=True)
                 analysis.servers = analysis.collector.diagnose(
                     lambda f, catalogues, *rest: client.gather(
@@ -174,8 +177,8 @@ def analyze(
                     )
                 )
         else:
-            reading = _read_all(inputs.files, engine, catalogue, jobs, everything, compact, timeout, meter)
-            _merge_all(analysis, inputs.files, reading, warn)
+            reading = _read_all(files, engine, catalogue, jobs, everything, compact, timeout, meter)
+            _merge_all(analysis, files, reading, warn)
         if meter:
             meter.finish()
     if any(r.events for r in analysis.inputs) and not analysis.collector.found_writeback():
@@ -205,7 +208,7 @@ def _merge_all(
         message = report.message()
         if message:
             warn(message)
-        for note in analysis.collector.merge(found, item.display):
+        for note in analysis.collector.merge(found, item.display, local=report.times == "local"):
             report.notes.append(note)
             warn(f"warning: {item.display}: {note}")
 
