@@ -25,7 +25,8 @@ SUMMARY_HEADERS = [
     "top cause",
 ]
 # A narrow terminal drops these columns first (see columns.fit); the server and its status stay.
-SUMMARY_DROP = ["first event", "unfinished", "succeeded", "last event", "operations", "failed"]
+# `failed` and `unfinished` go last, together: either alone would hide the other's failures.
+SUMMARY_DROP = ["first event", "succeeded", "last event", "operations", "unfinished", "failed"]
 OPERATION_HEADERS = ["kind", "started", "succeeded", "failed", "unfinished", "success rate"]
 INPUT_HEADERS = ["path", "kind", "sha256", "records", "unreadable", "problem"]
 OUTAGE_HEADERS = ["outage start", "last error", "errors", "cause", "recovered"]
@@ -38,6 +39,7 @@ TRIAGE_KEYS = [
     "started",
     "succeeded",
     "failed",
+    "unfinished",
     "success_rate",
     "top_cause",
     "last_success",
@@ -45,6 +47,7 @@ TRIAGE_KEYS = [
     "logs",
 ]
 # A narrow terminal drops these triage columns first; server, status, failures and the top cause stay.
+# `unfinished` goes only after the success rate: a rate beside `failed 0` would hide unfinished operations.
 TRIAGE_DROP = [
     "first_event",
     "logs",
@@ -54,6 +57,7 @@ TRIAGE_DROP = [
     "started",
     "last_success",
     "success_rate",
+    "unfinished",
     "failed",
 ]
 TRIAGE_TIMES = ("first_event", "last_event", "last_success", "last_heartbeat")
@@ -139,6 +143,7 @@ def triage_rows(doc: Report) -> list[dict[str, Any]]:
                 "started": started,
                 "succeeded": succeeded,
                 "failed": sum(c.failed for c in ops),
+                "unfinished": sum(c.unfinished for c in ops),
                 "success_rate": f"{succeeded / started:.0%}" if started else "-",
                 "top_cause": server.causes[0].id if server.causes else "-",
                 "last_success": server.last_success or "-",

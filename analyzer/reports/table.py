@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 FORMAT = "table"
 KINDS = ("report", "triage", "explain", "diff")
 TEXT_WIDTH = 100  # Prose lines wrap here, or at the terminal's width when it is narrower.
+# A cause id or title is cut no shorter than this (most cause ids fit whole): less important columns go first.
+CAUSE_ID = 24
+FLEET_SHRINK = {"cause": CAUSE_ID, "title": 32}
 
 
 def render(doc: Document, lang: str = "en", width: int | None = None) -> str:
@@ -106,7 +109,7 @@ def _report(doc: Report, lang: str, width: int | None) -> str:
         r.summary_rows(doc, lang),
         width,
         drop=r.SUMMARY_DROP,
-        shrink={"server": 16, "top cause": 12},
+        shrink={"server": 16, "top cause": CAUSE_ID},
         labels=[t(h, lang) for h in r.SUMMARY_HEADERS],
     )
     out = [*banner(doc, lang, width), summary, ""]
@@ -133,7 +136,7 @@ def _triage(doc: Triage, lang: str, width: int | None) -> str:
             r.triage_table(doc, lang),
             width,
             drop=r.TRIAGE_DROP,
-            shrink={"server": 16, "top_cause": 12},
+            shrink={"server": 16, "top_cause": CAUSE_ID},
             labels=[t(k, lang) for k in r.TRIAGE_KEYS],
         ),
         "",
@@ -142,7 +145,7 @@ def _triage(doc: Triage, lang: str, width: int | None) -> str:
     if fleet:
         labels = [t(k, lang) for k in r.FLEET_KEYS]
         out += [
-            grid(r.FLEET_KEYS, fleet, width, drop=["events", "operations"], shrink={"title": 16}, labels=labels),
+            grid(r.FLEET_KEYS, fleet, width, drop=["events", "operations"], shrink=FLEET_SHRINK, labels=labels),
             "",
         ]
     problems = r.problem_rows(doc)

@@ -1,0 +1,42 @@
+"""The nits of the new-user review (research/review.md, "Nits"): each test fails without its fix."""
+
+from __future__ import annotations
+
+from tests.conftest import SAMPLES
+from tests.helpers import run_cli
+
+
+def _table(*args: str, columns: str = "80") -> list[str]:
+    code, out, err = run_cli(*args, env={"COLUMNS": columns})
+    assert code == 0, err
+    return out.splitlines()
+
+
+# Nit 10: a narrow triage keeps unfinished operations beside the failed ones, and cause ids and titles
+# are not cut to a stub.
+def test_a_narrow_triage_does_not_hide_unfinished_operations() -> None:
+    lines = _table("triage", str(SAMPLES), "-q")
+    start = next(i for i, line in enumerate(lines) if line.startswith("server"))
+    header = lines[start]
+    assert "failed" in header and "unfinished" in header
+    outage = next(line for line in lines if line.startswith("AADC-SH01.contoso.cn"))
+    # The outage server failed nothing, but six resets never finished: both are shown.
+    assert outage.split()[2:4] == ["0", "6"], outage
+    assert "tls-certificate-invalid" in outage  # The cause id whole, not `tls-certificate-inva…`.
+
+
+def test_a_narrow_report_summary_keeps_unfinished_with_failed() -> None:
+    lines = _table("report", str(SAMPLES), "-q")
+    assert "failed" in lines[0] and "unfinished" in lines[0]
+    outage = next(line for line in lines if line.startswith("AADC-SH01.contoso.cn"))
+    assert "6" in outage.split()
+
+
+def test_fleet_cause_titles_are_not_cut_to_a_stub() -> None:
+    lines = _table("triage", str(SAMPLES), "-q")
+    start = next(i for i, line in enumerate(lines) if line.startswith("cause"))
+    rows = [line for line in lines[start + 2 :] if line.strip()]
+    assert any(line.startswith("tls-certificate-invalid  Service Bus certificate not trusted ") for line in rows)
+    proxy = next(line for line in rows if line.startswith("proxy-auth-required"))
+    assert "Proxy requires authentication (HTTP 407)" in proxy
+    assert all(len(line) <= 80 for line in lines)
