@@ -40,3 +40,24 @@ def test_fleet_cause_titles_are_not_cut_to_a_stub() -> None:
     proxy = next(line for line in rows if line.startswith("proxy-auth-required"))
     assert "Proxy requires authentication (HTTP 407)" in proxy
     assert all(len(line) <= 80 for line in lines)
+
+
+# Nit 15: the minimum-age evidence gives minutes under an hour, not `0.0 h`.
+def test_the_minimum_age_evidence_shows_minutes_under_an_hour() -> None:
+    from analyzer.analysis.collect import Collector
+    from analyzer.catalogue.loader import load
+    from tests.helpers import failure, start, success
+
+    events = [start("c1", "u@c.com", 0, "ChangePasswordRequestStart", 31006), success("c1", "u@c.com", 1, eid=31007)]
+    events += [start("c2", "u@c.com", 25 * 60), failure("c2", "u@c.com", 25 * 60 + 31, hr="80230619", eid=33008)]
+    events += [start("c3", "v@c.com", 0, "ChangePasswordRequestStart", 31006), success("c3", "v@c.com", 1, eid=31007)]
+    events += [start("c4", "v@c.com", 40), failure("c4", "v@c.com", 42, hr="80230619", eid=33008)]
+    collector = Collector(load())
+    for item in events:
+        collector.add(item)
+    [server] = collector.diagnose()
+    age = next(c for c in server.causes if c.id == "password-minimum-age")
+    assert sorted(age.evidence) == [
+        "previous change of the same user 25 min earlier",
+        "previous change of the same user 41 s earlier",
+    ]
