@@ -61,3 +61,31 @@ def test_the_minimum_age_evidence_shows_minutes_under_an_hour() -> None:
         "previous change of the same user 25 min earlier",
         "previous change of the same user 41 s earlier",
     ]
+
+
+# Nit 17: config and registry fragments in Markdown fix texts are code spans, not HTML entities.
+def test_markdown_fix_texts_put_config_fragments_in_code_spans() -> None:
+    code, out, err = run_cli("report", str(SAMPLES / "connectivity-outage.evtx"), "-f", "markdown")
+    assert code == 0, err
+    assert "machine.config (`<system.net><defaultProxy>`) with" in out
+    assert "&lt;system.net" not in out
+
+
+def test_code_spans_of_fragments_stay_safe() -> None:
+    from analyzer.reports.markdown import prose
+
+    assert prose(r"set it under HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319.") == (
+        r"set it under `HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319`."
+    )
+    # A key with a space in its name stays one span; Chinese punctuation ends it.
+    assert prose(r"在 HKLM\SCHANNEL\Protocols\TLS 1.2\Client（以及 Server）") == (
+        r"在 `HKLM\SCHANNEL\Protocols\TLS 1.2\Client`（以及 Server）"
+    )
+    # A backtick in a fragment gets a longer fence: it cannot close the span early.
+    assert prose("x <a`b> **y**") == "x `` <a`b> `` \\*\\*y\\*\\*"
+    assert prose("a <b``>` c") == "a ``` <b``>` ``` c"
+    # Text that is no fragment is escaped as before: no HTML, links or table cells.
+    assert prose("<img src=x onerror=alert(1)> [l](https://evil.example) | z") == (
+        "&lt;img src=x onerror=alert(1)&gt; \\[l\\](https://evil.example) \\| z"
+    )
+    assert prose("plain text") == "plain text" and prose(None) == "-"
