@@ -57,7 +57,7 @@ def banner(doc: Report, lang: str, width: int | None) -> list[str]:
 def server_section(server: Server, lang: str, width: int | None) -> list[str]:
     heading = (
         f"== {server.computer}: {t(server.status, lang)}  "
-        f"({r.short(server.first_event)} -> {r.short(server.last_event)})"
+        f"({r.short(server.first_event)} → {r.short(server.last_event)})"
         + (f"  {t('Cloud', lang)}: {server.cloud.title}" if server.cloud else "")
     )
     out = [
@@ -92,7 +92,7 @@ def server_section(server: Server, lang: str, width: int | None) -> list[str]:
     for outage in server.health.outages:
         recovered = r.short(outage.recovered) or t("not by the end of the log", lang)
         out += wrap(
-            f"{t('outage', lang)} {r.short(outage.start)} -> {r.short(outage.end)}: "
+            f"{t('outage', lang)} {r.short(outage.start)} → {r.short(outage.end)}: "
             f"{counted(outage.events, 'error', lang)}, {outage.cause}, {t('recovered', lang)} {recovered}",
             "   ",
             width,
