@@ -89,3 +89,28 @@ def test_code_spans_of_fragments_stay_safe() -> None:
         "&lt;img src=x onerror=alert(1)&gt; \\[l\\](https://evil.example) \\| z"
     )
     assert prose("plain text") == "plain text" and prose(None) == "-"
+
+
+# Nit 18: the table format draws every time range with one arrow.
+def test_the_table_format_uses_one_arrow() -> None:
+    out = "\n".join(_table("report", str(SAMPLES), "-q", columns="200"))
+    assert "->" not in out
+    assert "== AADC-SH01.contoso.cn: degraded (2026-11-20T00:00:06Z → 2026-11-21T05:42:03Z)" in out
+    assert "outage 2026-11-20T09:00:12Z → 2026-11-20T12:40:20Z:" in out
+
+
+# Nit 16: the banner of an export filtered to errors says once that the counts are incomplete.
+def test_the_banner_of_an_export_filtered_to_errors_says_it_once(tmp_path) -> None:
+    from analyzer.testkit.export_writer import xml_export
+    from analyzer.testkit.scenarios import SCENARIOS
+
+    errors = [e for e in SCENARIOS["ad-permissions"][0]() if e.level == 2]
+    path = tmp_path / "errors.xml"
+    path.write_text(xml_export(errors), encoding="utf-8")
+    for fmt in ("table", "markdown"):
+        code, out, err = run_cli("report", str(path), "-f", fmt)
+        assert code == 0, err
+        text = " ".join(out.replace("*", "").split())  # Wrapped lines joined, Markdown's bold removed.
+        said = text.count("Operation counts incomplete: the inputs hold failures but no starts")
+        assert said == 2, text  # The banner and the server's section, each saying it once.
+        assert text.lower().count("incomplete") == said

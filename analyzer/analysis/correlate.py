@@ -155,8 +155,6 @@ def incomplete(evidence: list[Evidence], beats: list[datetime]) -> str | None:
         and not beats
         and not roles & {"start", "success", "heartbeat"}
     ):
-        return (
-            "the inputs hold failures but no starts, successes or heartbeats (an export filtered to errors?): "
-            "operation counts and success rates are incomplete"
-        )
+        # Shown after the label "Operation counts incomplete": the reason only, not the label again.
+        return "the inputs hold failures but no starts, successes or heartbeats (an export filtered to errors?)"
     return None
