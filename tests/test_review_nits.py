@@ -114,3 +114,47 @@ def test_the_banner_of_an_export_filtered_to_errors_says_it_once(tmp_path) -> No
         said = text.count("Operation counts incomplete: the inputs hold failures but no starts")
         assert said == 2, text  # The banner and the server's section, each saying it once.
         assert text.lower().count("incomplete") == said
+
+
+# Nit 12: the China sample names only China's Service Bus; hosts of two clouds are noted.
+def test_the_china_sample_names_only_the_china_cloud() -> None:
+    import json
+
+    code, out, err = run_cli("report", str(SAMPLES / "connectivity-outage.evtx"), "-f", "json")
+    assert code == 0, err
+    [server] = json.loads(out)["servers"]
+    assert server["cloud"]["id"] == "china"
+    hosts = server["namespace_hosts"]
+    assert [h["host"] for h in hosts] == ["ssprdedicatedsbmcprodcne.servicebus.chinacloudapi.cn"]
+    assert hosts[0]["events"] > server["health"]["heartbeats"]  # Heartbeats and the outage's errors.
+
+
+def test_hosts_of_two_clouds_are_noted(tmp_path) -> None:
+    from datetime import timedelta
+
+    from analyzer.testkit.export_writer import evtx_bytes
+    from analyzer.testkit.scenarios import Server, _clock
+
+    server = Server("AADC-SH02.contoso.cn", "contoso.cn", seed=7, start=_clock(1), hours=24)
+    server.namespace = "ssprdedicatedsbmcprodcne"
+    middle = server.start + timedelta(hours=8)
+    server.heartbeats(server.start, middle)  # Global: the server before it was set up for Azure China.
+    server.servicebus = "servicebus.chinacloudapi.cn"
+    server.heartbeats(middle, server.end)
+    path = tmp_path / "two-clouds.evtx"
+    path.write_bytes(evtx_bytes(server.events()))
+    note = "Service Bus hosts of more than one cloud (servicebus.chinacloudapi.cn, servicebus.windows.net)"
+    code, out, err = run_cli("report", str(path), "-f", "markdown")
+    assert code == 0, err
+    assert f"Cloud: Azure China (operated by 21Vianet); {note}: a server writes back to one cloud; two " in out
+    line = next(line for line in out.splitlines() if "Service Bus namespace" in line)
+    # Each host with when it was named: the namespace is the same in both clouds.
+    assert "ssprdedicatedsbmcprodcne.servicebus.windows.net (2026-11-01T00:00" in line
+    assert "ssprdedicatedsbmcprodcne.servicebus.chinacloudapi.cn (2026-11-01T08:00" in line
+    table = "\n".join(_table("report", str(path), columns="200"))
+    assert f"!! {note}" in table
+    code, out, err = run_cli("report", str(path), "-f", "markdown", "--lang", "zh-CN")
+    assert code == 0 and "服务总线主机属于多个云" in out
+    # One cloud: no note.
+    code, out, err = run_cli("report", str(SAMPLES), "-f", "markdown")
+    assert code == 0 and "more than one cloud" not in out

@@ -99,7 +99,8 @@ def server_section(server: Server, lang: str, level: int = 2) -> list[str]:
     out = [f"{head} {markdown(server.computer)} — {t(server.status, lang)}", ""]
     out += [f"{t('Log coverage', lang)}: {r.short(server.first_event)} → {r.short(server.last_event)}", ""]
     if server.cloud:
-        out += [f"{t('Cloud', lang)}: {markdown(server.cloud.title)}", ""]
+        note = r.cloud_note(server, lang)
+        out += [f"{t('Cloud', lang)}: {markdown(server.cloud.title)}" + (f"; {markdown(note)}" if note else ""), ""]
     if server.incomplete:
         out += [f"**{t('Operation counts incomplete', lang)}:** {markdown(server.incomplete)}", ""]
     if server.client_versions or server.namespaces:

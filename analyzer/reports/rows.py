@@ -264,14 +264,34 @@ def heartbeat_line(server: Server, lang: str) -> str:
     return line
 
 
+def servicebus_domains(server: Server) -> list[str]:
+    """The Service Bus domains (`servicebus.windows.net`, ...) of the hosts the server's events name."""
+    return sorted({host.host.split(".", 1)[1] for host in server.namespace_hosts if "." in host.host})
+
+
+def cloud_note(server: Server, lang: str) -> str | None:
+    """A note when the server's events name the Service Bus of more than one cloud: a Connect server
+    writes back for one tenant, in one cloud, so the log holds two installations under one name (or
+    a server moved to another tenant), and the report's cloud is only the one named most."""
+    domains = servicebus_domains(server)
+    if len(domains) < 2:
+        return None
+    return f"{t('Service Bus hosts of more than one cloud', lang)} ({', '.join(domains)}): {t(MIXED_CLOUDS, lang)}"
+
+
+MIXED_CLOUDS = "a server writes back to one cloud; two installations under one name?"
+
+
 def namespace_line(server: Server) -> str:
     """The Service Bus namespaces; when there are several (one that changed mid-log), each with when
-    its events first and last named it."""
-    if len(server.namespaces) < 2 or not server.namespace_hosts:  # A report saved before hosts were kept.
+    its events first and last named it (each host, when they are of more than one cloud)."""
+    mixed = len(servicebus_domains(server)) > 1
+    if (len(server.namespaces) < 2 and not mixed) or not server.namespace_hosts:  # A report saved before hosts.
         return ", ".join(server.namespaces) or "-"
     spans: dict[str, list[str]] = {}
     for host in server.namespace_hosts:  # One server's times are all UTC or all local: they sort as text.
-        span = spans.setdefault(host.host.split(".", 1)[0], [host.first_seen, host.last_seen])
+        name = host.host if mixed else host.host.split(".", 1)[0]
+        span = spans.setdefault(name, [host.first_seen, host.last_seen])
         span[0], span[1] = min(span[0], host.first_seen), max(span[1], host.last_seen)
     return ", ".join(f"{name} ({short(first)} → {short(last)})" for name, (first, last) in sorted(spans.items()))
 

@@ -63,6 +63,7 @@ def server_section(server: Server, lang: str, width: int | None) -> list[str]:
     out = [
         *wrap(heading, "", width),
         "",
+        *(wrap(f"!! {note}", "", width) if (note := r.cloud_note(server, lang)) else []),
         *(
             wrap(f"!! {t('Operation counts incomplete', lang)}: {server.incomplete}", "", width)
             if server.incomplete
