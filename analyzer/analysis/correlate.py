@@ -79,8 +79,8 @@ def situations(ops: list[Operation], catalogue: Catalogue) -> None:
                         if s.user == op.user and op.user and s.end and op.end - DAY < s.end < op.end  # type: ignore[operator]
                     ]
                     if earlier:
-                        hours = (op.end - earlier[-1].end).total_seconds() / 3600  # type: ignore[operator]
-                        op.cause, op.context = refiner.id, f"previous change of the same user {hours:.1f} h earlier"
+                        since = _ago((op.end - earlier[-1].end).total_seconds())  # type: ignore[operator]
+                        op.cause, op.context = refiner.id, f"previous change of the same user {since} earlier"
             elif refiner.when == "others-succeed":
                 users = {op.user for op in failed}
                 start = failed[0].end
@@ -89,6 +89,15 @@ def situations(ops: list[Operation], catalogue: Catalogue) -> None:
                     note = f"{len(others)} operations of other users succeeded while these failed"
                     for op in failed:
                         op.cause, op.context = refiner.id, note
+
+
+def _ago(seconds: float) -> str:
+    """A time between two events as a reader wants it: `40 s`, `25 min`, `10.1 h`."""
+    if seconds < 60:
+        return f"{int(seconds)} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def dates(causes: list[CauseSummary], evidence: list[Evidence]) -> None:
@@ -146,8 +155,6 @@ def incomplete(evidence: list[Evidence], beats: list[datetime]) -> str | None:
         and not beats
         and not roles & {"start", "success", "heartbeat"}
     ):
-        return (
-            "the inputs hold failures but no starts, successes or heartbeats (an export filtered to errors?): "
-            "operation counts and success rates are incomplete"
-        )
+        # Shown after the label "Operation counts incomplete": the reason only, not the label again.
+        return "the inputs hold failures but no starts, successes or heartbeats (an export filtered to errors?)"
     return None

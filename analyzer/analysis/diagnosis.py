@@ -150,7 +150,12 @@ def _corroborated(evidence: list[Evidence]) -> list[Evidence]:
 
 
 def _cloud(evidence: list[Evidence], beats: list[Beat], catalogue: Catalogue) -> str | None:
-    """The cloud the server's events name most often (Service Bus hosts, password reset endpoints)."""
+    """The cloud the server's events name most often (Service Bus hosts, password reset endpoints).
+
+    A Connect server syncs one tenant, and a tenant lives in one cloud, so one server's events name one
+    cloud. Two mean two installations under one computer name (a server rebuilt for, or moved to,
+    another tenant) or logs of two servers merged: the majority is what most of the log is about, and
+    the reports say that the hosts are of more than one cloud (`rows.cloud_note`)."""
     hosts = Counter(b[2] for b in beats if b[2])
     hosts.update(e.fields.cloud_host for e in evidence if e.role not in ("start", "success") and e.fields.cloud_host)
     clouds: Counter[str] = Counter()

@@ -110,6 +110,10 @@ ZH = {
     "duplicate events skipped": "跳过的重复事件",
     "Read this first": "请先阅读",
     "Operation counts incomplete": "操作计数不完整",
+    "Service Bus hosts of more than one cloud": "服务总线主机属于多个云",
+    "a server writes back to one cloud; two installations under one name?": (
+        "一台服务器只向一个云写回；是否为同名的两次安装？"
+    ),
     "not read": "未读取",
     "times are the exporting machine's local time, time zone unknown: shown without Z, not UTC "
     "(give --input-tz to convert)": "时间为导出计算机的本地时间，时区未知：显示时不带 Z，"

@@ -7,6 +7,7 @@ and a newline in a computer name can neither start a heading nor break a table r
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from analyzer.reports import rows as r
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 
 FORMAT = "markdown"
 KINDS = ("report", "triage", "explain", "diff")
+# A config or registry fragment in catalogue text: a word holding `<name>` or a backslash
+# (`<system.net><defaultProxy>`, `HKLM\SOFTWARE\...`), continued over a space by a word with a backslash
+# (`...\TLS 1.2\Client`); it ends before spaces, brackets, `|` and sentence punctuation.
+_WORD = r"[^\s()（）|,，。；;：、]"
+_FRAGMENT = re.compile(rf"{_WORD}*(?:<[^\s<>|]+>|\\){_WORD}*(?: {_WORD}*\\{_WORD}*)*")
 
 
 def render(doc: Document, lang: str = "en", width: int | None = None) -> str:
@@ -34,6 +40,22 @@ def render(doc: Document, lang: str = "en", width: int | None = None) -> str:
     else:
         raise TypeError(f"no {FORMAT} rendering of {type(doc).__name__}")
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def prose(value: Any) -> str:
+    """Catalogue text for Markdown with its config and registry fragments in code spans, which read
+    the same raw (pasted into a ticket) and rendered; the rest escaped as `markdown` does."""
+    text = str(value) if value is not None else None
+    if text is None or ("<" not in text and "\\" not in text):
+        return markdown(value)
+    out, done = [], 0
+    for found in _FRAGMENT.finditer(text):
+        fragment = found.group().rstrip(".:'\"")
+        if not fragment:
+            continue
+        out += [markdown(text[done : found.start()]) if found.start() > done else "", code_span(fragment)]
+        done = found.start() + len(fragment)
+    return "".join(out) + (markdown(text[done:]) if done < len(text) else "")
 
 
 def table(headers: list[str], rows: list[list[Any]], lang: str) -> list[str]:
@@ -57,7 +79,7 @@ def cause(rank: int, item: Cause, lang: str) -> list[str]:
         f"{rank}. **{markdown(item.title)}** ({code_span(item.id)}, {t(item.severity, lang)}) — "
         f"{markdown(r.cause_line(item, lang))}",
         "",
-        f"   {markdown(item.explanation)}",
+        f"   {prose(item.explanation)}",
         "",
     ]
     if item.evidence:
@@ -65,7 +87,7 @@ def cause(rank: int, item: Cause, lang: str) -> list[str]:
     if item.tracking_ids:
         out += [f"   {t('Tracking IDs', lang)}: " + ", ".join(code_span(x) for x in item.tracking_ids), ""]
     out += [f"   {t('Fix, in order', lang)}:", ""]
-    out += [f"   {i}. {markdown(fix)}" for i, fix in enumerate(item.fixes, 1)] + [""]
+    out += [f"   {i}. {prose(fix)}" for i, fix in enumerate(item.fixes, 1)] + [""]
     out += [f"   {t('References', lang)}:", ""]
     out += [f"   - <{ref}>" for ref in item.references if ref.startswith("https://")] + [""]
     return out
@@ -77,7 +99,8 @@ def server_section(server: Server, lang: str, level: int = 2) -> list[str]:
     out = [f"{head} {markdown(server.computer)} — {t(server.status, lang)}", ""]
     out += [f"{t('Log coverage', lang)}: {r.short(server.first_event)} → {r.short(server.last_event)}", ""]
     if server.cloud:
-        out += [f"{t('Cloud', lang)}: {markdown(server.cloud.title)}", ""]
+        note = r.cloud_note(server, lang)
+        out += [f"{t('Cloud', lang)}: {markdown(server.cloud.title)}" + (f"; {markdown(note)}" if note else ""), ""]
     if server.incomplete:
         out += [f"**{t('Operation counts incomplete', lang)}:** {markdown(server.incomplete)}", ""]
     if server.client_versions or server.namespaces:
@@ -152,9 +175,9 @@ def _explanation(doc: Explanation, lang: str) -> list[str]:
         found = item.cause
         if found:
             out += [f"**{markdown(found.title)}** (`{found.id}`, {found.severity}, {found.scope})", ""]
-            out += [f"{t('Evidence', lang)}: {markdown(item.evidence)}", "", markdown(found.explanation), ""]
+            out += [f"{t('Evidence', lang)}: {markdown(item.evidence)}", "", prose(found.explanation), ""]
             out += [f"{t('Fix, in order', lang)}:", ""]
-            out += [f"{i}. {markdown(f)}" for i, f in enumerate(item.fixes, 1)] + [""]
+            out += [f"{i}. {prose(f)}" for i, f in enumerate(item.fixes, 1)] + [""]
         if item.references:
             out += [f"{t('References', lang)}:", ""] + [f"- <{ref}>" for ref in item.references] + [""]
     out += [f"- {t('unreadable', lang)}: {markdown(p)}" for p in doc.unreadable]

@@ -25,7 +25,8 @@ SUMMARY_HEADERS = [
     "top cause",
 ]
 # A narrow terminal drops these columns first (see columns.fit); the server and its status stay.
-SUMMARY_DROP = ["first event", "unfinished", "succeeded", "last event", "operations", "failed"]
+# `failed` and `unfinished` go last, together: either alone would hide the other's failures.
+SUMMARY_DROP = ["first event", "succeeded", "last event", "operations", "unfinished", "failed"]
 OPERATION_HEADERS = ["kind", "started", "succeeded", "failed", "unfinished", "success rate"]
 INPUT_HEADERS = ["path", "kind", "sha256", "records", "unreadable", "problem"]
 OUTAGE_HEADERS = ["outage start", "last error", "errors", "cause", "recovered"]
@@ -38,6 +39,7 @@ TRIAGE_KEYS = [
     "started",
     "succeeded",
     "failed",
+    "unfinished",
     "success_rate",
     "top_cause",
     "last_success",
@@ -45,6 +47,7 @@ TRIAGE_KEYS = [
     "logs",
 ]
 # A narrow terminal drops these triage columns first; server, status, failures and the top cause stay.
+# `unfinished` goes only after the success rate: a rate beside `failed 0` would hide unfinished operations.
 TRIAGE_DROP = [
     "first_event",
     "logs",
@@ -54,6 +57,7 @@ TRIAGE_DROP = [
     "started",
     "last_success",
     "success_rate",
+    "unfinished",
     "failed",
 ]
 TRIAGE_TIMES = ("first_event", "last_event", "last_success", "last_heartbeat")
@@ -139,6 +143,7 @@ def triage_rows(doc: Report) -> list[dict[str, Any]]:
                 "started": started,
                 "succeeded": succeeded,
                 "failed": sum(c.failed for c in ops),
+                "unfinished": sum(c.unfinished for c in ops),
                 "success_rate": f"{succeeded / started:.0%}" if started else "-",
                 "top_cause": server.causes[0].id if server.causes else "-",
                 "last_success": server.last_success or "-",
@@ -259,14 +264,34 @@ def heartbeat_line(server: Server, lang: str) -> str:
     return line
 
 
+def servicebus_domains(server: Server) -> list[str]:
+    """The Service Bus domains (`servicebus.windows.net`, ...) of the hosts the server's events name."""
+    return sorted({host.host.split(".", 1)[1] for host in server.namespace_hosts if "." in host.host})
+
+
+def cloud_note(server: Server, lang: str) -> str | None:
+    """A note when the server's events name the Service Bus of more than one cloud: a Connect server
+    writes back for one tenant, in one cloud, so the log holds two installations under one name (or
+    a server moved to another tenant), and the report's cloud is only the one named most."""
+    domains = servicebus_domains(server)
+    if len(domains) < 2:
+        return None
+    return f"{t('Service Bus hosts of more than one cloud', lang)} ({', '.join(domains)}): {t(MIXED_CLOUDS, lang)}"
+
+
+MIXED_CLOUDS = "a server writes back to one cloud; two installations under one name?"
+
+
 def namespace_line(server: Server) -> str:
     """The Service Bus namespaces; when there are several (one that changed mid-log), each with when
-    its events first and last named it."""
-    if len(server.namespaces) < 2 or not server.namespace_hosts:  # A report saved before hosts were kept.
+    its events first and last named it (each host, when they are of more than one cloud)."""
+    mixed = len(servicebus_domains(server)) > 1
+    if (len(server.namespaces) < 2 and not mixed) or not server.namespace_hosts:  # A report saved before hosts.
         return ", ".join(server.namespaces) or "-"
     spans: dict[str, list[str]] = {}
     for host in server.namespace_hosts:  # One server's times are all UTC or all local: they sort as text.
-        span = spans.setdefault(host.host.split(".", 1)[0], [host.first_seen, host.last_seen])
+        name = host.host if mixed else host.host.split(".", 1)[0]
+        span = spans.setdefault(name, [host.first_seen, host.last_seen])
         span[0], span[1] = min(span[0], host.first_seen), max(span[1], host.last_seen)
     return ", ".join(f"{name} ({short(first)} → {short(last)})" for name, (first, last) in sorted(spans.items()))
 

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 FORMAT = "table"
 KINDS = ("report", "triage", "explain", "diff")
 TEXT_WIDTH = 100  # Prose lines wrap here, or at the terminal's width when it is narrower.
+# A cause id or title is cut no shorter than this (most cause ids fit whole): less important columns go first.
+CAUSE_ID = 24
+FLEET_SHRINK = {"cause": CAUSE_ID, "title": 32}
 
 
 def render(doc: Document, lang: str = "en", width: int | None = None) -> str:
@@ -54,12 +57,13 @@ def banner(doc: Report, lang: str, width: int | None) -> list[str]:
 def server_section(server: Server, lang: str, width: int | None) -> list[str]:
     heading = (
         f"== {server.computer}: {t(server.status, lang)}  "
-        f"({r.short(server.first_event)} -> {r.short(server.last_event)})"
+        f"({r.short(server.first_event)} → {r.short(server.last_event)})"
         + (f"  {t('Cloud', lang)}: {server.cloud.title}" if server.cloud else "")
     )
     out = [
         *wrap(heading, "", width),
         "",
+        *(wrap(f"!! {note}", "", width) if (note := r.cloud_note(server, lang)) else []),
         *(
             wrap(f"!! {t('Operation counts incomplete', lang)}: {server.incomplete}", "", width)
             if server.incomplete
@@ -89,7 +93,7 @@ def server_section(server: Server, lang: str, width: int | None) -> list[str]:
     for outage in server.health.outages:
         recovered = r.short(outage.recovered) or t("not by the end of the log", lang)
         out += wrap(
-            f"{t('outage', lang)} {r.short(outage.start)} -> {r.short(outage.end)}: "
+            f"{t('outage', lang)} {r.short(outage.start)} → {r.short(outage.end)}: "
             f"{counted(outage.events, 'error', lang)}, {outage.cause}, {t('recovered', lang)} {recovered}",
             "   ",
             width,
@@ -106,7 +110,7 @@ def _report(doc: Report, lang: str, width: int | None) -> str:
         r.summary_rows(doc, lang),
         width,
         drop=r.SUMMARY_DROP,
-        shrink={"server": 16, "top cause": 12},
+        shrink={"server": 16, "top cause": CAUSE_ID},
         labels=[t(h, lang) for h in r.SUMMARY_HEADERS],
     )
     out = [*banner(doc, lang, width), summary, ""]
@@ -133,7 +137,7 @@ def _triage(doc: Triage, lang: str, width: int | None) -> str:
             r.triage_table(doc, lang),
             width,
             drop=r.TRIAGE_DROP,
-            shrink={"server": 16, "top_cause": 12},
+            shrink={"server": 16, "top_cause": CAUSE_ID},
             labels=[t(k, lang) for k in r.TRIAGE_KEYS],
         ),
         "",
@@ -142,7 +146,7 @@ def _triage(doc: Triage, lang: str, width: int | None) -> str:
     if fleet:
         labels = [t(k, lang) for k in r.FLEET_KEYS]
         out += [
-            grid(r.FLEET_KEYS, fleet, width, drop=["events", "operations"], shrink={"title": 16}, labels=labels),
+            grid(r.FLEET_KEYS, fleet, width, drop=["events", "operations"], shrink=FLEET_SHRINK, labels=labels),
             "",
         ]
     problems = r.problem_rows(doc)

@@ -74,6 +74,7 @@ class Server:
     start: datetime
     hours: int
     namespace: str = "ssprdedicatedsbprodfra-1"
+    servicebus: str = "servicebus.windows.net"  # The cloud's Service Bus suffix (codes/clouds.yaml).
     first_record_id: int = 148_230
     zh_cn: bool = False
     rows: list[tuple[datetime, str, int, int, int, list[str] | dict[str, str]]] = field(default_factory=list)
@@ -111,6 +112,10 @@ class Server:
         cloud, source = self.anchor(name)
         return f"Context: cloudAnchor: {cloud}, SourceAnchorValue: {source}, UserPrincipalName: {self.upn(name)}"
 
+    @property
+    def namespace_host(self) -> str:
+        return f"{self.namespace}.{self.servicebus}"
+
     def jitter(self, at: datetime, seconds: float) -> datetime:
         return at + timedelta(microseconds=self.rng.randrange(int(seconds * 1_000_000)))
 
@@ -146,7 +151,7 @@ class Server:
                 self.jitter(at, 20),
                 31019,
                 "ServiceBusHeartBeat",
-                details=f"Service bus endpoint: sb://{self.namespace}.servicebus.windows.net/, Status: Success",
+                details=f"Service bus endpoint: sb://{self.namespace_host}/, Status: Success",
             )
             at += timedelta(minutes=every_minutes)
 
@@ -411,6 +416,7 @@ def connectivity_outage() -> list[Event]:
         start=_clock(20),
         hours=30,
         namespace="ssprdedicatedsbmcprodcne",
+        servicebus="servicebus.chinacloudapi.cn",
         first_record_id=23_551,
         zh_cn=True,
     )
@@ -418,7 +424,7 @@ def connectivity_outage() -> list[Event]:
     outage, fixed = s.start + timedelta(hours=9), s.start + timedelta(hours=17, minutes=40)
     s.heartbeats(s.start, outage)
     s.day_of_operations(s.start + timedelta(hours=1), outage, 12, lambda k, u: "success")
-    ns = f"{s.namespace}.servicebus.chinacloudapi.cn"
+    ns = s.namespace_host
     at = outage
     while at < fixed:
         proxy = at < outage + timedelta(hours=4)
