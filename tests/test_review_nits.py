@@ -155,6 +155,8 @@ def test_hosts_of_two_clouds_are_noted(tmp_path) -> None:
     assert f"!! {note}" in table
     code, out, err = run_cli("report", str(path), "-f", "markdown", "--lang", "zh-CN")
     assert code == 0 and "服务总线主机属于多个云" in out
+    code, out, err = run_cli("report", str(path), "-f", "html")
+    assert code == 0 and f'<p class="banner">{note}' in out
     # One cloud: no note.
     code, out, err = run_cli("report", str(SAMPLES), "-f", "markdown")
     assert code == 0 and "more than one cloud" not in out

@@ -249,6 +249,8 @@ def _server(server: Server, lang: str) -> str:
         out.append(
             f'<p class="banner"><b>{_e(t("Operation counts incomplete", lang))}:</b> {_e(server.incomplete)}</p>'
         )
+    if note := r.cloud_note(server, lang):
+        out.append(f'<p class="banner">{_e(note)}</p>')
     if server.client_versions or server.namespaces:
         out.append(
             f"<p>{_e(t('Client version', lang))}: {_e(', '.join(server.client_versions) or '-')}; "

@@ -181,7 +181,7 @@ def _explanation(doc: Explanation, lang: str, width: int | None) -> str:
             para(f"{t('tracking id', lang)}: {item.tracking_id}")
         cause = item.cause
         if cause:
-            para(f"{t('cause', lang)}: {cause.title} [{cause.id}, {cause.severity}, {cause.scope}]")
+            para(f"{t('cause', lang)}: {cause.title} [{cause.id}, {t(cause.severity, lang)}, {t(cause.scope, lang)}]")
             para(f"{t('evidence', lang)}: {item.evidence}", "    ")
             para(cause.explanation, "    ")
             for i, fix in enumerate(item.fixes, 1):
