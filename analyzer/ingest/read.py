@@ -22,11 +22,12 @@ from analyzer.ingest.normalize import parse_time
 
 if TYPE_CHECKING:
     from array import array
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from datetime import datetime
 
     from analyzer.events import Event
     from analyzer.ingest.counting import Coverage, Keep
+    from analyzer.ingest.inputs import Inputs
 
 ENGINES = ("auto", "rust", "python")
 DEFAULT_TIMEOUT = 600.0  # seconds one file may take before its reader is stopped
@@ -427,3 +428,14 @@ def _read_export(
         )
     report.unreadable = sum(rejected.values())
     report.problems += [f"{count} record(s): {reason}" for reason, count in sorted(rejected.items())]
+
+
+def refused(inputs: Inputs, engine: str, warn: Callable[[str], None]) -> list[FileReport]:
+    """Say what of `inputs` is not read: a `skipped:` line per member passed over, and a report (and
+    its error line) per input that cannot be read."""
+    for display, why in inputs.skipped:
+        warn(f"skipped: {display}: {why}")
+    reports = [FileReport(display, engine, error=problem) for display, problem in inputs.problems]
+    for report in reports:
+        warn(report.message() or "")
+    return reports

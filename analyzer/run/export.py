@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.events import Lines
 from analyzer.ingest.inputs import open_inputs
-from analyzer.ingest.read import DEFAULT_TIMEOUT, FileReport, merge_pieces, read_file
+from analyzer.ingest.read import DEFAULT_TIMEOUT, FileReport, merge_pieces, read_file, refused
 from analyzer.reports.listing import event_rows, events_header, write_events
 
 if TYPE_CHECKING:
@@ -67,12 +67,7 @@ def export(
         tempfile.TemporaryDirectory(prefix="wba-events-") as spill,
         _sink(fmt, out, width) as take,
     ):
-        for display, why in inputs.skipped:
-            warn(f"skipped: {display}: {why}")
-        for display, problem in inputs.problems:
-            report = FileReport(display, engine, error=problem)
-            reports.append(report)
-            warn(report.message() or "")
+        reports += refused(inputs, engine, warn)
         items = inputs.files
         meter = progress(len(items)) if progress else None
         plans = split(items, jobs, engine)

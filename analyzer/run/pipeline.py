@@ -17,7 +17,7 @@ from analyzer.analysis.diagnosis import ServerDiagnosis
 from analyzer.events import server_of
 from analyzer.evtx.layout import chunks_in
 from analyzer.ingest.inputs import file_sha256, open_inputs
-from analyzer.ingest.read import DEFAULT_TIMEOUT, FileReport, merge_pieces, read_file
+from analyzer.ingest.read import DEFAULT_TIMEOUT, FileReport, merge_pieces, read_file, refused
 from analyzer.reports import document
 
 if TYPE_CHECKING:
@@ -156,12 +156,7 @@ def analyze(
     compact = not everything if compact is None else compact
     analysis = Analysis(catalogue, Collector(catalogue))
     with open_inputs(paths, limits, options) as inputs:
-        for display, why in inputs.skipped:
-            warn(f"skipped: {display}: {why}")
-        for display, problem in inputs.problems:
-            report = FileReport(display, engine, error=problem)
-            analysis.inputs.append(report)
-            warn(report.message() or "")
+        analysis.inputs += refused(inputs, engine, warn)
         # Logs before exports: a record found in both is kept as the log has it (exact UTC time, data
         # values), whichever order the inputs came in (see analysis/dedupe.py).
         files = sorted(inputs.files, key=lambda item: item.kind != "evtx")

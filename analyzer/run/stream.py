@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from analyzer.ingest.inputs import open_inputs
-from analyzer.ingest.read import DEFAULT_TIMEOUT, FileReport, read_file
+from analyzer.ingest.read import DEFAULT_TIMEOUT, FileReport, read_file, refused
 from analyzer.run import pool
 
 if TYPE_CHECKING:
@@ -30,12 +30,7 @@ def read_inputs(
     """Events of every input (files, directories, archives, `-`) in sorted order; `warn` gets one
     line per problem input and per archive member skipped."""
     with open_inputs(paths, limits, options) as inputs:
-        for display, why in inputs.skipped:
-            warn(f"skipped: {display}: {why}")
-        for display, problem in inputs.problems:
-            report = FileReport(display, engine, error=problem)
-            reports.append(report)
-            warn(report.message() or "")
+        reports += refused(inputs, engine, warn)
         for found in read_guarded(inputs.files, engine, timeout):
             if isinstance(found, FileReport):
                 reports.append(found)

@@ -216,14 +216,19 @@ def _pyevtx(
             yield from _lines(list(pairs), line, file, reread)
             pairs = ()  # type: ignore[assignment]
         for number, xml in pairs:
-            try:
-                yield number, plain_event(xml, file) or to_event(xml_to_tree(xml), file)
-            except NotXml:  # damage made names into non-names: read the record's own bytes instead
-                yield number, reread(number)
-            except RecordError as exc:
-                yield number, exc
+            yield number, _event(number, xml, file, reread)
         if errors >= MAX_CONSECUTIVE_ERRORS:
             return
+
+
+def _event(number: int, xml: str, file: str, reread: _Rereader) -> Event | RecordError:
+    """One rendered record as its event: by the anchored regex, else lxml (the exact path)."""
+    try:
+        return plain_event(xml, file) or to_event(xml_to_tree(xml), file)
+    except NotXml:  # damage made names into non-names: read the record's own bytes instead
+        return reread(number)
+    except RecordError as exc:
+        return exc
 
 
 def _lines(
@@ -244,12 +249,7 @@ def _lines(
         if run:
             yield -1, Lines([pairs[i][0] for i in run], [found[i] for i in run])  # type: ignore[misc]
             run = []
-        try:
-            yield number, plain_event(xml, file) or to_event(xml_to_tree(xml), file)
-        except NotXml:  # damage made names into non-names: read the record's own bytes instead
-            yield number, reread(number)
-        except RecordError as exc:
-            yield number, exc
+        yield number, _event(number, xml, file, reread)
     if run:
         yield -1, Lines([pairs[i][0] for i in run], [found[i] for i in run])  # type: ignore[misc]
 
