@@ -139,6 +139,7 @@ def test_text_markdown_and_chinese(explain) -> None:
         code == 0 and "代理拒绝访问写回终结点 (HTTP 403)" in out and "原因:" in out
     )  # the cause and the labels in Chinese
     assert "1)" in out and "[proxy-forbidden, 高, 服务器]" in out  # severity and scope in Chinese too
+    assert "“(403)”（与语言无关）" in out and "language-independent" not in out  # the evidence label too
     assert "learn.microsoft.com/zh-cn/" in out and "learn.microsoft.com/en-us/" not in out  # as the report links
     code, out, _ = explain(details("de"), "-f", "md")
     assert code == 0 and out.startswith("## PasswordResetService 32002") and "1. " in out

@@ -12,7 +12,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from analyzer.reports import rows as r
-from analyzer.reports.i18n import counted, t
+from analyzer.reports.i18n import counted, evidence, t
 from analyzer.reports.model import Report, Triage
 from analyzer.reports.textsafe import clean
 
@@ -186,7 +186,11 @@ def _cause(rank: int, cause: Cause, colour: str, lang: str) -> str:
         f'<span class="meta">({_e(cause.id)}, {_e(t(cause.severity, lang))}) — '
         f"{_e(r.cause_figures(cause, lang))}; "
         f"{_time(cause.first_seen)} → {_time(cause.last_seen)}</span><p>{_e(cause.explanation)}</p>"
-        + (f'<p class="meta">{_e(t("Evidence", lang))}: {_e("; ".join(cause.evidence))}</p>' if cause.evidence else "")
+        + (
+            f'<p class="meta">{_e(t("Evidence", lang))}: {_e("; ".join(evidence(e, lang) for e in cause.evidence))}</p>'
+            if cause.evidence
+            else ""
+        )
         + f'<p class="meta">{_e(t("Tracking IDs", lang))}: {ids or "-"}</p>'
         f"<b>{_e(t('Fix, in order', lang))}</b><ol>{fixes}</ol>"
         f'<p class="meta">{_e(t("References", lang))}:</p><ul class="refs">{refs}</ul></div>'

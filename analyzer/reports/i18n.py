@@ -6,6 +6,8 @@ the renderers add around it. `t(key, lang)`: the English text is the key.
 
 from __future__ import annotations
 
+import re
+
 EN = {
     "first_event": "first event",
     "last_event": "last event",
@@ -154,3 +156,20 @@ def t(key: str, lang: str = "en") -> str:
     if lang == "zh-CN":
         return ZH.get(key, EN.get(key, key))
     return EN.get(key, key)
+
+
+_CLUE = re.compile(r" \((?:(?P<lang>[\w-]+) message: (?P<message>[\w-]+)|(?P<any>language-independent))\)$")
+_DEFAULT = re.compile(r"^the default cause of (?P<code>.+)$")
+
+
+def evidence(text: str, lang: str) -> str:
+    """An evidence text (`Found.describe`) with its label in `lang`; the JSON keeps the English one."""
+    if lang != "zh-CN":
+        return text
+    if found := _DEFAULT.match(text):
+        return f"{found['code']} 的默认原因"
+    found = _CLUE.search(text)
+    if found is None:
+        return text
+    label = "（与语言无关）" if found["any"] else f"（{found['lang']} 消息：{found['message']}）"
+    return text[: found.start()] + label

@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from analyzer.reports import rows as r
-from analyzer.reports.i18n import t
+from analyzer.reports.i18n import evidence, t
 from analyzer.reports.model import Diff, Explanation, Report, Triage
 from analyzer.reports.textsafe import code_span, markdown
 
@@ -83,7 +83,7 @@ def cause(rank: int, item: Cause, lang: str) -> list[str]:
         "",
     ]
     if item.evidence:
-        out += [f"   {t('Evidence', lang)}: " + markdown("; ".join(item.evidence)), ""]
+        out += [f"   {t('Evidence', lang)}: " + markdown("; ".join(evidence(e, lang) for e in item.evidence)), ""]
     if item.tracking_ids:
         out += [f"   {t('Tracking IDs', lang)}: " + ", ".join(code_span(x) for x in item.tracking_ids), ""]
     out += [f"   {t('Fix, in order', lang)}:", ""]
@@ -175,7 +175,12 @@ def _explanation(doc: Explanation, lang: str) -> list[str]:
         found = item.cause
         if found:
             out += [f"**{markdown(found.title)}** (`{found.id}`, {found.severity}, {found.scope})", ""]
-            out += [f"{t('Evidence', lang)}: {markdown(item.evidence)}", "", prose(found.explanation), ""]
+            out += [
+                f"{t('Evidence', lang)}: {markdown(evidence(item.evidence, lang))}",
+                "",
+                prose(found.explanation),
+                "",
+            ]
             out += [f"{t('Fix, in order', lang)}:", ""]
             out += [f"{i}. {prose(f)}" for i, f in enumerate(item.fixes, 1)] + [""]
         if item.references:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from analyzer.reports import columns
 from analyzer.reports import rows as r
 from analyzer.reports.columns import grid
-from analyzer.reports.i18n import counted, t
+from analyzer.reports.i18n import counted, evidence, t
 from analyzer.reports.model import Diff, Explanation, Report, Triage
 from analyzer.reports.textsafe import cell, clean
 
@@ -83,7 +83,9 @@ def server_section(server: Server, lang: str, width: int | None) -> list[str]:
             f"{rank}. {cause.title} [{cause.id}, {t(cause.severity, lang)}]: {r.cause_line(cause, lang)}", "", width
         )
         if cause.evidence:
-            out += wrap(f"{t('evidence', lang)}: " + "; ".join(cause.evidence), "     ", width)
+            out += wrap(
+                f"{t('evidence', lang)}: " + "; ".join(evidence(e, lang) for e in cause.evidence), "     ", width
+            )
         for i, fix in enumerate(cause.fixes, 1):
             out += wrap(f"{i}) {fix}", "     ", width)
         if cause.tracking_ids:
@@ -182,7 +184,7 @@ def _explanation(doc: Explanation, lang: str, width: int | None) -> str:
         cause = item.cause
         if cause:
             para(f"{t('cause', lang)}: {cause.title} [{cause.id}, {t(cause.severity, lang)}, {t(cause.scope, lang)}]")
-            para(f"{t('evidence', lang)}: {item.evidence}", "    ")
+            para(f"{t('evidence', lang)}: {evidence(item.evidence, lang)}", "    ")
             para(cause.explanation, "    ")
             for i, fix in enumerate(item.fixes, 1):
                 para(f"{i}) {fix}", "    ")
