@@ -89,8 +89,8 @@ def _say_local_times(reports: list[FileReport]) -> None:
     for r in reports:
         if r.times == "local":
             _warn(
-                f"note: {r.path}: times are the exporting machine's local time, time zone unknown: "
-                "shown without Z (give --input-tz to convert them to UTC)"
+                f"note: {r.path}: times are the exporting machine's local time, time zone unknown, "
+                "not UTC (give --input-tz to convert them)"
             )
 
 
