@@ -32,3 +32,15 @@ def test_fast_patterns_match_as_the_plain_ones(text: str) -> None:
         assert (want and want.group(1)) == (got and got.group(1)), name
     want = PLAIN["_SERVICEBUS"].search(text)
     assert textfields.extract(text).servicebus_host == (want.group(1).casefold() if want else None)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from([*PIECES, ", ", ", ", "TrackingId: "]), max_size=12).map("".join))
+def test_servicebus_host_found_once_per_text_after_a_head(text: str) -> None:
+    """The host is remembered per text after the first ", " (heartbeats differ only before it):
+    texts with one tail and other heads, the tail's host taken from memory, find what the plain
+    search finds."""
+    for head in ("TrackingId: 0f1e2d3c-aaaa-bbbb-cccc-0123456789ab, ", "ab-c", "x.servicebus.net, ", "", "q, "):
+        full = head + text
+        want = PLAIN["_SERVICEBUS"].search(full)
+        assert textfields.extract(full).servicebus_host == (want.group(1).casefold() if want else None), full
