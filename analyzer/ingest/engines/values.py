@@ -150,15 +150,17 @@ _INF = float("inf")
 _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
+def _to_nul(raw: bytes) -> bytes:
+    """UTF-16LE units up to the first NUL unit (a NUL unit starts at an even offset)."""
+    at = raw.find(b"\0\0")
+    while at >= 0 and at & 1:
+        at = raw.find(b"\0\0", at + 1)
+    return raw[:at] if at >= 0 else raw
+
+
 def utf16_text(raw: bytes) -> str:
     """UTF-16LE text up to the first NUL unit; unpaired surrogates are left out."""
-    if len(raw) & 1:
-        raw = raw[:-1]
-    at = raw.find(b"\0\0")
-    while at >= 0 and at & 1:  # a NUL unit starts at an even offset
-        at = raw.find(b"\0\0", at + 1)
-    if at >= 0:
-        raw = raw[:at]
+    raw = _to_nul(raw[:-1] if len(raw) & 1 else raw)
     try:
         return raw.decode("utf-16-le")
     except UnicodeDecodeError:
@@ -167,13 +169,8 @@ def utf16_text(raw: bytes) -> str:
 
 def utf16_strict(raw: bytes) -> str:
     """A name: UTF-16LE up to the first NUL unit, which must decode (else the record does not)."""
-    at = raw.find(b"\0\0")
-    while at >= 0 and at & 1:
-        at = raw.find(b"\0\0", at + 1)
-    if at >= 0:
-        raw = raw[:at]
     try:
-        return raw.decode("utf-16-le")
+        return _to_nul(raw).decode("utf-16-le")
     except UnicodeDecodeError:
         raise Undecodable from None
 
