@@ -226,5 +226,4 @@ def test_output_into_head_ends_quietly() -> None:
     assert process.stdout is not None and process.stderr is not None
     assert process.stdout.readline().startswith(b"time (UTC)")
     process.stdout.close()  # This is what `head -1` does.
-    assert process.wait(timeout=120) == 0
-    assert process.stderr.read() == b""
+    assert (process.wait(timeout=120), process.stderr.read()) == (0, b"")  # stderr says why, if not

@@ -12,7 +12,7 @@ import os
 import struct
 import sys
 import tempfile
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,10 +62,13 @@ def export(
     from analyzer.run import pool
     from analyzer.run.pipeline import split
 
+    # The workers are ended (`closing`) before their spill directory is removed, also when the output
+    # goes away (`| head`): a worker still writing there would make its removal fail.
     with (
         open_inputs(paths, limits, options) as inputs,
-        tempfile.TemporaryDirectory(prefix="wba-events-") as spill,
+        tempfile.TemporaryDirectory(prefix="wba-events-", ignore_cleanup_errors=True) as spill,
         _sink(fmt, out, width) as take,
+        ExitStack() as stack,
     ):
         reports += refused(inputs, engine, warn)
         items = inputs.files
@@ -75,7 +78,9 @@ def export(
         if meter:
             meter.plan(len(tasks))
         worker = partial(_spill, engine, fmt, width, Path(spill))
-        results = pool.run(worker, [(n, *task) for n, task in enumerate(tasks)], jobs, timeout)
+        results = stack.enter_context(
+            closing(pool.run(worker, [(n, *task) for n, task in enumerate(tasks)], jobs, timeout))
+        )
         done = 0
         for item, plan in zip(items, plans, strict=True):
             parts: list[FileReport] = []
