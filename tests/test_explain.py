@@ -165,3 +165,17 @@ def test_the_json_is_written_from_the_model(explain) -> None:
     assert code == 1  # the second event is not in the catalogue
     doc = Explanation.from_json(json.loads(out))
     assert dumps(doc) == out and doc.events[0].cause is not None and doc.events[1].entry is None
+
+
+def test_chinese_text_wraps_to_the_terminal_width(tmp_path) -> None:
+    """Wide characters count two cells: a Chinese explanation fits an 80-column terminal."""
+    from analyzer.reports.columns import width_of
+    from tests.helpers import run_cli
+
+    path = tmp_path / "ticket.txt"
+    path.write_text(details("zh-CN"), encoding="utf-8")
+    code, out, _ = run_cli("explain", str(path), "--lang", "zh-CN", env={"COLUMNS": "80"})
+    # Links and other words longer than a line (a host list) are kept whole; the rest fits.
+    lines = [line for line in out.splitlines() if max(map(width_of, line.split()), default=0) < 60]
+    assert code == 0 and len(lines) > 5
+    assert max(map(width_of, lines)) <= 80 < sum(map(width_of, lines)) / 3

@@ -3,7 +3,6 @@ Renders the report, the triage, the explanation of pasted events and the compari
 
 from __future__ import annotations
 
-import textwrap
 from typing import TYPE_CHECKING
 
 from analyzer.reports import columns
@@ -164,16 +163,8 @@ def _explanation(doc: Explanation, lang: str, width: int | None) -> str:
     out: list[str] = []
     limit = max(40, min(width or TEXT_WIDTH, TEXT_WIDTH))
 
-    def para(text: str, indent: str = "  ") -> None:
-        lines = textwrap.wrap(
-            clean(text),
-            limit,
-            initial_indent=indent,
-            subsequent_indent=indent + "  ",
-            break_on_hyphens=False,
-            break_long_words=False,
-        )
-        out.extend(lines or [indent])
+    def para(text: str, indent: str = "  ") -> None:  # measured in terminal cells (CJK: two each)
+        out.extend(columns.wrap(text, limit, indent, indent + "  ") or [indent])
 
     for item in doc.events:
         out.append(clean(r.explained_heading(item, lang)))
