@@ -7,13 +7,13 @@ writes `<Event>` elements without a root: they are read as if wrapped in one.
 
 from __future__ import annotations
 
-import codecs
 import re
 from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from analyzer.errors import InputError, RecordError
+from analyzer.ingest import sniff
 from analyzer.ingest.normalize import NS, from_lxml, to_event
 
 if TYPE_CHECKING:
@@ -25,23 +25,6 @@ if TYPE_CHECKING:
 
 _DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _FORBIDDEN = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-BLOCK = 1 << 16
-
-
-def _text_blocks(path: Path) -> Iterator[str]:
-    with path.open("rb") as fh:
-        head = fh.read(4)
-        encoding = "utf-16" if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
-        decoder = codecs.getincrementaldecoder(encoding)("replace")
-        data = head + fh.read(BLOCK)  # the first block holds the declaration and the first tag
-        while data:
-            text = decoder.decode(data)
-            if text:
-                yield text
-            data = fh.read(BLOCK)
-        tail = decoder.decode(b"", final=True)
-        if tail:
-            yield tail
 
 
 def read(
@@ -55,7 +38,7 @@ def read(
     started = wrapped = False
     seen = 0
     try:
-        for text in _text_blocks(path):
+        for text in sniff.text_blocks(path):  # decoded as the sniffer judged it
             if _FORBIDDEN.search(text):
                 raise InputError(path, "XML with a DTD or entity declarations is not accepted")
             if not started:
