@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from analyzer.catalogue.loader import CatalogueError, example_problems, load
+from analyzer.catalogue.model import fold
+from analyzer.catalogue.parse import Checker, phrase_pattern, read_phrases
 from tests.helpers import event, run_cli
 
 CASES = Path(__file__).parent / "catalogue_cases"
@@ -236,3 +238,33 @@ def test_every_cause_fix_placeholder_is_checked(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError) as caught:
         load(tmp_path)
     assert any("aaa-site.yaml: fixes[0]: unknown placeholder {hosts}" in p for p in caught.value.problems)
+
+
+def test_a_phrase_example_must_hold_its_text() -> None:
+    """The example check on load (done without compiling the phrase) accepts what the phrase's
+    pattern matches (other case, other white space, either apostrophe) and refuses the rest."""
+    text = "The operation hasn't   timed out"
+    examples = {"x: THE operation\nhasn’t timed OUT.": True, "x: the operation hasn't run out": False}
+    for example, holds in examples.items():
+        assert bool(phrase_pattern(text).search(fold(example))) is holds
+        problems: list[str] = []
+        data = {
+            "lang": "en",
+            "name": "English",
+            "messages": {"timeout": {"text": text, "example": example, "source": "s"}},
+        }
+        read_phrases(data, Checker("en.yaml", problems))
+        assert problems == ([] if holds else ["en.yaml: messages.timeout.example: does not contain the text"])
+
+
+def test_clues_compile_on_first_use() -> None:
+    """Loading compiles no phrase (a fifth of every command's start-up did); finding one compiles it."""
+    catalogue = load()
+    rules = [r for e in catalogue.all_entries() for r in e.rules if r.clues]
+    phrases = [c for r in rules for c in r.clues if c.kind == "phrase"]
+    assert phrases and not any("pattern" in vars(c) for c in phrases)
+    rule = next(r for r in rules if any(c.kind == "phrase" and c.lang == "de" for c in r.clues))
+    clue = next(c for c in rule.clues if c.lang == "de")
+    example = next(p.example for p in catalogue.phrases["de"][clue.message])
+    found = rule.find(fold(example))
+    assert found is not None and "pattern" in vars(found.clue)

@@ -96,7 +96,7 @@ class Catalogue:
         def matches(e: m.Entry) -> bool:
             if wanted in (e.id.casefold(), e.code.casefold()) or any(r.cause == wanted for r in e.rules):
                 return True
-            return hresult and any(wanted in p.pattern.casefold() for r in e.rules for p in r.patterns)
+            return hresult and any(wanted in c.regex.casefold() for r in e.rules for c in r.clues)
 
         return [e for e in self.all_entries() if matches(e)]
 
@@ -108,7 +108,7 @@ class Catalogue:
             parts = [e.id, e.name, *e.aliases, e.title.en, e.title.zh_cn, e.meaning.en, e.meaning.zh_cn]
             for rule in e.rules:
                 cause = self.causes.get(rule.cause)
-                parts += [rule.cause, *(p.pattern for p in rule.patterns)]
+                parts += [rule.cause, *(c.regex for c in rule.clues)]
                 if cause:
                     parts += [cause.title.en, cause.title.zh_cn, cause.explanation.en, cause.explanation.zh_cn]
                     parts += [f.en for f in cause.fixes]

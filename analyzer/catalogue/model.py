@@ -151,10 +151,17 @@ def unfold(original: str, start: int, end: int) -> str:
 class Clue:
     """One piece of evidence a rule looks for: a pattern, and what it is (for reports and `explain`)."""
 
-    pattern: re.Pattern[str]
+    regex: str  # matched case-insensitively
     kind: str  # "token": does not depend on the display language; "phrase": a localized message
     lang: str | None = None  # the phrase's language
     message: str | None = None  # the phrase's message id (codes/phrases/)
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """Compiled on first use: the catalogue has hundreds of phrases, a run looks for few of them
+        alone (a rule's alternation of them all is searched first), and compiling them all took a
+        fifth of every command's start-up."""
+        return re.compile(self.regex, re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -175,17 +182,13 @@ class Rule:
     cause: str
     clues: tuple[Clue, ...] = ()
 
-    @property
-    def patterns(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(c.pattern for c in self.clues)
-
     @cached_property
     def _any(self) -> re.Pattern[str] | None:
         """Every clue in one alternation: one search per rule and text (a rule can have hundreds of
         phrases); which clue matched is looked up only after a hit."""
         if not self.clues:
             return None
-        return re.compile("|".join(f"(?:{c.pattern.pattern})" for c in self.clues), re.IGNORECASE)
+        return re.compile("|".join(f"(?:{c.regex})" for c in self.clues), re.IGNORECASE)
 
     def matches(self, text: str) -> bool:
         return self._any is not None and self._any.search(text) is not None

@@ -54,12 +54,26 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 PHRASE_KEYS = {"text": str, "example": str, "source": str}
 
 
-def phrase_pattern(text: str) -> re.Pattern[str]:
-    """A localized phrase as a pattern: the literal text in the folded form event texts are matched
-    in (`model.fold`: NFKC), any run of white space (line breaks, non-breaking spaces) where it has
-    one, and either apostrophe (' or ’)."""
+def phrase_regex(text: str) -> str:
+    """A localized phrase as a (case-insensitive) regex: the literal text in the folded form event
+    texts are matched in (`model.fold`: NFKC), any run of white space (line breaks, non-breaking
+    spaces) where it has one, and either apostrophe (' or ’)."""
     parts = [re.sub("['’]", "['’]", re.escape(word)) for word in m.fold(text).split()]
-    return re.compile(r"\s+".join(parts), re.IGNORECASE)
+    return r"\s+".join(parts)
+
+
+def phrase_pattern(text: str) -> re.Pattern[str]:
+    return re.compile(phrase_regex(text), re.IGNORECASE)
+
+
+def _phrase_in(text: str, example: str) -> bool:
+    """Whether `phrase_pattern(text)` finds `example`, without compiling it (a catalogue has hundreds
+    of phrases, checked on every load; a run needs the patterns of few)."""
+
+    def plain(value: str) -> str:
+        return " ".join(m.fold(value).replace("’", "'").split()).lower()
+
+    return plain(text) in plain(example)
 
 
 class Checker:
@@ -166,13 +180,13 @@ def _rules(data: list[Any], check: Checker, phrases: dict[str, dict[str, list[Ph
         for j, pattern in enumerate(item.get("patterns", [])):
             compiled = check.regex(pattern, f"{where}patterns[{j}]")
             if compiled:
-                clues.append(m.Clue(compiled, "token"))
+                clues.append(m.Clue(compiled.pattern, "token"))
         for message in check.strings(item.get("messages", []), f"{where}messages"):
             if message not in known:
                 check.fail(f"{where}messages", f"{message!r} is not a message of phrases/en.yaml")
             for lang in sorted(phrases, key=lambda lang: (lang != "en", lang)):
                 for phrase in phrases[lang].get(message, []):
-                    clues.append(m.Clue(phrase_pattern(phrase.text), "phrase", lang, message))
+                    clues.append(m.Clue(phrase_regex(phrase.text), "phrase", lang, message))
         rules.append(m.Rule(item["cause"], tuple(clues)))
     if sum(1 for r in rules if not r.clues) > 1:
         check.fail("causes", "more than one default cause (a cause without patterns)")
@@ -206,7 +220,7 @@ def read_phrases(data: dict[str, Any], check: Checker) -> dict[str, list[Phrase]
             if not item["text"].strip():
                 check.fail(where + "text", "empty")
                 continue
-            if not phrase_pattern(item["text"]).search(m.fold(item["example"])):
+            if not _phrase_in(item["text"], item["example"]):
                 check.fail(where + "example", "does not contain the text")
             phrase = Phrase(data["lang"], message, item["text"], item["example"], item["source"], check.source)
             found.setdefault(message, []).append(phrase)

@@ -82,7 +82,7 @@ def user_code(item: UserCode, catalogue: Catalogue, lang: str) -> str:
 
 def _when(rule: Rule) -> str:
     """When a rule applies, shortly: its language-independent patterns and the messages it names."""
-    tokens = [c.pattern.pattern for c in rule.clues if c.kind == "token"]
+    tokens = [c.regex for c in rule.clues if c.kind == "token"]
     messages = sorted({c.message for c in rule.clues if c.message})
     langs = sorted({c.lang for c in rule.clues if c.lang})
     parts = [" | ".join(tokens)] if tokens else []
@@ -146,7 +146,7 @@ def as_json(items: list[Entry | UserCode], catalogue: Catalogue, lang: str) -> s
                 "rules": [
                     {
                         "cause": cause(rule.cause),
-                        "patterns": [c.pattern.pattern for c in rule.clues if c.kind == "token"],
+                        "patterns": [c.regex for c in rule.clues if c.kind == "token"],
                         "messages": sorted({c.message for c in rule.clues if c.message}),
                     }
                     for rule in item.rules
