@@ -22,7 +22,7 @@ CORPUS = Path(os.environ.get("WBA_CORPUS") or ROOT.parent / "shared" / "corpus")
 @pytest.fixture(scope="session")
 def sample_files() -> list[Path]:
     files = sorted(SAMPLES.glob("*.evtx"))
-    assert len(files) >= 5, "samples/ is missing its .evtx files (python samples/build.py)"
+    assert len(files) >= 5, "samples/ is missing its .evtx files (python -m analyzer.testkit.samples)"
     return files
 
 

@@ -185,6 +185,25 @@ def test_members_that_are_not_logs_are_named_and_skipped(tmp_path: Path) -> None
     ]
 
 
+def test_a_folders_files_that_are_not_logs_are_named_and_skipped(tmp_path: Path) -> None:
+    """A case folder as customers send it: the files that are no log get a line each, as an
+    archive's members do, and the exit code stays 0; a folder without logs is an error."""
+    folder = tmp_path / "case"
+    (folder / "srv1").mkdir(parents=True)
+    (folder / "srv1" / "Application.evtx").write_bytes(_log("SRV"))
+    (folder / "notes.txt").write_bytes(b"Customer says writeback fails since Monday.\r\n")
+    (folder / "srv1" / "screenshot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 200)
+    code, out, err = run_cli("report", str(folder), "-f", "json")
+    assert code == 0 and _servers(out) == ["SRV"]
+    assert sorted(err.splitlines()) == [
+        f"skipped: {folder / 'notes.txt'}: not a log",
+        f"skipped: {folder / 'srv1' / 'screenshot.png'}: not a log",
+    ]
+    (folder / "srv1" / "Application.evtx").unlink()
+    code, _, err = run_cli("report", str(folder))
+    assert code == 4 and err.splitlines()[-1] == f"error: {folder}: no logs, exports or archives in this directory"
+
+
 def test_an_archive_without_logs_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.zip"
     path.write_bytes(_zip([("README.txt", b"nothing here")]))
@@ -221,7 +240,7 @@ def test_unsupported_and_unrecognised_members_are_refused(tmp_path: Path) -> Non
     ]
 
 
-def test_a_directory_reads_by_content_and_passes_over_notes(tmp_path: Path) -> None:
+def test_a_directory_reads_by_content_and_names_its_notes(tmp_path: Path) -> None:
     (tmp_path / "notes.md").write_text("# what the customer said\n")
     (tmp_path / "Application").write_bytes(_log("NONAME"))  # A file without a type is judged by its content.
     (tmp_path / "bundle.bin").write_bytes(_zip([("x/Application.evtx", _log("ZIPPED"))]))
@@ -230,7 +249,10 @@ def test_a_directory_reads_by_content_and_passes_over_notes(tmp_path: Path) -> N
     assert _servers(out) == ["NONAME", "ZIPPED"]
     assert (code, err.splitlines()) == (
         4,
-        [f"error: {tmp_path / 'System.evtx.zst'}: zstd-compressed: not supported; decompress it first"],
+        [
+            f"skipped: {tmp_path / 'notes.md'}: not a log",
+            f"error: {tmp_path / 'System.evtx.zst'}: zstd-compressed: not supported; decompress it first",
+        ],
     )
 
 

@@ -17,10 +17,15 @@ def _events(name: str) -> list:
 
 
 def test_samples_rebuild_byte_identically() -> None:
-    result = subprocess.run(
-        [sys.executable, "samples/build.py", "--check"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    command = [sys.executable, "-m", "analyzer.testkit.samples", "--check"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_samples_is_a_folder_of_logs_only() -> None:
+    """So that `wba report samples/`, the README's first command, reads every file and says nothing
+    of files passed over (a folder's non-logs get a `skipped:` line each)."""
+    assert sorted(p.suffix for p in SAMPLES.iterdir()) == [".evtx"] * 5
 
 
 def test_every_sample_spans_several_chunks(sample_files: list[Path]) -> None:

@@ -6,9 +6,9 @@ private temporary directory (mode 0700), removed when the command ends; standard
 spooled there too.
 
 Nothing is dropped silently: a file or member not read is either refused (`problems`: an
-error line, exit 4: it may hold events but cannot be read) or, inside an archive, skipped as
-not a log (`skipped`: a line, exit code unchanged). A directory's files that are not logs by
-name or content (notes, scripts) are not inputs and are passed over.
+error line, exit 4: it may hold events but cannot be read) or, found in a directory or an
+archive, skipped as not a log by name and content (notes, scripts, screenshots: a `skipped:`
+line, exit code unchanged).
 Each input keeps a display name such as `bundle.zip!srv1/Application.evtx`.
 """
 

@@ -57,7 +57,7 @@ class Input:
 class Inputs:
     files: list[Input] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (display, why not read): exit 4
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (display, why): archive members, not logs
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (display, why): found in a folder, not logs
 
 
 class _Cap(Exception):
@@ -199,8 +199,7 @@ class Unpacker:
         if verdict.refused or given:
             self.refuse(display, verdict.reason)
             return True
-        if depth > 0:
-            self.result.skipped.append((display, verdict.reason))
+        self.result.skipped.append((display, verdict.reason))  # a directory's file or an archive's member
         return False
 
     def archive(self, path: Path, display: str, kind: str, depth: int) -> None:

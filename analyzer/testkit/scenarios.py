@@ -4,7 +4,7 @@ Each scenario is a deterministic list of `Event`s (seeded random, fixed clock):
 writeback events with the texts seen in the field (quoted by Microsoft's pages and
 support articles, and by real events in blog posts) among the usual noise of such a server: ADSync
 sync cycles, password hash sync batches and other Application providers.
-`python samples/build.py` writes them to samples/ with the project's EVTX writer.
+`python -m analyzer.testkit.samples` writes them to samples/ with the project's EVTX writer.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""Build samples/*.evtx from the scenarios with the project's EVTX writer, and samples/README.md.
+"""Build samples/*.evtx from the scenarios with the project's EVTX writer, and docs/samples.md
+(what each sample holds). samples/ holds the logs only, as a customer's folder of logs would, so
+that `wba report samples/` reads every file of it.
 
-python samples/build.py            # (re)write the samples and the README
-python samples/build.py --check    # fail if a rebuild would change any byte
+python -m analyzer.testkit.samples            # (re)write the samples and docs/samples.md
+python -m analyzer.testkit.samples --check    # fail if a rebuild would change any byte
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 from analyzer.testkit import write_evtx
 from analyzer.testkit.scenarios import SCENARIOS
 
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[2]
+HERE = ROOT / "samples"
+DOC = ROOT / "docs" / "samples.md"
 HEAD = """# Sample logs
 
 Binary `.evtx` files written by the project's own EVTX writer (`analyzer/testkit/`) from the
@@ -23,7 +27,7 @@ Connect server (writeback events with field texts, ADSync sync cycles, password 
 providers). All names, tenants and users are invented. Both engines read every file identically
 (`tests/test_samples.py`).
 
-Rebuild byte-identically: `python samples/build.py` (check only: `python samples/build.py --check`).
+Rebuild byte-identically: `python -m analyzer.testkit.samples` (check only: add `--check`).
 
 | file | records | what the diagnosis should find | sha256 |
 | --- | ---: | --- | --- |
@@ -48,14 +52,14 @@ def main(argv: list[str]) -> int:
     readme = HEAD + "\n".join(rows) + "\n"
     if "--check" in argv:
         stale = [f for f, (data, _, _) in built.items() if (HERE / f).read_bytes() != data]
-        if (HERE / "README.md").read_text(encoding="utf-8") != readme:
-            stale.append("README.md")
+        if DOC.read_text(encoding="utf-8") != readme:
+            stale.append(str(DOC.relative_to(ROOT)))
         print("stale: " + ", ".join(stale) if stale else "samples are up to date")
         return 1 if stale else 0
     for file, (data, count, _) in built.items():
         (HERE / file).write_bytes(data)
         print(f"{file}: {count} records, {len(data)} bytes")
-    (HERE / "README.md").write_text(readme, encoding="utf-8")
+    DOC.write_text(readme, encoding="utf-8")
     return 0
 
 
