@@ -8,6 +8,7 @@ import resource
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow.dataset as pa_ds
@@ -15,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from analyzer.reports import parquet
+from analyzer.testkit import export_writer
 from analyzer.testkit.export_writer import evtx_bytes
 from analyzer.testkit.scenarios import SCENARIOS
 from tests.conftest import ROOT
@@ -148,3 +150,31 @@ def test_a_lone_surrogate_is_written_as_a_replacement_character(tmp_path: Path) 
     [row] = _read(tmp_path / "pq")
     assert row["data"] == ["bad \ufffd text"] and dict(row["fields"]) == {"k": "\ufffd"}
     assert json.dumps(row, default=str)
+
+
+@pytest.mark.parametrize("sort", ["file", "time"])
+def test_an_exports_local_times_are_flagged(tmp_path: Path, sort: str) -> None:
+    """An export's local wall-clock times (zone unknown) are not passed off as UTC in Parquet either:
+    `time_local` is true for its rows, false for a log's; with --input-tz they are UTC again."""
+    events = SCENARIOS["password-policy"][0]()
+    export = tmp_path / "de.csv"
+    export.write_text(export_writer.csv_export(events, "de", "de-DE", timedelta(hours=1)), encoding="utf-8")
+    log = tmp_path / "a.evtx"
+    log.write_bytes(evtx_bytes(events))
+    out = tmp_path / "out"
+    code, _, err = run_cli("events", str(export), str(log), "-f", "parquet", "-o", str(out), "--sort", sort, "-q")
+    assert code == 0, err
+    rows = _read(out)
+    assert {(Path(r["file"]).name, r["time_local"]) for r in rows} == {("de.csv", True), ("a.evtx", False)}
+    wall = sorted(r["time_created"] for r in rows if r["time_local"])
+    utc = sorted(r["time_created"].replace(microsecond=0) for r in rows if not r["time_local"])
+    offsets = {w - u for w, u in zip(wall, utc, strict=True)}
+    assert (
+        len(wall) > 3 and len(offsets) == 1 and offsets != {timedelta(0)}
+    )  # the export machine's clock, an hour ahead
+    code, _, err = run_cli(
+        "events", str(export), "-f", "parquet", "-o", str(tmp_path / "tz"), "--input-tz", "Europe/Berlin"
+    )
+    assert code == 0, err
+    rows = [r for part in (tmp_path / "tz").rglob("*.parquet") for r in pq.read_table(part).to_pylist()]
+    assert len(rows) == len(wall) and not any(r["time_local"] for r in rows)

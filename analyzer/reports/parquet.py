@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer.errors import AnalyzerError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Container, Iterable, Iterator
 
     from analyzer.events import Event, Lines
 
@@ -59,6 +59,7 @@ def _schema() -> Any:
             ("file", pa.string()),
             ("event_record_id", pa.int64()),
             ("time_created", pa.timestamp("us", tz="UTC")),
+            ("time_local", pa.bool_()),
             ("provider", pa.string()),
             ("event_id", pa.int64()),
             ("qualifiers", pa.int64()),
@@ -73,24 +74,32 @@ def _schema() -> Any:
     )
 
 
-def to_batch(events: list[Event | Lines]) -> Any:
-    """Events (`Lines`: their rows of column values) as an Arrow record batch of `_schema()`."""
+def to_batch(events: list[Event | Lines], local: Container[str] = ()) -> Any:
+    """Events (`Lines`: their rows of column values) as an Arrow record batch of `_schema()`.
+
+    `local`: the files whose times are an export's local wall-clock times, zone unknown: their
+    `time_created` holds that wall-clock time as if it were UTC, and `time_local` says so."""
     import pyarrow as pa
 
     from analyzer.events import Lines
 
     rows: list[tuple[Any, ...]] = []
+    flags: list[bool] = []
     events_too = False  # else every time is a text as `iso_utc` prints it, made a time by Arrow
     for item in events:
         if type(item) is Lines:
             rows += [line[0] for line in item.lines]
+            flags += [False] * len(item.lines)  # a log's own times: UTC
         else:
             event: Event = item  # type: ignore[assignment]
             rows.append((*event.__reduce__()[1][:-1], list(event.fields.items())))
+            flags.append(event.file in local)
             events_too = True
     schema = _schema()
-    values = list(map(list, zip(*rows, strict=True))) if rows else [[] for _ in schema.names]
-    columns: dict[str, Any] = dict(zip(schema.names, values, strict=True))
+    names = [name for name in schema.names if name != "time_local"]
+    values = list(map(list, zip(*rows, strict=True))) if rows else [[] for _ in names]
+    columns: dict[str, Any] = dict(zip(names, values, strict=True))
+    columns["time_local"] = flags
     times = columns["time_created"]
     if events_too:
         columns["time_created"] = [_time(t) if isinstance(t, str) else t for t in times]
@@ -106,14 +115,15 @@ def _time(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp[:-1]).replace(tzinfo=UTC)
 
 
-def spill(frames: Iterable[list[Event | Lines]], path: Path) -> None:
+def spill(frames: Iterable[list[Event | Lines]], path: Path, local: Callable[[], Container[str]]) -> None:
     """(In a worker.) Each frame of events into `path` as a batch of an Arrow stream, on disk as
-    soon as it is made (a stopped worker leaves whole batches)."""
+    soon as it is made (a stopped worker leaves whole batches); `local()`: see `to_batch`, asked
+    after each frame is read (an input's reader knows by then whether its times are local)."""
     import pyarrow as pa
 
     with path.open("wb") as sink, pa.ipc.new_stream(sink, _schema()) as stream:
         for frame in frames:
-            stream.write_batch(to_batch(frame))
+            stream.write_batch(to_batch(frame, local()))
             sink.flush()
 
 
@@ -168,7 +178,7 @@ class Export:
         events, and every buffer when BUFFERED events are held in all (taken a run of one
         server's events at a time, up to the next of those limits)."""
         at = 0
-        for computer, run in groupby(batch.column(10).to_pylist()):  # the `computer` column
+        for computer, run in groupby(batch.column("computer").to_pylist()):
             server, left = computer or "", sum(1 for _ in run)
             while left:
                 segments = self.buffers.get(server)
@@ -245,11 +255,12 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def write(events: Iterable[Event], directory: Path) -> int:
+def write(events: Iterable[Event], directory: Path, local: Container[str] = ()) -> int:
     """Stream events into per-server Parquet files under `directory`; returns how many were written.
-    A partition this run writes replaces the same partition of an earlier run in `directory`."""
+    A partition this run writes replaces the same partition of an earlier run in `directory`.
+    `local`: see `to_batch`."""
     iterator = iter(events)
     with Export(directory) as export:
         while chunk := list(islice(iterator, 1024)):
-            export.add(to_batch(chunk))
+            export.add(to_batch(chunk, local))
     return export.count

@@ -122,7 +122,8 @@ def _spill(
     if fmt == "parquet":
         from analyzer.reports import parquet
 
-        parquet.spill(_framed(read_file(item, engine, report, piece=piece, lines="row")), path)
+        events = _framed(read_file(item, engine, report, piece=piece, lines="row"))
+        parquet.spill(events, path, lambda: (report.path,) if report.times == "local" else ())
         return report
     with path.open("wb") as frames:
         for batch in _framed(read_file(item, engine, report, piece=piece, lines="json" if fmt == "jsonl" else None)):
@@ -215,7 +216,7 @@ def export_by_time(
         from analyzer.reports import parquet
 
         assert output is not None
-        parquet.write(ordered, output)
+        parquet.write(ordered, output, local)
         return
     with open_output(output) as out:
         write_events(ordered, fmt, out, width, local)
