@@ -15,6 +15,9 @@ I3  wba events -f parquet -o DIR / the same bare records_json() pass            
     peak RSS of events (JSONL, Parquet) over five logs / over one                        target ~1 (flat)
 I4  wba timeline -f json / wba report -f json                                           target <= 1.5
 
+`python benchmarks/floor.py` shows, per log, what I1-I3 leave for wba's own work and the least that
+work costs (README.md: why these three goals are out of reach of the Python side).
+
 Each ratio is given twice: of wall times, and of CPU times (user + system, of the whole process
 tree): the machine is shared, so wall times are noise when others work; CPU time much less so.
 """
