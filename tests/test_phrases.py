@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from pathlib import Path
 
 import pytest
 
+from analyzer.catalogue import coverage
+from analyzer.catalogue.loader import CatalogueError, check, load
 from analyzer.catalogue.model import fold, unfold
 from analyzer.catalogue.parse import phrase_pattern
 from tests.helpers import run_main
 
+CODES = Path(__file__).resolve().parents[1] / "codes"
 FRAME = "TrackingId: 7d1f0c2a-3b4e-4f5a-8c6d-9e0f1a2b3c4d, Error Connecting to ServiceBus., Details: "
 # (language, cause, .NET exception text, the evidence `explain` must quote)
 MISSED = [
@@ -131,3 +135,43 @@ def test_folding_keeps_ascii_text_as_it_is_and_quotes_map_back() -> None:
     assert unfold(original, start, start + len("aufgelöst")) == "aufgelo\u0308st"
     start = folded.index("(407)")
     assert unfold(original, start, start + 5) == "（407）"
+
+
+def test_the_coverage_table_in_the_codes_readme_is_the_data() -> None:
+    """codes/README.md shows which messages each language has; `python -m analyzer.catalogue.coverage`
+    writes it, and this fails until it is rerun after a phrase file changed."""
+    catalogue = check(CODES)
+    shown = coverage.section((CODES / "README.md").read_text(encoding="utf-8"))
+    assert shown == coverage.table(catalogue), "rerun: python -m analyzer.catalogue.coverage"
+
+
+def test_coverage_counts_what_each_language_lacks() -> None:
+    catalogue = check(CODES)
+    lacking = coverage.missing(catalogue)
+    assert lacking["en"] == []
+    assert all("request-timed-out" not in ids for ids in lacking.values())  # English on every server
+    english = list(catalogue.phrases["en"])
+    for lang, ids in lacking.items():
+        assert ids == [m for m in english if m not in catalogue.phrases[lang] and m != "request-timed-out"], lang
+    table = coverage.table(catalogue)
+    assert table.count("\n") == len(english) + 3  # header, rule, one row per message, the count
+    row = next(line for line in table.splitlines() if line.startswith("| **missing**"))
+    assert [cell.strip() for cell in row.strip("|").split("|")][1:] == [str(len(lacking[lang])) for lang in lacking]
+
+
+def test_only_english_marks_a_message_untranslated(tmp_path: Path) -> None:
+    phrases = tmp_path / "phrases"
+    phrases.mkdir()
+    example = "Details: System.Net.WebException: Die Anforderung hat das Zeitlimit überschritten"
+    (phrases / "de.yaml").write_text(
+        "lang: de\nname: Deutsch\nmessages:\n  request-timed-out:\n"
+        "    text: das Zeitlimit überschritten\n"
+        f"    example: '{example}'\n    source: test\n    untranslated: true\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogueError) as caught:
+        load(tmp_path)
+    assert any(
+        "de.yaml: messages.request-timed-out.untranslated: only phrases/en.yaml" in p for p in caught.value.problems
+    )
+    assert any("de.yaml: messages.request-timed-out: written in English everywhere" in p for p in caught.value.problems)

@@ -200,6 +200,8 @@ def _check_references(catalogue: Catalogue, problems: list[str]) -> None:
         for message, variants in messages.items():
             if message not in english:
                 problems.append(f"{variants[0].file}: messages.{message}: not a message of phrases/en.yaml")
+            elif english[message][0].untranslated and variants[0].lang != "en":
+                problems.append(f"{variants[0].file}: messages.{message}: written in English everywhere (en.yaml)")
 
 
 def _index(catalogue: Catalogue, entries: list[m.Entry], problems: list[str]) -> None:

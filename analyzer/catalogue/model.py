@@ -297,6 +297,7 @@ class Phrase:
     example: str
     source: str
     file: str
+    untranslated: bool = False  # written in English by servers of every display language (en.yaml only)
 
 
 @dataclass(frozen=True)

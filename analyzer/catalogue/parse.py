@@ -52,6 +52,8 @@ EVENT_REQUIRED = {"provider", "event_id", "level", "category", "role"}
 CAUSE_REQUIRED = set(CAUSE_KEYS) - {"checklist", "refines", "when"}
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 PHRASE_KEYS = {"text": str, "example": str, "source": str}
+# English only: a message that servers write in English whatever their display language.
+PHRASE_OPTIONAL = {"untranslated": bool}
 
 
 def phrase_regex(text: str) -> str:
@@ -215,14 +217,25 @@ def read_phrases(data: dict[str, Any], check: Checker) -> dict[str, list[Phrase]
         variants = spec if isinstance(spec, list) else [spec]
         for i, item in enumerate(variants):
             where = f"messages.{message}" + (f"[{i}]." if isinstance(spec, list) else ".")
-            if not isinstance(item, dict) or not check.keys(item, PHRASE_KEYS, set(PHRASE_KEYS), where):
+            allowed = PHRASE_KEYS | PHRASE_OPTIONAL
+            if not isinstance(item, dict) or not check.keys(item, allowed, set(PHRASE_KEYS), where):
                 continue
+            if item.get("untranslated") and data["lang"] != "en":
+                check.fail(where + "untranslated", "only phrases/en.yaml marks a message written in English everywhere")
             if not item["text"].strip():
                 check.fail(where + "text", "empty")
                 continue
             if not _phrase_in(item["text"], item["example"]):
                 check.fail(where + "example", "does not contain the text")
-            phrase = Phrase(data["lang"], message, item["text"], item["example"], item["source"], check.source)
+            phrase = Phrase(
+                data["lang"],
+                message,
+                item["text"],
+                item["example"],
+                item["source"],
+                check.source,
+                item.get("untranslated", False),
+            )
             found.setdefault(message, []).append(phrase)
     return found
 
