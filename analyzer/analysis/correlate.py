@@ -18,6 +18,8 @@ import bisect
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from analyzer.analysis import sentences
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -45,9 +47,8 @@ def clusters(evidence: list[Evidence], catalogue: Catalogue) -> None:
             present = sorted({code(e) for e in group})
             if len(present) < cluster.minimum or not _one_tracking_id(group, cluster.tracking_id):
                 continue
-            found = (
-                f"{cluster.title.en}: {', '.join(c.split('/')[1] for c in present)} within {cluster.within_minutes} min"
-            )
+            codes = [int(c.split("/")[1]) for c in present]
+            found = sentences.CLUSTER_SEEN.say(title=cluster.title.en, codes=codes, minutes=cluster.within_minutes)
             for item in group:
                 item.cause, item.specific, item.found = cluster.cause, True, found
 
@@ -79,25 +80,16 @@ def situations(ops: list[Operation], catalogue: Catalogue) -> None:
                         if s.user == op.user and op.user and s.end and op.end - DAY < s.end < op.end  # type: ignore[operator]
                     ]
                     if earlier:
-                        since = _ago((op.end - earlier[-1].end).total_seconds())  # type: ignore[operator]
-                        op.cause, op.context = refiner.id, f"previous change of the same user {since} earlier"
+                        since = (op.end - earlier[-1].end).total_seconds()  # type: ignore[operator]
+                        op.cause, op.context = refiner.id, sentences.MINIMUM_AGE.say(since=since)
             elif refiner.when == "others-succeed":
                 users = {op.user for op in failed}
                 start = failed[0].end
                 others = [s for s in successes if s.end and s.end > start and s.user not in users]  # type: ignore[operator]
                 if others:
-                    note = f"{len(others)} operations of other users succeeded while these failed"
+                    note = sentences.OTHERS_SUCCEED.say(count=len(others))
                     for op in failed:
                         op.cause, op.context = refiner.id, note
-
-
-def _ago(seconds: float) -> str:
-    """A time between two events as a reader wants it: `40 s`, `25 min`, `10.1 h`."""
-    if seconds < 60:
-        return f"{int(seconds)} s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def dates(causes: list[CauseSummary], evidence: list[Evidence]) -> None:
@@ -107,9 +99,12 @@ def dates(causes: list[CauseSummary], evidence: list[Evidence]) -> None:
     for summary in causes:
         for item in actions:
             if summary.id in item.entry.dates and summary.first_seen is not None:
-                when = "before" if item.time <= summary.first_seen else "after"
+                order = "before" if item.time <= summary.first_seen else "after"
                 stamp = item.time.strftime("%Y-%m-%dT%H:%M:%SZ")
-                summary.evidence[f"{item.event.event_id} {item.entry.name} at {stamp}, {when} it was first seen"] += 1
+                action = sentences.ADMIN_ACTION.say(
+                    event_id=item.event.event_id, name=item.entry.name, stamp=stamp, order=order
+                )
+                summary.evidence[action] += 1
 
 
 def findings(
@@ -119,7 +114,7 @@ def findings(
     found: list[Finding] = []
     writeback = [e for e in evidence if e.event.provider == "PasswordResetService"]
     if not writeback and not beats and any(e.event.provider == "ADSync" for e in evidence):
-        found.append(("writeback-not-running", "the sync engine's events but none of the writeback service", *span))
+        found.append(("writeback-not-running", sentences.SYNC_ONLY.say(), *span))
     offboarded = [e for e in writeback if e.event.event_id == 31013]
     if offboarded:
         last = offboarded[-1].time
@@ -127,21 +122,11 @@ def findings(
             b > last for b in beats
         )
         if not alive and not any(op.first_seen > last for op in ops):
-            found.append(
-                (
-                    "writeback-not-running",
-                    "writeback disabled in the wizard (31012, 31013) and not enabled again",
-                    last,
-                    span[1],
-                )
-            )
+            found.append(("writeback-not-running", sentences.OFFBOARDED.say(), last, span[1]))
     changes = [e for e in evidence if e.role == "phs-change"]
     if beats and not ops and changes and span[1] - span[0] >= QUIET_DAYS * DAY:
         days = (span[1] - span[0]) / DAY
-        note = (
-            f"{len(beats)} heartbeats and {len(changes)} on-premises password changes (656) in {days:.1f} days, "
-            "but no reset, change or admin reset"
-        )
+        note = sentences.QUIET.say(heartbeats=len(beats), changes=len(changes), days=days)
         found.append(("writeback-disabled-in-portal", note, span[0], span[1]))
     return found
 
@@ -155,6 +140,5 @@ def incomplete(evidence: list[Evidence], beats: list[datetime]) -> str | None:
         and not beats
         and not roles & {"start", "success", "heartbeat"}
     ):
-        # Shown after the label "Operation counts incomplete": the reason only, not the label again.
-        return "the inputs hold failures but no starts, successes or heartbeats (an export filtered to errors?)"
+        return sentences.FILTERED.say()
     return None

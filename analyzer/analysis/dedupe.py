@@ -20,6 +20,8 @@ import hashlib
 from collections import Counter
 from typing import TYPE_CHECKING, Union
 
+from analyzer.analysis.sentences import OTHER_INPUT, SAME_KEY, THIS_INPUT
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -136,9 +138,6 @@ class Seen:
             if pair[1] != source or pair in self._noted:
                 continue
             self._noted.add(pair)
-            where = "other events of this input" if pair[0] == source else f"events in {pair[0]}"
-            found.append(
-                f"{count} events have the computer, channel and EventRecordID of {where} but other content"
-                " (a rebuilt server with the same name, a cleared log, or a forgery): both kept"
-            )
+            where = THIS_INPUT.say() if pair[0] == source else OTHER_INPUT.say(path=pair[0])
+            found.append(SAME_KEY.say(count=count, where=where))
         return found

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from analyzer.analysis.sentences import DEFAULT_CAUSE
 from analyzer.analysis.textfields import extract
 from analyzer.catalogue.catalogue import localized
 from analyzer.errors import AnalyzerError, RecordError
@@ -141,7 +142,8 @@ def explain(pasted: Pasted, catalogue: Catalogue, lang: str = "en") -> m.Explana
                     explanation=cause.explanation.get(lang),
                     specific=specific,
                 )
-                item.evidence = found.describe() if found else f"the default cause of {entry.provider} {entry.event_id}"
+                default = DEFAULT_CAUSE.say(provider=entry.provider, event_id=entry.event_id)
+                item.evidence = found.describe() if found else default
                 item.fixes = [catalogue.fill(f.get(lang), cloud, fields.servicebus_host, lang) for f in cause.fixes]
                 item.references = [localized(r, lang) for r in dict.fromkeys([*cause.references, *entry.references])]
         items.append(item)

@@ -12,7 +12,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from analyzer.reports import rows as r
-from analyzer.reports.i18n import counted, evidence, t
+from analyzer.reports.i18n import counted, evidence, said, t
 from analyzer.reports.model import Report, Triage
 from analyzer.reports.textsafe import clean
 
@@ -250,9 +250,8 @@ def _server(server: Server, lang: str) -> str:
         + "</p>",
     ]
     if server.incomplete:
-        out.append(
-            f'<p class="banner"><b>{_e(t("Operation counts incomplete", lang))}:</b> {_e(server.incomplete)}</p>'
-        )
+        label, reason = t("Operation counts incomplete", lang), said(server.incomplete, lang)
+        out.append(f'<p class="banner"><b>{_e(label)}:</b> {_e(reason)}</p>')
     if note := r.cloud_note(server, lang):
         out.append(f'<p class="banner">{_e(note)}</p>')
     if server.client_versions or server.namespaces:
@@ -303,7 +302,7 @@ def render(doc: Document, lang: str = "en", width: int | None = None) -> str:
             f"<h2>{_e(t('Writeback events the catalogue does not know', lang))}</h2>"
             + _table(r.UNKNOWN_HEADERS, r.unknown_rows(doc), lang)
         )
-    body.append(f"<h2>{_e(t('Inputs', lang))}</h2>" + _table(r.INPUT_HEADERS, r.input_rows(doc), lang))
+    body.append(f"<h2>{_e(t('Inputs', lang))}</h2>" + _table(r.INPUT_HEADERS, r.input_rows(doc, lang), lang))
     return (
         f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'

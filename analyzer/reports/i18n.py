@@ -6,7 +6,10 @@ the renderers add around it. `t(key, lang)`: the English text is the key.
 
 from __future__ import annotations
 
+import functools
 import re
+
+from analyzer.analysis.sentences import SAME_KEY, SENTENCES
 
 EN = {
     "first_event": "first event",
@@ -158,18 +161,79 @@ def t(key: str, lang: str = "en") -> str:
     return EN.get(key, key)
 
 
+# The analysis's sentences (analysis/sentences.py) in Chinese, by key: the values are read back from
+# the English text and written as `_value` writes them (units 秒/分钟/小时; ids, names and paths as they are).
+SENTENCES_ZH = {
+    "minimum-age": "同一用户上一次成功更改密码在 {since}前",
+    "others-succeed": "在这些操作失败期间，其他用户有 {count} 个操作成功",
+    "cluster": "{title}：{codes} 在 {minutes} 分钟内出现",
+    "admin-action": "{event_id} {name} 于 {stamp}，{order}首次发现该原因的时间",
+    "sync-only": "有同步引擎的事件，但没有写回服务的事件",
+    "offboarded": "已在向导中禁用写回 (31012, 31013)，之后未再启用",
+    "quiet": "{days} 天内有 {heartbeats} 个检测信号和 {changes} 次本地密码更改 (656)，"
+    "但没有任何自助式密码重置、密码更改或管理员密码重置",
+    "filtered": "输入中有失败事件，但没有开始、成功或检测信号事件（是否为只筛选了错误的导出？）",
+    "same-key": "{count} 个事件的计算机、通道和 EventRecordID 与{where}相同，但内容不同"
+    "（同名的重建服务器、已清除的日志或伪造）：两者均已保留",
+    "default-cause": "{provider} {event_id} 的默认原因",
+    "this-input": "此输入中的其他事件",
+    "other-input": " {path} 中的事件",
+}
+_UNITS_ZH = {"s": "秒", "min": "分钟", "h": "小时"}
+_ORDER_ZH = {"before": "早于", "after": "晚于"}
+
+
+def said(text: str, lang: str) -> str:
+    """`text` in `lang` when it is one of the analysis's sentences; any other text as it is."""
+    if lang != "zh-CN":
+        return text
+    for sentence in SENTENCES:
+        values = sentence.read(text)
+        if values is not None:
+            shown = {name: _value(sentence.slots[name].kind, value, lang) for name, value in values.items()}
+            return SENTENCES_ZH[sentence.key].format(**shown)
+    return text
+
+
+def noted(text: str | None, lang: str) -> str | None:
+    """An input's note (its notes joined by `; `) with the analysis's sentences in it in `lang`."""
+    if lang != "zh-CN" or not text:
+        return text
+    return SAME_KEY.pattern.sub(lambda found: said(found.group(), lang), text)
+
+
+def _value(kind: str, value: str, lang: str) -> str:
+    if kind == "duration":
+        number, unit = value.split(" ")
+        return f"{number} {_UNITS_ZH[unit]}"
+    if kind == "order":
+        return _ORDER_ZH[value]
+    if kind == "cluster":
+        return _cluster_title(value, lang)
+    if kind == "text":
+        return said(value, lang)  # A sentence in a sentence (where the records are), or a name as it is.
+    return value
+
+
+@functools.cache
+def _cluster_title(english: str, lang: str) -> str:
+    """A cluster's title in `lang`, from the shipped catalogue (a cluster it lacks keeps its title)."""
+    from analyzer.catalogue.loader import load
+
+    titles = {cluster.title.en: cluster.title.get(lang) for cluster in load().clusters}
+    return titles.get(english, english)
+
+
 _CLUE = re.compile(r" \((?:(?P<lang>[\w-]+) message: (?P<message>[\w-]+)|(?P<any>language-independent))\)$")
-_DEFAULT = re.compile(r"^the default cause of (?P<code>.+)$")
 
 
 def evidence(text: str, lang: str) -> str:
-    """An evidence text (`Found.describe`) with its label in `lang`; the JSON keeps the English one."""
+    """An evidence text (`Found.describe`, or a sentence of the analysis) in `lang`; the JSON keeps the
+    English one. Of a quote only the label is translated: the quoted log text stays as written."""
     if lang != "zh-CN":
         return text
-    if found := _DEFAULT.match(text):
-        return f"{found['code']} 的默认原因"
     found = _CLUE.search(text)
     if found is None:
-        return text
+        return said(text, lang)
     label = "（与语言无关）" if found["any"] else f"（{found['lang']} 消息：{found['message']}）"
     return text[: found.start()] + label

@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from analyzer.reports import rows as r
-from analyzer.reports.i18n import evidence, t
+from analyzer.reports.i18n import evidence, said, t
 from analyzer.reports.model import Diff, Explanation, Report, Triage
 from analyzer.reports.textsafe import code_span, markdown
 
@@ -102,7 +102,7 @@ def server_section(server: Server, lang: str, level: int = 2) -> list[str]:
         note = r.cloud_note(server, lang)
         out += [f"{t('Cloud', lang)}: {markdown(server.cloud.title)}" + (f"; {markdown(note)}" if note else ""), ""]
     if server.incomplete:
-        out += [f"**{t('Operation counts incomplete', lang)}:** {markdown(server.incomplete)}", ""]
+        out += [f"**{t('Operation counts incomplete', lang)}:** {markdown(said(server.incomplete, lang))}", ""]
     if server.client_versions or server.namespaces:
         out += [
             f"{t('Client version', lang)}: {markdown(', '.join(server.client_versions) or '-')}; "
@@ -142,7 +142,7 @@ def _report(doc: Report, lang: str) -> list[str]:
         out += [f"## {t('Writeback events the catalogue does not know', lang)}", ""]
         out += table(r.UNKNOWN_HEADERS, r.unknown_rows(doc), lang)
     out += [f"## {t('Inputs', lang)}", ""]
-    out += table(r.INPUT_HEADERS, r.input_rows(doc), lang)
+    out += table(r.INPUT_HEADERS, r.input_rows(doc, lang), lang)
     if doc.duplicate_events:
         out += [f"{t('duplicate events skipped', lang)}: {doc.duplicate_events}", ""]
     return out
@@ -158,7 +158,7 @@ def _triage(doc: Triage, lang: str) -> list[str]:
         out += [f"## {t('Fleet causes', lang)}", "", *table(r.FLEET_KEYS, fleet, lang)]
     for server in doc.servers:
         out += server_section(server, lang)
-    problems = r.problem_rows(doc)
+    problems = r.problem_rows(doc, lang)
     if problems:
         out += [f"## {t('Problems with inputs', lang)}", "", *table(r.PROBLEM_KEYS, problems, lang)]
     return out
@@ -174,7 +174,10 @@ def _explanation(doc: Explanation, lang: str) -> list[str]:
             out += [f"{t('Tracking IDs', lang)}: {code_span(item.tracking_id)}", ""]
         found = item.cause
         if found:
-            out += [f"**{markdown(found.title)}** (`{found.id}`, {found.severity}, {found.scope})", ""]
+            out += [
+                f"**{markdown(found.title)}** (`{found.id}`, {t(found.severity, lang)}, {t(found.scope, lang)})",
+                "",
+            ]
             out += [
                 f"{t('Evidence', lang)}: {markdown(evidence(item.evidence, lang))}",
                 "",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from analyzer.reports.i18n import counted, t
+from analyzer.reports.i18n import counted, noted, said, t
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -168,10 +168,10 @@ def fleet_rows(doc: Triage) -> list[list[Any]]:
     return [[c.id, c.title, c.servers, c.operations, c.events] for c in doc.fleet.causes]
 
 
-def problem_rows(doc: Report) -> list[list[Any]]:
+def problem_rows(doc: Report, lang: str = "en") -> list[list[Any]]:
     """The inputs not read whole, or whose times are local."""
     found = [i for i in doc.inputs if i.error or i.unreadable or i.times == "local"]
-    return [[i.path, i.records, i.unreadable, i.error or i.note] for i in found]
+    return [[i.path, i.records, i.unreadable, i.error or noted(i.note, lang)] for i in found]
 
 
 def outage_rows(server: Server, lang: str) -> list[list[Any]]:
@@ -187,8 +187,8 @@ def outage_rows(server: Server, lang: str) -> list[list[Any]]:
     ]
 
 
-def input_rows(doc: Report) -> list[list[Any]]:
-    return [[i.path, i.kind, i.sha256, i.records, i.unreadable, i.error or i.note] for i in doc.inputs]
+def input_rows(doc: Report, lang: str = "en") -> list[list[Any]]:
+    return [[i.path, i.kind, i.sha256, i.records, i.unreadable, i.error or noted(i.note, lang)] for i in doc.inputs]
 
 
 def unknown_rows(doc: Report) -> list[list[Any]]:
@@ -246,7 +246,9 @@ def banner(doc: Report, lang: str) -> list[str]:
             lines.append(f"{item.path}: {t('local times converted to UTC from', lang)} {item.timezone}")
     for server in doc.servers:
         if server.incomplete:
-            lines.append(f"{server.computer}: {t('Operation counts incomplete', lang)}: {server.incomplete}")
+            lines.append(
+                f"{server.computer}: {t('Operation counts incomplete', lang)}: {said(server.incomplete, lang)}"
+            )
     return lines
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from analyzer.reports import columns
 from analyzer.reports import rows as r
 from analyzer.reports.columns import grid
-from analyzer.reports.i18n import counted, evidence, t
+from analyzer.reports.i18n import counted, evidence, said, t
 from analyzer.reports.model import Diff, Explanation, Report, Triage
 from analyzer.reports.textsafe import cell, clean
 
@@ -64,7 +64,7 @@ def server_section(server: Server, lang: str, width: int | None) -> list[str]:
         "",
         *(wrap(f"!! {note}", "", width) if (note := r.cloud_note(server, lang)) else []),
         *(
-            wrap(f"!! {t('Operation counts incomplete', lang)}: {server.incomplete}", "", width)
+            wrap(f"!! {t('Operation counts incomplete', lang)}: {said(server.incomplete, lang)}", "", width)
             if server.incomplete
             else []
         ),
@@ -150,7 +150,7 @@ def _triage(doc: Triage, lang: str, width: int | None) -> str:
             grid(r.FLEET_KEYS, fleet, width, drop=["events", "operations"], shrink=FLEET_SHRINK, labels=labels),
             "",
         ]
-    problems = r.problem_rows(doc)
+    problems = r.problem_rows(doc, lang)
     if problems:
         shrink = {"input": 20, "problem": 20}
         labels = [t(k, lang) for k in r.PROBLEM_KEYS]
