@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from analyzer.analysis import sentences
+from analyzer import sentences
 from analyzer.reports.i18n import SENTENCES_ZH, evidence, noted, said
-from analyzer.testkit.export_writer import evtx_bytes, xml_export
+from analyzer.testkit.export_writer import csv_export, evtx_bytes, xml_export
 from analyzer.testkit.scenarios import INFO, SCENARIOS, Server, _clock
 from tests.helpers import event, failure, prs, run_cli, start, success
 
@@ -224,12 +224,13 @@ def test_every_sentence_has_its_chinese_and_reads_back_what_it_said() -> None:
         == "2518 Change ADDS Connector credential 于 2026-11-20T07:58:02Z，晚于首次发现该原因的时间"
     )
     assert said(said_en, "en") == said_en
-    # A note that holds two notes: each of the analysis's sentences in it is rendered, the rest kept.
+    # A note that holds several notes: each sentence in it is rendered (one holding "; " too), the rest kept.
     own = sentences.SAME_KEY.say(count=5, where=sentences.THIS_INPUT.say())
-    note = f"no channel in this export; {own}"
+    note = f"no channel in this export; {own}; {sentences.LOCAL_TIMES.say()}; something else"
     assert noted(note, "zh-CN") == (
-        "no channel in this export; 5 个事件的计算机、通道和 EventRecordID 与此输入中的其他事件相同，但内容不同"
-        "（同名的重建服务器、已清除的日志或伪造）：两者均已保留"
+        "此导出不含 通道；5 个事件的计算机、通道和 EventRecordID 与此输入中的其他事件相同，但内容不同"
+        "（同名的重建服务器、已清除的日志或伪造）：两者均已保留；"
+        "时间为导出计算机的本地时间（未知时区；可用 --input-tz 转换）；something else"
     )
     # A quote from the log keeps its words; only its label is Chinese.
     assert evidence("“hr=80230626” (language-independent)", "zh-CN") == "“hr=80230626”（与语言无关）"
@@ -296,3 +297,26 @@ def test_no_english_sentence_in_zh_reports_of_many_situations(tmp_path: Path) ->
     assert english_left(out) == []
     # The same scanner finds the English of the same report.
     assert "previous change of the same user" in english_left(_report(paths, "markdown", "en"))
+
+
+def test_an_exports_notes_are_chinese(tmp_path: Path) -> None:
+    """What an Event Viewer CSV cannot carry and its local clock, noted by the reader (ingest), in
+    the inputs table of Markdown and HTML; English and JSON keep the English notes."""
+    path = tmp_path / "de.csv"
+    path.write_text(csv_export(SCENARIOS["password-policy"][0](), "de", "de-DE", timedelta(hours=1)), encoding="utf-8")
+    english = [
+        "no computer, channel, record ids, qualifiers or keywords in this export",
+        "times are the exporting machine's local time (no time zone; give --input-tz to convert)",
+    ]
+    chinese = [
+        "此导出不含 计算机、通道、记录 ID、限定符、关键字",
+        "时间为导出计算机的本地时间（未知时区；可用 --input-tz 转换）",
+    ]
+    for fmt in FORMATS[1:]:
+        out = _flat(_report([path], fmt))
+        assert all(_flat(text) in out for text in chinese) and not any(_flat(text) in out for text in english)
+    assert all(_flat(text) in _flat(_report([path], "markdown", "en")) for text in english)
+    assert all(text in _report([path], "json") for text in english)
+    code, out, err = run_cli("report", str(path), "-f", "markdown", "--lang", "zh-CN", "--input-tz", "Europe/Berlin")
+    assert code == 0, err
+    assert "时间已从 Europe/Berlin 转换为 UTC" in out and "times converted" not in out

@@ -18,7 +18,7 @@ import bisect
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from analyzer.analysis import sentences
+from analyzer import sentences
 
 if TYPE_CHECKING:
     from datetime import datetime

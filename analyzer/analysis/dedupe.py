@@ -20,7 +20,7 @@ import hashlib
 from collections import Counter
 from typing import TYPE_CHECKING, Union
 
-from analyzer.analysis.sentences import OTHER_INPUT, SAME_KEY, THIS_INPUT
+from analyzer.sentences import OTHER_INPUT, SAME_KEY, THIS_INPUT
 
 if TYPE_CHECKING:
     from datetime import datetime

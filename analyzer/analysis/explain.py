@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from analyzer.analysis.sentences import DEFAULT_CAUSE
 from analyzer.analysis.textfields import extract
 from analyzer.catalogue.catalogue import localized
 from analyzer.errors import AnalyzerError, RecordError
 from analyzer.events import Event
 from analyzer.reports import model as m
+from analyzer.sentences import DEFAULT_CAUSE
 
 if TYPE_CHECKING:
     from analyzer.catalogue.loader import Catalogue

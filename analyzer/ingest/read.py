@@ -19,6 +19,7 @@ from analyzer.events import Lines, iso_utc
 from analyzer.evtx import layout as layout_mod
 from analyzer.ingest.inputs import Input, kind_of
 from analyzer.ingest.normalize import parse_time
+from analyzer.sentences import CONVERTED, LOCAL_TIMES
 
 if TYPE_CHECKING:
     from array import array
@@ -421,11 +422,7 @@ def _read_export(
     report.notes += facts.notes
     if facts.local:
         report.times, report.timezone = facts.times, facts.zone
-        report.notes.append(
-            f"times converted to UTC from {facts.zone}"
-            if facts.zone
-            else "times are the exporting machine's local time (no time zone; give --input-tz to convert)"
-        )
+        report.notes.append(CONVERTED.say(zone=facts.zone) if facts.zone else LOCAL_TIMES.say())
     report.unreadable = sum(rejected.values())
     report.problems += [f"{count} record(s): {reason}" for reason, count in sorted(rejected.items())]
 

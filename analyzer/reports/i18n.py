@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 
-from analyzer.analysis.sentences import SAME_KEY, SENTENCES
+from analyzer.sentences import SENTENCES
 
 EN = {
     "first_event": "first event",
@@ -161,7 +161,7 @@ def t(key: str, lang: str = "en") -> str:
     return EN.get(key, key)
 
 
-# The analysis's sentences (analysis/sentences.py) in Chinese, by key: the values are read back from
+# The analysis's and readers' sentences (analyzer/sentences.py) in Chinese, by key: the values are read back from
 # the English text and written as `_value` writes them (units 秒/分钟/小时; ids, names and paths as they are).
 SENTENCES_ZH = {
     "minimum-age": "同一用户上一次成功更改密码在 {since}前",
@@ -176,8 +176,23 @@ SENTENCES_ZH = {
     "same-key": "{count} 个事件的计算机、通道和 EventRecordID 与{where}相同，但内容不同"
     "（同名的重建服务器、已清除的日志或伪造）：两者均已保留",
     "default-cause": "{provider} {event_id} 的默认原因",
+    "not-carried": "此导出不含 {fields}",
+    "local-times": "时间为导出计算机的本地时间（未知时区；可用 --input-tz 转换）",
+    "converted": "时间已从 {zone} 转换为 UTC",
     "this-input": "此输入中的其他事件",
     "other-input": " {path} 中的事件",
+}
+# What an export may not carry (ingest/exports: `Facts.carried`).
+_FIELDS_ZH = {
+    "computer": "计算机",
+    "channel": "通道",
+    "level": "级别",
+    "qualifiers": "限定符",
+    "keywords": "关键字",
+    "record ids": "记录 ID",
+    "record ids (some events)": "记录 ID（部分事件）",
+    "event data (only the formatted message)": "事件数据（仅有格式化后的消息）",
+    "event data names": "事件数据名称",
 }
 _UNITS_ZH = {"s": "秒", "min": "分钟", "h": "小时"}
 _ORDER_ZH = {"before": "早于", "after": "晚于"}
@@ -196,10 +211,18 @@ def said(text: str, lang: str) -> str:
 
 
 def noted(text: str | None, lang: str) -> str | None:
-    """An input's note (its notes joined by `; `) with the analysis's sentences in it in `lang`."""
+    """An input's note (its notes joined by `; `) with each of the sentences in it in `lang`, the rest as it is."""
     if lang != "zh-CN" or not text:
         return text
-    return SAME_KEY.pattern.sub(lambda found: said(found.group(), lang), text)
+    parts, shown, i = text.split("; "), [], 0
+    while i < len(parts):  # the longest run of parts that is one sentence (a sentence may hold "; ")
+        for j in range(len(parts), i, -1):
+            note = "; ".join(parts[i:j])
+            if (said_note := said(note, lang)) != note or j == i + 1:
+                shown.append(said_note)
+                i = j
+                break
+    return "；".join(shown)
 
 
 def _value(kind: str, value: str, lang: str) -> str:
@@ -208,6 +231,8 @@ def _value(kind: str, value: str, lang: str) -> str:
         return f"{number} {_UNITS_ZH[unit]}"
     if kind == "order":
         return _ORDER_ZH[value]
+    if kind == "fields":
+        return "、".join(_FIELDS_ZH.get(name, name) for name in value.replace(" or ", ", ").split(", "))
     if kind == "cluster":
         return _cluster_title(value, lang)
     if kind == "text":

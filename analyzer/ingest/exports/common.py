@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from analyzer.errors import RecordError
 from analyzer.ingest.exports import labels
+from analyzer.sentences import NOT_CARRIED
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -154,7 +155,7 @@ class Facts:
 
     def carried(self, missing: list[str]) -> None:
         if missing:
-            self.notes.append("no " + _join(missing) + " in this export")
+            self.notes.append(NOT_CARRIED.say(fields=missing))
 
     def local_times(self, clock: Clock) -> None:
         self.local = True
@@ -163,7 +164,3 @@ class Facts:
     @property
     def times(self) -> str:
         return "local" if self.local and self.zone is None else "utc"
-
-
-def _join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]

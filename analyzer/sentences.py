@@ -1,6 +1,7 @@
-"""The sentences the analysis writes into a report, declared once: the evidence of causes found by
-correlation (minimum age, protected objects, a cluster, an administrator action, what the log lacks)
-and the notes on a server or an input (counts incomplete, records that share a key).
+"""The sentences the analysis and the readers write into a report, declared once: the evidence of
+causes found by correlation (minimum age, protected objects, a cluster, an administrator action, what
+the log lacks) and the notes on a server or an input (counts incomplete, records that share a key,
+what an export could not carry, its local times). Shared by ingest and analysis, like `events`.
 
 Each is built here from its values (`Sentence.say`). The report model and its JSON keep the English
 text (the contract); `reports/i18n.py` renders a sentence in another language from the values it
@@ -40,6 +41,8 @@ class Slot:
             return f"{value:.1f}"
         if self.kind == "codes":
             return ", ".join(str(v) for v in value)
+        if self.kind == "fields":  # names of columns: `computer`, `computer or channel`, `a, b or c`
+            return value[0] if len(value) == 1 else ", ".join(value[:-1]) + " or " + value[-1]
         return str(value)
 
 
@@ -49,6 +52,7 @@ DAYS = Slot("days", r"\d+\.\d")
 CODES = Slot("codes", r"\d+(?:, \d+)*")
 STAMP = Slot("stamp", r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 ORDER = Slot("order", r"before|after")
+FIELDS = Slot("fields", r".+?")
 TEXT = Slot("text", r".+?")  # A name or title from the catalogue, or a path: kept as it is.
 CLUSTER = Slot("cluster", r".+?")  # A cluster's English title (codes/clusters.yaml).
 
@@ -115,6 +119,12 @@ SAME_KEY = Sentence(
     count=COUNT,
     where=TEXT,
 )
+# Notes on an export (ingest/exports/common.py, ingest/read.py).
+NOT_CARRIED = Sentence("not-carried", "no {fields} in this export", fields=FIELDS)
+LOCAL_TIMES = Sentence(
+    "local-times", "times are the exporting machine's local time (no time zone; give --input-tz to convert)"
+)
+CONVERTED = Sentence("converted", "times converted to UTC from {zone}", zone=TEXT)
 THIS_INPUT = Sentence("this-input", "other events of this input")
 OTHER_INPUT = Sentence("other-input", "events in {path}", path=TEXT)
 
@@ -129,6 +139,9 @@ SENTENCES = (
     FILTERED,
     DEFAULT_CAUSE,
     SAME_KEY,
+    NOT_CARRIED,
+    LOCAL_TIMES,
+    CONVERTED,
     THIS_INPUT,
     OTHER_INPUT,
 )
