@@ -178,7 +178,12 @@ def validate_events(frame: pd.DataFrame) -> None:
 
 def server_of(event: Event) -> str:
     """The server is the event's Computer; exports without one are kept apart per input."""
-    if event.computer:
-        return event.computer
-    outer, _, member = event.file.partition("!")
+    return server_name(event.computer, event.file)
+
+
+def server_name(computer: str | None, file: str) -> str:
+    """`server_of` an event of this computer and file."""
+    if computer:
+        return computer
+    outer, _, member = file.partition("!")
     return f"(unknown computer: {PurePath(outer).name}{'!' + member if member else ''})"

@@ -51,14 +51,13 @@ def test_any_computer_name_gets_a_safe_folder_and_keeps_its_exact_name(tmp_path:
         assert len(folder.encode()) <= 110 and "/" not in folder and "%" not in folder and "\n" not in folder
         assert folder.startswith("server=") and not folder.endswith(".")
     assert "server=AADC02.corp.fabrikam.com" in folders and "server=CON" in folders
-    assert f"server={parquet.NULL}" in folders
+    assert any(f.startswith("server=unknown_computer_odd.evtx-") for f in folders)  # as the report names it
     assert any(f.startswith("server=张三的写回服务器") for f in folders)  # The folder name is readable, then a hash.
     rows = _read(out)
     assert sorted((r["computer"] or "") for r in rows) == sorted((n or "") for n in names for _ in range(2))
     for row in rows:  # The partition column is the folder; the exact name is in the file.
-        assert row["server"] == (
-            parquet.partition(row["computer"] or "").removeprefix("server=") if row["computer"] else None
-        )
+        server = row["computer"] or "(unknown computer: odd.evtx)"
+        assert row["server"] == parquet.partition(server).removeprefix("server=")
 
 
 def test_names_that_differ_get_different_folders() -> None:
@@ -178,3 +177,19 @@ def test_an_exports_local_times_are_flagged(tmp_path: Path, sort: str) -> None:
     assert code == 0, err
     rows = [r for part in (tmp_path / "tz").rglob("*.parquet") for r in pq.read_table(part).to_pylist()]
     assert len(rows) == len(wall) and not any(r["time_local"] for r in rows)
+
+
+def test_an_export_without_computers_reads_back_with_pandas(tmp_path: Path) -> None:
+    """An Event Viewer CSV has no computer: its events went to Hive's null folder alone, from which
+    pandas and pyarrow could not infer the partition column (ArrowInvalid). They go where the report
+    puts them, the input's own server."""
+    import pandas as pd
+
+    export = tmp_path / "de.csv"
+    export.write_text(export_writer.csv_export(SCENARIOS["healthy"][0](), "de", "de-DE"), encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = run_cli("events", str(export), "-f", "parquet", "-o", str(out), "-q")
+    assert code == 0, err
+    frame = pd.read_parquet(out)
+    assert len(frame) > 100 and frame["computer"].isna().all()
+    assert set(frame["server"]) == {parquet.partition("(unknown computer: de.csv)").removeprefix("server=")}

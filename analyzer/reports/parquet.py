@@ -3,7 +3,10 @@
 Needs the optional extra: pip install 'writeback-analyzer[parquet]'.
 
 The partition key is `server`, not `computer`: Hive readers take a partition's value from its
-folder name, which must be short and safe, while each file keeps the exact `computer` column.
+folder name, which must be short and safe, while each file keeps the exact `computer` column. An
+event without a computer (an Event Viewer CSV has none) goes to the server the report names for
+it, `(unknown computer: <file>)`, as a hash-suffixed folder: a folder of Hive's null value alone
+would leave readers (pandas, pyarrow) nothing to infer the column's type from.
 A name that is not a plain host name (other characters, over 100 characters) becomes a readable
 prefix and a hash of the exact name (`server=张三的服务器…-1f2e3d4c5b`).
 
@@ -36,18 +39,15 @@ BATCH = 20_000  # events of one server per file at most
 BUFFERED = 50_000  # events held in memory at most, over all servers: then every buffer is written
 _PLAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?")
 _UNSAFE = re.compile(r"[^\w.-]+")
-NULL = "__HIVE_DEFAULT_PARTITION__"  # what Hive readers take for a missing value
 
 
-def partition(computer: str) -> str:
+def partition(server: str) -> str:
     """The folder name of a server's partition: the name itself when it is a plain host name,
     else a readable prefix (letters, digits, `.`, `-`, `_` of any script; 60 bytes at most) and a hash."""
-    if not computer:
-        return f"server={NULL}"
-    if _PLAIN.fullmatch(computer):
-        return f"server={computer}"
-    prefix = _UNSAFE.sub("_", computer).strip("._").encode()[:60].decode("utf-8", "ignore").rstrip("._")
-    digest = hashlib.blake2b(computer.encode("utf-8", "surrogatepass"), digest_size=5).hexdigest()
+    if _PLAIN.fullmatch(server):
+        return f"server={server}"
+    prefix = _UNSAFE.sub("_", server).strip("._").encode()[:60].decode("utf-8", "ignore").rstrip("._")
+    digest = hashlib.blake2b(server.encode("utf-8", "surrogatepass"), digest_size=5).hexdigest()
     return f"server={prefix}-{digest}" if prefix else f"server={digest}"
 
 
@@ -177,9 +177,12 @@ class Export:
         """Each event of the batch, in order: a server's buffer is written when it holds BATCH
         events, and every buffer when BUFFERED events are held in all (taken a run of one
         server's events at a time, up to the next of those limits)."""
+        from analyzer.events import server_name
+
         at = 0
-        for computer, run in groupby(batch.column("computer").to_pylist()):
-            server, left = computer or "", sum(1 for _ in run)
+        places = zip(batch.column("computer").to_pylist(), batch.column("file").to_pylist(), strict=True)
+        for server, run in groupby(server_name(computer, file) for computer, file in places):
+            left = sum(1 for _ in run)
             while left:
                 segments = self.buffers.get(server)
                 if segments is None:
