@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
@@ -182,8 +181,6 @@ def server_of(event: Event) -> str:
 
 
 def server_name(computer: str | None, file: str) -> str:
-    """`server_of` an event of this computer and file."""
-    if computer:
-        return computer
-    outer, _, member = file.partition("!")
-    return f"(unknown computer: {PurePath(outer).name}{'!' + member if member else ''})"
+    """`server_of` an event of this computer and input: the input's whole name as given, so that
+    two exports of one name in two folders (`srv1/Application.csv`, `srv2/...`) stay two servers."""
+    return computer or f"(unknown computer: {file})"

@@ -180,7 +180,7 @@ def test_each_export_gives_the_diagnosis_of_the_log(
     assert _diagnosis(doc) == _diagnosis(reference)
     [found] = doc["inputs"]
     assert (found["kind"], found["records"], found["unreadable"], found["times"]) == (kind, len(EVENTS), 0, times)
-    assert [s["computer"] for s in doc["servers"]] == ([COMPUTER] if computer else [f"(unknown computer: {filename})"])
+    assert [s["computer"] for s in doc["servers"]] == ([COMPUTER] if computer else [f"(unknown computer: {path})"])
     if times == "local":
         assert "local time" in found["note"]
         assert doc["span"]["first_event"] == "2026-11-19T00:00:07.000000"  # It is the wall clock, with no Z.

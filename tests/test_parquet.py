@@ -51,12 +51,12 @@ def test_any_computer_name_gets_a_safe_folder_and_keeps_its_exact_name(tmp_path:
         assert len(folder.encode()) <= 110 and "/" not in folder and "%" not in folder and "\n" not in folder
         assert folder.startswith("server=") and not folder.endswith(".")
     assert "server=AADC02.corp.fabrikam.com" in folders and "server=CON" in folders
-    assert any(f.startswith("server=unknown_computer_odd.evtx-") for f in folders)  # as the report names it
+    assert any(f.startswith("server=unknown_computer_") for f in folders)  # as the report names it
     assert any(f.startswith("server=张三的写回服务器") for f in folders)  # The folder name is readable, then a hash.
     rows = _read(out)
     assert sorted((r["computer"] or "") for r in rows) == sorted((n or "") for n in names for _ in range(2))
     for row in rows:  # The partition column is the folder; the exact name is in the file.
-        server = row["computer"] or "(unknown computer: odd.evtx)"
+        server = row["computer"] or f"(unknown computer: {tmp_path / 'odd.evtx'})"
         assert row["server"] == parquet.partition(server).removeprefix("server=")
 
 
@@ -192,4 +192,24 @@ def test_an_export_without_computers_reads_back_with_pandas(tmp_path: Path) -> N
     assert code == 0, err
     frame = pd.read_parquet(out)
     assert len(frame) > 100 and frame["computer"].isna().all()
-    assert set(frame["server"]) == {parquet.partition("(unknown computer: de.csv)").removeprefix("server=")}
+    assert set(frame["server"]) == {parquet.partition(f"(unknown computer: {export})").removeprefix("server=")}
+
+
+def test_exports_of_one_name_in_two_folders_are_two_servers(tmp_path: Path) -> None:
+    """srv1/Application.csv and srv2/Application.csv (no computer in either) were one server named
+    by the file name alone: the report mixed their operations, and Parquet replaced one's partition
+    with the other's. The server is named by the input's whole name."""
+    paths = []
+    for folder, scenario in (("srv1", "healthy"), ("srv2", "ad-permissions")):
+        path = tmp_path / folder / "Application.csv"
+        path.parent.mkdir()
+        path.write_text(export_writer.csv_export(SCENARIOS[scenario][0]()), encoding="utf-8")
+        paths.append(path)
+    code, out, err = run_cli("report", str(tmp_path), "-f", "json", "-q")
+    assert code == 0, err
+    assert sorted(s["computer"] for s in json.loads(out)["servers"]) == [f"(unknown computer: {p})" for p in paths]
+    out_dir = tmp_path / "pq"
+    for path in paths:  # one export at a time into the same directory, as an engineer adds a server
+        assert run_cli("events", str(path), "-f", "parquet", "-o", str(out_dir), "-q")[0] == 0
+    rows = _read(out_dir)
+    assert {Path(r["file"]).parent.name for r in rows} == {"srv1", "srv2"} and len({r["server"] for r in rows}) == 2

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.analysis.collect import Collector, Partial
 from analyzer.analysis.diagnosis import ServerDiagnosis
-from analyzer.events import server_of
+from analyzer.events import server_name, server_of
 from analyzer.evtx.layout import chunks_in
 from analyzer.ingest.inputs import file_sha256, open_inputs
 from analyzer.ingest.read import DEFAULT_TIMEOUT, FileReport, merge_pieces, read_file, refused
@@ -83,7 +83,7 @@ def read_input(
             else:
                 partial.extend(server_of(event), event.time_created, event.time_created)
         for computer, (first, last) in coverage.spans_by_computer().items():
-            partial.extend(computer or f"(unknown computer: {item.display})", first, last)
+            partial.extend(server_name(computer, item.display), first, last)
         try:
             sha = digest.result() if digest is not None and report.error is None else None
         except OSError:
