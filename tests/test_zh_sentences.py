@@ -232,6 +232,12 @@ def test_every_sentence_has_its_chinese_and_reads_back_what_it_said() -> None:
         "（同名的重建服务器、已清除的日志或伪造）：两者均已保留；"
         "时间为导出计算机的本地时间（未知时区；可用 --input-tz 转换）；something else"
     )
+    # Two notes of open-ended values side by side (a PowerShell CSV missing a column notes two): each
+    # is one sentence, not one sentence swallowing the next (review finding).
+    carried = [sentences.NOT_CARRIED.say(fields=["computer"]), sentences.NOT_CARRIED.say(fields=["event data names"])]
+    assert noted("; ".join(carried), "zh-CN") == "此导出不含 计算机；此导出不含 事件数据名称"
+    converted = sentences.CONVERTED.say(zone="Europe/Berlin")
+    assert noted(f"{converted}; {own}", "zh-CN").startswith("时间已从 Europe/Berlin 转换为 UTC；5 个事件")
     # A quote from the log keeps its words; only its label is Chinese.
     assert evidence("“hr=80230626” (language-independent)", "zh-CN") == "“hr=80230626”（与语言无关）"
 

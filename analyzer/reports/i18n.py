@@ -215,13 +215,15 @@ def noted(text: str | None, lang: str) -> str | None:
     if lang != "zh-CN" or not text:
         return text
     parts, shown, i = text.split("; "), [], 0
-    while i < len(parts):  # the longest run of parts that is one sentence (a sentence may hold "; ")
-        for j in range(len(parts), i, -1):
+    while i < len(parts):  # the shortest run of parts that is a sentence (one may hold "; "), else a part
+        for j in range(i + 1, len(parts) + 1):
             note = "; ".join(parts[i:j])
-            if (said_note := said(note, lang)) != note or j == i + 1:
-                shown.append(said_note)
-                i = j
+            if (rendered := said(note, lang)) != note:
                 break
+        else:
+            rendered, j = parts[i], i + 1
+        shown.append(rendered)
+        i = j
     return "；".join(shown)
 
 
