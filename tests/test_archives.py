@@ -204,6 +204,41 @@ def test_a_folders_files_that_are_not_logs_are_named_and_skipped(tmp_path: Path)
     assert code == 4 and err.splitlines()[-1] == f"error: {folder}: no logs, exports or archives in this directory"
 
 
+def test_what_a_mac_and_wba_leave_beside_the_logs_is_skipped_in_a_line(tmp_path: Path) -> None:
+    """A Mac's zip has `__MACOSX/._<name>` resource forks (one line for them all), a copy to a USB
+    disk leaves `._<name>` beside each file, a case folder may hold a `.git` folder and wba's own
+    JSON report of an earlier run: none is a log, none is an error (they were exit 4, or a line each)."""
+    fork = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\0" * 200
+    bundle = tmp_path / "case" / "mac.zip"
+    bundle.parent.mkdir()
+    bundle.write_bytes(
+        _zip(
+            [
+                ("logs/Application.evtx", _log("MAC")),
+                ("__MACOSX/logs/._Application.evtx", fork),
+                ("__MACOSX/logs/._notes.txt", fork),
+            ]
+        )
+    )
+    folder = bundle.parent
+    (folder / "._mac.zip").write_bytes(fork)
+    (folder / ".git" / "objects").mkdir(parents=True)
+    (folder / ".git" / "objects" / "f1").write_bytes(b"x\x01" + b"\0" * 40)
+    code, out, err = run_cli("report", str(folder), "-f", "json")
+    assert code == 0, err
+    (folder / "report.json").write_text(out, encoding="utf-8")
+    code, again, err = run_cli("report", str(folder), "-f", "json")
+    assert code == 0 and _servers(again) == _servers(out) == ["MAC"]
+    assert sorted(err.splitlines()) == sorted(
+        [
+            f"skipped: {folder / '.git'}: a hidden folder, not read",
+            f"skipped: {folder / '._mac.zip'}: a macOS resource fork (AppleDouble), not a log",
+            f"skipped: {bundle}!__MACOSX/: macOS resource forks, not logs",
+            f"skipped: {folder / 'report.json'}: a wba report, not a log",
+        ]
+    )
+
+
 def test_an_archive_without_logs_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.zip"
     path.write_bytes(_zip([("README.txt", b"nothing here")]))

@@ -44,6 +44,10 @@ def _walk(root: Path, unpacker: Unpacker) -> None:
     found = 0
     failed: list[OSError] = []
     for folder, dirs, names in os.walk(root, onerror=failed.append):
+        for name in [d for d in dirs if d.startswith(".") or d == "__MACOSX"]:  # .git, .svn, a Mac's forks
+            dirs.remove(name)
+            why = "macOS resource forks, not logs" if name == "__MACOSX" else "a hidden folder, not read"
+            unpacker.result.skipped.append((str(Path(folder, name)), why))
         dirs.sort()
         for name in sorted(names):
             path = Path(folder, name)

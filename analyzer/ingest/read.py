@@ -428,9 +428,16 @@ def _read_export(
 
 
 def refused(inputs: Inputs, engine: str, warn: Callable[[str], None]) -> list[FileReport]:
-    """Say what of `inputs` is not read: a `skipped:` line per member passed over, and a report (and
-    its error line) per input that cannot be read."""
+    """Say what of `inputs` is not read: a `skipped:` line per file or member passed over (an archive's
+    `__MACOSX/` folder, one line), and a report (and its error line) per input that cannot be read."""
+    forks: set[str] = set()
     for display, why in inputs.skipped:
+        folder, mac, _ = display.partition("__MACOSX/")
+        if mac and "!" in folder:
+            if folder not in forks:
+                warn(f"skipped: {folder}__MACOSX/: macOS resource forks, not logs")
+                forks.add(folder)
+            continue
         warn(f"skipped: {display}: {why}")
     reports = [FileReport(display, engine, error=problem) for display, problem in inputs.problems]
     for report in reports:

@@ -81,6 +81,11 @@ _LOOSE = (".txt", ".log", ".xml", ".json")
 # Documents that are zip files inside (attachments beside the logs), and Office/Outlook/MSI files.
 _DOCUMENTS = (".docx", ".xlsx", ".pptx", ".vsdx", ".odt", ".ods", ".odp", ".epub", ".jar", ".apk", ".nupkg")
 _COMPOUND = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# What a Mac puts beside each file it zips or copies to a foreign disk (`__MACOSX/._Application.evtx`,
+# `._Application.evtx`): the file's resource fork and attributes, never its data.
+_APPLEDOUBLE = b"\x00\x05\x16\x07"
+# wba's own JSON report (`wba report -f json -o case/report.json`), saved beside the logs it read.
+_WBA_REPORT = re.compile(r'\s*\{\s*"schema_version":\s*\d+,\s*"tool":\s*\{\s*"name":\s*"wba"')
 # A text without a file type (or a .txt/.log) that mentions these is about writeback even when its layout is not one
 # wba knows (documents and scripts about writeback have a type: .md, .py, .docx).
 _WRITEBACK = re.compile(r"PasswordResetService|ADSync|Directory Synchronization|<Event[\s>]", re.IGNORECASE)
@@ -180,6 +185,8 @@ def text_kind(text: str) -> str | None:
 
 def classify(head: bytes, name: str) -> Verdict:
     """The verdict on a file that starts with `head` (up to HEAD bytes) and is called `name`."""
+    if head.startswith(_APPLEDOUBLE):
+        return Verdict(None, "a macOS resource fork (AppleDouble), not a log")
     if name.lower().endswith(".evtx") and not head.startswith(FILE_MAGIC):
         found = classify(head, name[:-5] + ".log") if head else Verdict(None)
         return found if found.kind else Verdict("evtx")  # the EVTX reader says what is wrong with it
@@ -202,6 +209,8 @@ def classify(head: bytes, name: str) -> Verdict:
     kind = text_kind(text)
     if kind is not None:
         return Verdict(kind)
+    if _WBA_REPORT.match(text):
+        return Verdict(None, "a wba report, not a log")
     suffix = PurePosixPath(name.lower()).suffix
     if (name_says_log(name) and suffix not in _LOOSE) or (suffix in (*_LOOSE, "") and _WRITEBACK.search(text)):
         return Verdict(None, f"{suffix or 'text'} file in no log or export format wba knows", refused=True)
