@@ -321,8 +321,12 @@ def test_an_exports_notes_are_chinese(tmp_path: Path) -> None:
     for fmt in FORMATS[1:]:
         out = _flat(_report([path], fmt))
         assert all(_flat(text) in out for text in chinese) and not any(_flat(text) in out for text in english)
+    for fmt in FORMATS:  # and the server it stands for, named by the input for want of a computer
+        out = _report([path], fmt)
+        assert "（未知计算机：" in out and "(unknown computer" not in out, fmt
     assert all(_flat(text) in _flat(_report([path], "markdown", "en")) for text in english)
-    assert all(text in _report([path], "json") for text in english)
+    doc = _report([path], "json")
+    assert all(text in doc for text in english) and f'"(unknown computer: {path})"' in doc
     code, out, err = run_cli("report", str(path), "-f", "markdown", "--lang", "zh-CN", "--input-tz", "Europe/Berlin")
     assert code == 0, err
     assert "时间已从 Europe/Berlin 转换为 UTC" in out and "times converted" not in out

@@ -12,7 +12,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from analyzer.reports import rows as r
-from analyzer.reports.i18n import counted, evidence, said, t
+from analyzer.reports.i18n import counted, evidence, said, server_label, t
 from analyzer.reports.model import Report, Triage
 from analyzer.reports.textsafe import clean
 
@@ -243,7 +243,7 @@ def _server(server: Server, lang: str) -> str:
     colours = {c.id: PALETTE[i % len(PALETTE)] for i, c in enumerate(server.causes)}
     status = server.status
     out = [
-        f'<section class="server"><h2>{_e(server.computer)} <span class="badge {_e(status)}">'
+        f'<section class="server"><h2>{_e(server_label(server.computer, lang))} <span class="badge {_e(status)}">'
         f"{_e(t(status, lang))}</span></h2>",
         f"<p>{_e(t('Log coverage', lang))}: {_time(server.first_event)} → {_time(server.last_event)}"
         + (f"; {_e(t('Cloud', lang))}: {_e(server.cloud.title)}" if server.cloud else "")

@@ -210,6 +210,17 @@ def said(text: str, lang: str) -> str:
     return text
 
 
+def server_label(name: str, lang: str) -> str:
+    """A server's name for a reader in `lang`: an input's stand-in name for a missing computer
+    (`events.server_name`) in its words; the JSON keeps the name as it is (the server's key)."""
+    if lang != "zh-CN" or not (name.startswith(_UNKNOWN) and name.endswith(")")):
+        return name
+    return f"（未知计算机：{name[len(_UNKNOWN) : -1]}）"
+
+
+_UNKNOWN = "(unknown computer: "
+
+
 def noted(text: str | None, lang: str) -> str | None:
     """An input's note (its notes joined by `; `) with each of the sentences in it in `lang`, the rest as it is."""
     if lang != "zh-CN" or not text:

@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from analyzer.reports import rows as r
-from analyzer.reports.i18n import evidence, said, t
+from analyzer.reports.i18n import evidence, said, server_label, t
 from analyzer.reports.model import Diff, Explanation, Report, Triage
 from analyzer.reports.textsafe import code_span, markdown
 
@@ -96,7 +96,7 @@ def cause(rank: int, item: Cause, lang: str) -> list[str]:
 def server_section(server: Server, lang: str, level: int = 2) -> list[str]:
     """One server: coverage, operations, causes with their fixes, service health, checklist."""
     head = "#" * level
-    out = [f"{head} {markdown(server.computer)} — {t(server.status, lang)}", ""]
+    out = [f"{head} {markdown(server_label(server.computer, lang))} — {t(server.status, lang)}", ""]
     out += [f"{t('Log coverage', lang)}: {r.short(server.first_event)} → {r.short(server.last_event)}", ""]
     if server.cloud:
         note = r.cloud_note(server, lang)

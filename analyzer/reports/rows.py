@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from analyzer.reports.i18n import counted, noted, said, t
+from analyzer.reports.i18n import counted, noted, said, server_label, t
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -113,7 +113,7 @@ def summary_rows(doc: Report, lang: str = "en") -> list[list[Any]]:
         ops = server.operations.values()
         rows.append(
             [
-                server.computer,
+                server_label(server.computer, lang),
                 t(server.status, lang),
                 short(server.first_event),
                 short(server.last_event),
@@ -247,7 +247,8 @@ def banner(doc: Report, lang: str) -> list[str]:
     for server in doc.servers:
         if server.incomplete:
             lines.append(
-                f"{server.computer}: {t('Operation counts incomplete', lang)}: {said(server.incomplete, lang)}"
+                f"{server_label(server.computer, lang)}: {t('Operation counts incomplete', lang)}: "
+                f"{said(server.incomplete, lang)}"
             )
     return lines
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from analyzer.reports import columns
 from analyzer.reports import rows as r
 from analyzer.reports.columns import grid
-from analyzer.reports.i18n import counted, evidence, said, t
+from analyzer.reports.i18n import counted, evidence, said, server_label, t
 from analyzer.reports.model import Diff, Explanation, Report, Triage
 from analyzer.reports.textsafe import cell, clean
 
@@ -55,7 +55,7 @@ def banner(doc: Report, lang: str, width: int | None) -> list[str]:
 
 def server_section(server: Server, lang: str, width: int | None) -> list[str]:
     heading = (
-        f"== {server.computer}: {t(server.status, lang)}  "
+        f"== {server_label(server.computer, lang)}: {t(server.status, lang)}  "
         f"({r.short(server.first_event)} → {r.short(server.last_event)})"
         + (f"  {t('Cloud', lang)}: {server.cloud.title}" if server.cloud else "")
     )
