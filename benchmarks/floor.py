@@ -70,7 +70,6 @@ def main() -> None:
     catalogue = load()
     wanted = catalogue.wanted(False)
     kept = [x for x in xmls if (e := plain_event(x, "f")) and _wanted(e.provider, e.event_id, wanted)]
-    rest, engine = ("rust", catalogue, wanted, None, True), ("rust",)
     n = len(xmls)
 
     def judge() -> None:  # wba's judgement of every record, and the coverage of the ones it skips
@@ -82,48 +81,57 @@ def main() -> None:
         for x in xmls:
             json_list([v for _, v in _DATA.findall(x)])
 
-    def timed(name: str, step: Callable[[], Any]) -> tuple[str, float]:
-        return name, best(step, runs)
-
+    rest, engine = ("rust", catalogue, wanted, None, True), ("rust",)
     with open_inputs([LOG]) as inputs, tempfile.TemporaryDirectory() as folder:
         item, spill = inputs.files[0], Path(folder)
-        steps = [
-            timed("render: pyevtx-rs records() (XML)", lambda: render("records")),
-            timed("render: pyevtx-rs records_json()", lambda: render("records_json")),
-            timed("report needs: sha256 of the file (listed in the report)", lambda: _sha(LOG)),
-            timed("report needs: chunk scan (checksums, record accounting)", lambda: scan(LOG)),
-            timed("report needs: one slice of every record's start (least judging)", lambda: list(map(_KEY, xmls))),
-            timed("report does: wba's judging and coverage of every record", judge),
-            timed(f"report needs: reading the {len(kept):,} kept records", lambda: [plain_event(x, "f") for x in kept]),
-            timed("report does: read_input whole (a worker's work)", lambda: read_input(item, *rest)),
-            timed("events needs: one regex match of every record", lambda: list(map(_PLAIN.match, xmls))),
-            timed("events needs: every record's data values as JSON", values),
-            timed("events does: wba's JSON lines of every record", lambda: list(map(_Liner(str(LOG), "json"), xmls))),
-            timed(
+        steps: dict[str, tuple[str, Callable[[], Any]]] = {
+            "xml": ("render: pyevtx-rs records() (XML)", lambda: render("records")),
+            "json": ("render: pyevtx-rs records_json()", lambda: render("records_json")),
+            "sha": ("report needs: sha256 of the file (listed in the report)", lambda: _sha(LOG)),
+            "scan": ("report needs: chunk scan (checksums, record accounting)", lambda: scan(LOG)),
+            "slice": (
+                "report needs: one slice of every record's start (the least judging)",
+                lambda: list(map(_KEY, xmls)),
+            ),
+            "kept": (
+                f"report needs: reading the {len(kept):,} kept records",
+                lambda: [plain_event(x, "f") for x in kept],
+            ),
+            "judge": ("report does: wba's judging and coverage of every record", judge),
+            "report": ("report does: read_input whole (a worker's work)", lambda: read_input(item, *rest)),
+            "match": ("events needs: one regex match of every record", lambda: list(map(_PLAIN.match, xmls))),
+            "values": ("events needs: every record's data values as JSON", values),
+            "lines": (
+                "events does: wba's JSON lines of every record",
+                lambda: list(map(_Liner(str(LOG), "json"), xmls)),
+            ),
+            "jsonl": (
                 "events does: a worker's whole JSONL spill",
                 lambda: _spill(*engine, "jsonl", None, spill, 0, item, None),
             ),
-            timed(
-                "events does: a worker's Parquet spill", lambda: _spill(*engine, "parquet", None, spill, 1, item, None)
+            "parquet": (
+                "events does: a worker's whole Parquet spill",
+                lambda: _spill(*engine, "parquet", None, spill, 1, item, None),
             ),
-            (
-                f"start-up: wba's beyond a bare pool's, a fifth (of {FIVE} logs)",
-                (_startup(WBA) - _startup(BARE)) / FIVE,
-            ),
-        ]
-    cost = dict(steps)
+        }
+        cost = {key: best(step, runs) for key, (_, step) in steps.items()}
+    labels = {key: label for key, (label, _) in steps.items()}
+    labels["start"] = f"start-up: wba's on a non-log beyond a bare pool's, a fifth (of {FIVE} logs)"
+    cost["start"] = (_startup(WBA) - _startup(BARE)) / FIVE
     print(f"one log: {LOG.name}, {LOG.stat().st_size / 2**20:.1f} MB, {n:,} records; CPU s, best of {runs}\n")
     print("| step | s | µs a record |\n|---|---|---|")
-    for name, seconds in steps:
-        print(f"| {name} | {seconds:.3f} | {seconds / n * 1e6:.2f} |")
-    xml, json = cost[steps[0][0]], cost[steps[1][0]]
-    share = steps[-1][1]
-    report_floor = share + sum(s for name, s in steps if name.startswith("report needs"))
-    events_floor = share + sum(s for name, s in steps if name.startswith(("events needs", "report needs: chunk")))
+    for key, label in labels.items():
+        print(f"| {label} | {cost[key]:.3f} | {cost[key] / n * 1e6:.2f} |")
+    report_floor = sum(cost[k] for k in ("start", "sha", "scan", "slice", "kept"))
+    events_floor = sum(cost[k] for k in ("start", "scan", "match", "values"))
     print("\n| goal | allowance beyond rendering, per log | floor of the needed steps | wba now |\n|---|---|---|---|")
-    print(f"| I1 report <= 1.5 x records() | {0.5 * xml:.3f} | {report_floor:.3f} | {cost[steps[7][0]] - xml:.3f} |")
-    for label, step in (("I2 JSONL", steps[11]), ("I3 Parquet", steps[12])):
-        print(f"| {label} <= 3 x records_json() | {2 * json:.3f} | {events_floor:.3f} | {step[1] - json:.3f} |")
+    goals = (
+        ("I1 report <= 1.5 x records()", 0.5 * cost["xml"], report_floor, cost["report"] - cost["xml"]),
+        ("I2 JSONL <= 3 x records_json()", 2 * cost["json"], events_floor, cost["jsonl"] - cost["json"]),
+        ("I3 Parquet <= 3 x records_json()", 2 * cost["json"], events_floor, cost["parquet"] - cost["json"]),
+    )
+    for goal, allowed, floor, now in goals:
+        print(f"| {goal} | {allowed:.3f} | {floor:.3f} | {now:.3f} |")
     print("\n(the floor is the sum of the 'needs' steps and the share of start-up: no glue, no main process)")
 
 

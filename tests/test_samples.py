@@ -25,7 +25,7 @@ def test_samples_rebuild_byte_identically() -> None:
 def test_samples_is_a_folder_of_logs_only() -> None:
     """So that `wba report samples/`, the README's first command, reads every file and says nothing
     of files passed over (a folder's non-logs get a `skipped:` line each)."""
-    assert sorted(p.suffix for p in SAMPLES.iterdir()) == [".evtx"] * 5
+    assert {p.suffix for p in SAMPLES.iterdir()} == {".evtx"}
 
 
 def test_every_sample_spans_several_chunks(sample_files: list[Path]) -> None:
