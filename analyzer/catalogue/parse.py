@@ -217,8 +217,9 @@ def read_phrases(data: dict[str, Any], check: Checker) -> dict[str, list[Phrase]
         variants = spec if isinstance(spec, list) else [spec]
         for i, item in enumerate(variants):
             where = f"messages.{message}" + (f"[{i}]." if isinstance(spec, list) else ".")
-            allowed = PHRASE_KEYS | PHRASE_OPTIONAL
-            if not isinstance(item, dict) or not check.keys(item, allowed, set(PHRASE_KEYS), where):
+            if not isinstance(item, dict) or not check.keys(
+                item, PHRASE_KEYS | PHRASE_OPTIONAL, set(PHRASE_KEYS), where
+            ):
                 continue
             if item.get("untranslated") and data["lang"] != "en":
                 check.fail(where + "untranslated", "only phrases/en.yaml marks a message written in English everywhere")

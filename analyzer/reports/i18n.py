@@ -180,7 +180,7 @@ SENTENCES_ZH = {
     "local-times": "时间为导出计算机的本地时间（未知时区；可用 --input-tz 转换）",
     "converted": "时间已从 {zone} 转换为 UTC",
     "this-input": "此输入中的其他事件",
-    "other-input": " {path} 中的事件",
+    "other-input": " {path} 中的事件",  # its leading space parts the path from 与 in "same-key"
 }
 # What an export may not carry (ingest/exports: `Facts.carried`).
 _FIELDS_ZH = {
