@@ -40,25 +40,44 @@ _INVISIBLE = re.compile(
 )
 _DECODE_ROUNDS = 4  # `%2540` is `%40` is `@`; the address pattern takes deeper nesting itself.
 
-# An address: a quoted local part, or a run of anything but the characters that end one (so
-# letters, digits and marks of every script), taken from where the run starts (a long word is
-# scanned once, not from each of its positions); then `@` (or `%40`, `%2540`, ...) and a domain:
-# labels of the same (IDN labels as they are), dotted by `.` or the ideographic full stop; one
-# label is enough (a text cut short ends in `user@conto`). Quotes and dots in front of a run
-# (`'john@contoso.com'`) are kept out of the pseudonym.
+# An address: a local part, then `@` (or `%40`, `%2540`, ..., `&#64;`) and a domain. The local part
+# is a run of anything but the characters that end one (so letters, digits and marks of every
+# script), taken from where the run starts (a long word is scanned once, not from each of its
+# positions); or a quoted string (RFC 5321, of any length, with quoted-pairs `\"`); with RFC 5322
+# comments (`john(c)@`, nested once) and stray parentheses around them. Each piece is atomic and
+# there are at most a few, so a hostile text cannot make the search slow. The domain: labels of
+# the same characters (IDN labels as they are), dotted by `.` or the ideographic full stop (one
+# label is enough: a text cut short ends in `user@conto`), or a literal `[10.0.0.1]`; with comments
+# before it and one right after it. A quoted local part may start anywhere (`'"john doe"@…`), a run
+# only after a character that ends one. Quotes and dots in front of a run (`'john@contoso.com'`) are
+# kept out of the pseudonym.
 _ENDS = r"\s@,;:<>()\[\]{}\\/|=?&`"
+_AT = r"(?:@|%(?:25)*40|&#0*64;|&#[xX]0*40;|&commat;)"
+_COMMENT = r"\((?:[^()\\\r\n]|\\.|\((?:[^()\\\r\n]|\\.)*\))*\)"
+_QUOTED = r'"(?:[^"\\\r\n]|\\[^\r\n])+"'
+_RUN = rf"(?:[^{_ENDS}%]|%(?!(?:25)*40))+"
+_LABEL = rf"[^{_ENDS}.\u3002'\"!*+#$^~%]+"
 _EMAIL = re.compile(
-    rf"(?P<local>\"[^\"\r\n]{{1,64}}\"|(?<![^{_ENDS}])[^{_ENDS}]+?)"
-    r"(?:@|%(?:25)*40)"
-    rf"(?P<domain>[^{_ENDS}.\u3002'\"!*+#$^~%]+(?:[.\u3002][^{_ENDS}.\u3002'\"!*+#$^~%]+)*)"
+    rf"(?:(?<![^{_ENDS}])|(?={_QUOTED}(?=[(.%&@])))(?P<local>(?>{_COMMENT}|{_QUOTED}(?=[(.%&@])|{_RUN}|[()]){{1,8}}){_AT}"
+    rf"(?P<domain>(?:{_COMMENT})*(?:\[[^\[\]\\\r\n]*\]|{_LABEL}(?:[.\u3002]{_LABEL})*)(?:{_COMMENT})?)"
 )
+_PIECES = re.compile(rf"{_COMMENT}|{_QUOTED}|[()]")
+_QUOTED_FIRST = re.compile(rf"{_QUOTED}(?=[(.%&@]|\Z)")
+_QUOTED_PAIR = re.compile(r"\\(.)")
 _LEAD = "'\".*"
 # A text that ends inside quotes, in words a name can hold: a quoted local part cut short (the
 # timeline cuts a long text where a word ends; a quote it does not know as one, `＂` or `%22`,
 # lets it cut between the quotes, before the `@`). A quote that closes something (`5"`) is not one.
-_CUT_QUOTED = re.compile(r'(?<![^\s(<\[{:=,;])"([^"\r\n\\/:;<>()\[\]{}|=?&@]{1,64})\Z')
+_CUT_QUOTED = re.compile(r'(?<![^\s(<\[{:=,;])"((?:[^"\r\n\\/:;<>()\[\]{}|=?&@]|\\["\\]|\\\Z)+)\Z')
 _PSEUDONYM = re.compile(r"(?:user|dn|anchor|source|account|host|namespace)-[0-9a-f]{10}")
-_DN = re.compile(r"(?:CN|OU)=(?:\\.|[^,\r\n\"|])+(?:,\s*(?:CN|OU|DC|O|L|C)=(?:\\.|[^,\r\n\"|])+)*", re.IGNORECASE)
+# A distinguished name: from a naming attribute on, each value escaped (`\,`, `\2C`), quoted
+# (`"Doe, John"`) or plain, in any script; a quote inside a value is part of it unless it ends the
+# text or comes before a separator (`"CN=John,OU=Users"` keeps its closing quote).
+_DN_VALUE = r'(?:"(?:[^"\\\r\n]|\\.)*"|(?:\\.|[^,\r\n"|\\]|"(?!\s*(?:[,|\r\n]|\Z)))+)'
+_DN_TYPE = r"(?:CN|OU|DC|O|L|C|ST|STREET|UID)"
+_DN = re.compile(rf"(?:CN|OU|(?<![\w-])UID)={_DN_VALUE}(?:,\s*{_DN_TYPE}={_DN_VALUE})*", re.IGNORECASE)
+_RDN = re.compile(rf"(\w+)=({_DN_VALUE})")
+_DN_ESCAPE = re.compile(r"\\([0-9A-Fa-f]{2})|\\(.)", re.DOTALL)
 _CLOUD_ANCHOR = re.compile(r"User_[0-9A-Fa-f]{4,}(?:-[0-9A-Fa-f]+)*")
 _SOURCE_ANCHOR = re.compile(r"((?:SourceAnchorValue|Anchor)\s?:\s*)([A-Za-z0-9+/=]{8,})")
 # DOMAIN\name: a domain (a letter, then letters, digits or `-`; any script) and a name of two or
@@ -126,6 +145,30 @@ def _label(label: str) -> str:
     return unicodedata.normalize("NFKC", label.casefold())
 
 
+def _local(local: str) -> str:
+    """A local part as one spelling: comments and stray parentheses dropped, quoted strings unquoted
+    (`"j\\ohn"` is `john`: RFC 5321 quoted-pairs stand for the character they escape)."""
+    return _PIECES.sub(lambda m: _QUOTED_PAIR.sub(r"\1", m.group()[1:-1]) if m.group()[0] == '"' else "", local)
+
+
+def _dn_value(value: str) -> str:
+    """A DN value as one spelling: unquoted, escapes resolved (`\\2C` and `\\,` are `,`; hex escapes are
+    UTF-8 bytes), `,` and `\\` escaped again so that values cannot run together."""
+    value = value.strip()
+    if len(value) > 1 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    if "\\" in value:
+        raw = bytearray()
+        last = 0
+        for m in _DN_ESCAPE.finditer(value):
+            raw += value[last : m.start()].encode()
+            raw += bytes.fromhex(m.group(1)) if m.group(1) else m.group(2).encode()
+            last = m.end()
+        raw += value[last:].encode()
+        value = unicodedata.normalize("NFKC", raw.decode("utf-8", "backslashreplace"))
+    return value.strip().replace("\\", "\\\\").replace(",", "\\,")
+
+
 class Redactor:
     def __init__(self, key: str, hosts: bool = False) -> None:
         self.key = key.encode()
@@ -141,13 +184,18 @@ class Redactor:
     def _email(self, match: re.Match[str]) -> str:
         local, domain = match.group("local"), match.group("domain")
         lead = ""
-        if local[0] in _LEAD and not (local[0] == local[-1] == '"' and len(local) > 1):
+        if local[0] in _LEAD and not _QUOTED_FIRST.match(local):
             stripped = local.lstrip(_LEAD)  # In 'john@contoso.com' the quote is not part of it.
             lead, local = local[: len(local) - len(stripped)], stripped or local
         if domain == _REDACTED_DOMAIN and local.startswith("user-"):
             return match.group()  # It is a pseudonym already: text redacted twice.
-        canonical = local + "@" + ".".join(_label(part) for part in re.split("[.\u3002]", domain))
+        domain = _PIECES.sub("", domain)  # Comments are no part of the name.
+        canonical = _local(local) + "@" + ".".join(_label(part) for part in re.split("[.\u3002]", domain))
         return f"{lead}{self.pseudonym('user', canonical)}@{_REDACTED_DOMAIN}"
+
+    def _dn(self, match: re.Match[str]) -> str:
+        canonical = ",".join(f"{kind.casefold()}={_dn_value(value)}" for kind, value in _RDN.findall(match.group()))
+        return self.pseudonym("dn", canonical)
 
     def _cut_quoted(self, match: re.Match[str]) -> str:
         words = match.group(1).strip()
@@ -161,10 +209,10 @@ class Redactor:
 
     def text(self, value: str) -> str:
         value = normalize(value)
-        if "@" in value or "%" in value:
+        if "@" in value or "%" in value or "&#" in value or "&commat;" in value:
             value = _EMAIL.sub(self._email, value)
         if "=" in value:
-            value = _DN.sub(lambda m: self.pseudonym("dn", m.group()), value)
+            value = _DN.sub(self._dn, value)
         if "User_" in value:
             value = _CLOUD_ANCHOR.sub(lambda m: self.pseudonym("anchor", m.group()), value)
         if "nchor" in value:
