@@ -117,6 +117,7 @@ DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\U000e0041"]
 PSEUDONYM = re.compile(r"\b(?:user|dn|anchor|source|account|host|namespace)-[0-9a-f]{10}")
 PREFIXES = ["", "Details: ", "UserPrincipalName: ", "user ", "(", "'", '"', "<", "mailto:", "upn=", "用户：", "\n"]
+PREFIXES += ["https://login.microsoftonline.com/common/oauth2/authorize?login_hint=", "DN: "]
 SUFFIXES = ["", ", Result: failed", ")", "'", '"', ">", ".", " ", "，失败", "\n", "?x=1"]
 
 
@@ -161,18 +162,29 @@ def _punycode(domain: str) -> str:
 def identities(draw: st.DrawFn) -> tuple[str, str, list[str]]:
     """(plain spelling, another spelling of the same identity, the parts that must not survive)."""
     kind = draw(st.sampled_from(["email", "quoted", "account", "dn"]))
-    spelling = draw(st.lists(st.sampled_from(["zw", "fullwidth", "pct", "pct2", "upper", "puny", "esc"]), max_size=3))
+    steps = ["zw", "fullwidth", "pct", "pct2", "upper", "puny", "esc", "nfd", "comment", "hex", "dquote"]
+    spelling = draw(st.lists(st.sampled_from(steps), max_size=3))
     if kind in ("email", "quoted"):
         if kind == "email":
             local = draw(names())
             secrets = [local]
         else:
-            words = draw(st.lists(names(inner=""), min_size=2, max_size=3))
-            local, secrets = '"' + " ".join(words) + '"', words
+            # Quoted local parts of any length, with quoted-pairs (`\"`, `\\`) between words.
+            words = draw(st.lists(names(inner=""), min_size=2, max_size=12))
+            gaps = [draw(st.sampled_from([" ", " ", '\\"', "\\\\", "\\ "])) for _ in words[1:]]
+            local, secrets = '"' + words[0] + "".join(g + w for g, w in zip(gaps, words[1:], strict=True)) + '"', words
         domain = draw(domains())
         plain = f"{local}@{domain}"
         if "puny" in spelling:
             domain = _punycode(domain)
+        if "esc" in spelling and kind == "quoted":
+            local = '"\\' + local[1:]  # A quoted-pair stands for its character: `"\\john"` is `"john"`.
+        if "comment" in spelling:  # RFC 5322 comments around the local part or the domain.
+            comment = "(" + draw(names(inner=" ")) + ")"
+            at = draw(st.sampled_from(["local<", "local>", "domain<", "domain>"]))
+            local = comment + local if at == "local<" else local + comment if at == "local>" else local
+            domain = comment + domain if at == "domain<" else domain + comment if at == "domain>" else domain
+            secrets.append(comment[1:-1])
         other = f"{local}@{domain}"
         secrets.append(plain)
     elif kind == "account":
@@ -182,9 +194,17 @@ def identities(draw: st.DrawFn) -> tuple[str, str, list[str]]:
             other = f"{domain}\\\\{name}"
         secrets = [name, plain]
     else:
-        name = draw(names(inner=" -'"))
-        plain = other = f"CN={name},OU=Users,DC=contoso,DC=com"
-        secrets = [name]
+        # A value with an escaped comma (`Doe\, John`), spelled `\2C`, quoted or hex-escaped throughout.
+        first = draw(names(inner=" -'"))
+        second = draw(st.one_of(st.none(), names(inner="")))
+        value, secrets = (first, [first]) if second is None else (f"{first}, {second}", [first, second])
+        escaped = value.replace(",", "\\2C" if "esc" in spelling else "\\,")
+        if "hex" in spelling:
+            escaped = "".join(f"\\{b:02x}" for b in value.encode())
+        elif "dquote" in spelling:
+            escaped = f'"{value}"'
+        plain = "CN=" + value.replace(",", "\\,") + ",OU=Users,DC=contoso,DC=com"
+        other = f"CN={escaped},OU=Users,DC=contoso,DC=com"
     for step in spelling:
         if step == "zw":
             at = draw(st.integers(0, len(other)))
@@ -197,6 +217,8 @@ def identities(draw: st.DrawFn) -> tuple[str, str, list[str]]:
             other = other.replace("@", "%2540")
         elif step == "upper" and kind != "dn":
             other = "".join(c.upper() if c.isascii() else c for c in other)
+        elif step == "nfd":
+            other = unicodedata.normalize("NFD", other)
     return plain, other, secrets
 
 

@@ -145,9 +145,14 @@ FORMS = {
     "account": "CONTOSO\\mallory",
     "fullwidth": "ｃａｒｏｌ＠ｃｏｎｔｏｓｏ．ｃｏｍ",
     "nfd": "do\u0308rte@contoso.com",
+    # The timeline cuts a text after about 120 characters where a word ends: at a comment's `(`, at a
+    # space inside it, inside a quoted local part with escaped quotes; never before the `@` unseen.
+    "cut-at-comment": "jdoe(" + "c" * 120 + ")@contoso.com",
+    "cut-in-comment": "kdoe(" + "word " * 30 + ")@contoso.com",
+    "cut-in-quotes": '"' + '\\"'.join(f"qw{i}z" for i in range(30)) + '"@contoso.com',
 }
 SECRETS = ["john", "doe", "ann", "comment", "bob", "jane", "karl", "张三", "用户", "mallory", "carol", "dörte"]
-SECRETS += [f"lw{i}q" for i in range(12)]
+SECRETS += [f"lw{i}q" for i in range(12)] + ["jdoe", "kdoe"] + [f"qw{i}z" for i in range(30)]
 
 
 def _forms_log(computer: str = "AADC01.contoso.com") -> bytes:

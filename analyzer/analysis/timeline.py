@@ -230,11 +230,19 @@ def _flat(data: list[str]) -> str:
         return text
     end = max(text.rfind(c, 0, 121) for c in " ,;()[]<>|")
     head = text[: end if end > 0 else 120]
+    if _AT.search(text, len(head)):  # Nor inside an address's comment (`john(a b)@…`): before the address.
+        for m in _COMMENTED.finditer(text, max(0, len(head) - 400), len(head) + 400):
+            if m.start() < len(head) < m.end():
+                head = text[: m.start()]
     quotes = [i for i, c in enumerate(head) if c in _QUOTES]
     return head[: quotes[-1]] if len(quotes) % 2 else head
 
 
 _QUOTES = frozenset('"＂')  # the full-width quote too: an address may be written in full-width forms
+_AT = re.compile("[@＠]|%(?:25)*40")
+_COMMENTED = re.compile(
+    r"(?<![^\s,;|<>])(?:[^\s,;|<>()（）]|[(（](?:[^()（）]|[(（][^()（）]*[)）])*[)）])+(?:[@＠]|%(?:25)*40)"
+)
 
 
 def operation_rows(

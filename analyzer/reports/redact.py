@@ -67,8 +67,9 @@ _QUOTED_PAIR = re.compile(r"\\(.)")
 _LEAD = "'\".*"
 # A text that ends inside quotes, in words a name can hold: a quoted local part cut short (the
 # timeline cuts a long text where a word ends; a quote it does not know as one, `＂` or `%22`,
-# lets it cut between the quotes, before the `@`). A quote that closes something (`5"`) is not one.
-_CUT_QUOTED = re.compile(r'(?<![^\s(<\[{:=,;])"((?:[^"\r\n\\/:;<>()\[\]{}|=?&@]|\\["\\]|\\\Z)+)\Z')
+# lets it cut between the quotes, before the `@`; an escaped quote `\"` inside them makes it count
+# wrong). A quote that closes something (`5"`) is not one.
+_CUT_QUOTED = re.compile(r'(?<![^\s(<\[{:=,;])"((?:[^"\r\n\\/:;<>()\[\]{}|=?&@]|\\[^\r\n]|\\\Z)+)\Z')
 _PSEUDONYM = re.compile(r"(?:user|dn|anchor|source|account|host|namespace)-[0-9a-f]{10}")
 # A distinguished name: from a naming attribute on, each value escaped (`\,`, `\2C`), quoted
 # (`"Doe, John"`) or plain, in any script; a quote inside a value is part of it unless it ends the
