@@ -90,8 +90,10 @@ _ACCOUNT = re.compile(
     r"(?<![\w-])(?!HKLM\\|HKCU\\|HKEY_)([^\W\d_][\w-]{0,62})\\{1,2}"
     rf"([^{_NAME_ENDS}]{{2,}}|[^{_NAME_ENDS}\x00-\x7f])"
 )
+# From where a name starts, and never given back: a long run of name characters is scanned once.
 _NAMESPACE = re.compile(
-    r"\b[a-z0-9][a-z0-9-]*(?=\.servicebus\.(?:windows\.net|usgovcloudapi\.net|chinacloudapi\.cn))", re.IGNORECASE
+    r"(?<![a-z0-9-])[a-z0-9][a-z0-9-]*+(?=\.servicebus\.(?:windows\.net|usgovcloudapi\.net|chinacloudapi\.cn))",
+    re.IGNORECASE,
 )
 _REDACTED_DOMAIN = "redacted.invalid"
 # Keys of the report document whose whole value is a name to pseudonymize.
