@@ -115,7 +115,7 @@ def test_random_key_is_announced(tmp_path: Path) -> None:
 # HYPOTHESIS_PROFILE=deep (random, see tests/conftest.py) runs many more examples of these tests too.
 DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\U000e0041"]
-PSEUDONYM = re.compile(r"\b(?:user|dn|anchor|source|account|host|namespace)-[0-9a-f]{10}")
+PSEUDONYM = re.compile(r"\b(?:user|name|dn|anchor|source|account|host|namespace)-[0-9a-f]{10}")
 PREFIXES = ["", "Details: ", "UserPrincipalName: ", "user ", "(", "'", '"', "<", "mailto:", "upn=", "用户：", "\n"]
 PREFIXES += ["https://login.microsoftonline.com/common/oauth2/authorize?login_hint=", "DN: "]
 SUFFIXES = ["", ", Result: failed", ")", "'", '"', ">", ".", " ", "，失败", "\n", "?x=1"]
@@ -159,8 +159,9 @@ def _punycode(domain: str) -> str:
 
 
 @st.composite
-def identities(draw: st.DrawFn) -> tuple[str, str, list[str]]:
-    """(plain spelling, another spelling of the same identity, the parts that must not survive)."""
+def identities(draw: st.DrawFn, display: bool = False) -> tuple[str, str, list[str]]:
+    """(plain spelling, another spelling of the same identity, the parts that must not survive);
+    `display`: addresses may come with a quoted display name (`"John Doe" <jdoe@contoso.com>`)."""
     kind = draw(st.sampled_from(["email", "quoted", "account", "dn"]))
     steps = ["zw", "fullwidth", "pct", "pct2", "upper", "puny", "esc", "nfd", "comment", "hex", "dquote"]
     spelling = draw(st.lists(st.sampled_from(steps), max_size=3))
@@ -187,6 +188,10 @@ def identities(draw: st.DrawFn) -> tuple[str, str, list[str]]:
             secrets.append(comment[1:-1])
         other = f"{local}@{domain}"
         secrets.append(plain)
+        if display and draw(st.booleans()):
+            words = draw(st.lists(names(inner=""), min_size=1, max_size=3))
+            name = '"' + draw(st.sampled_from([" ", ", ", "\\ "])).join(words) + '" <'
+            plain, other, secrets = f"{name}{plain}>", f"{name}{other}>", [*secrets, *words]
     elif kind == "account":
         domain, name = draw(st.sampled_from(["CONTOSO", "FABRIKAM", "CORP-EU", "例子"])), draw(names(".-_", 2))
         plain = other = f"{domain}\\{name}"
@@ -234,7 +239,7 @@ def _leaks(text: str, secrets: list[str]) -> list[str]:
 
 
 @settings(max_examples=5000 if DEEP else 500, deadline=None)
-@given(identities(), st.sampled_from(PREFIXES), st.sampled_from(SUFFIXES))
+@given(identities(display=True), st.sampled_from(PREFIXES), st.sampled_from(SUFFIXES))
 @example(("A0A@A\U000e0100.com", "A0A@xn--a-fg21m.com", ["A0A"]), "", "")  # an invisible mark, in punycode
 def test_no_spelling_of_an_identity_survives_and_all_get_one_pseudonym(
     identity: tuple[str, str, list[str]], prefix: str, suffix: str

@@ -16,7 +16,7 @@ from analyzer.testkit.export_writer import evtx_bytes
 from tests.helpers import failure, prs, start, success
 from tests.test_redact import FORMATS, _every_output, _leaks
 
-PSEUDONYM = re.compile(r"\b(?:user|dn|anchor|source|account)-[0-9a-f]{10}")
+PSEUDONYM = re.compile(r"\b(?:user|dn|anchor|source|account|name)-[0-9a-f]{10}")
 
 
 def _redact(text: str) -> str:
@@ -79,6 +79,19 @@ def test_a_login_hint_in_a_url_is_redacted_and_the_microsoft_host_stays() -> Non
 
 
 @pytest.mark.parametrize(
+    "spellings",
+    [
+        ['"John Doe" <jdoe@contoso.com>', "＂John  Doe＂ ＜jdoe@contoso.com＞", '"John\\ Doe" <jdoe@contoso.com>'],
+        ['"Doe, John" <jdoe@contoso.com>'],
+    ],
+)
+def test_a_quoted_display_name_before_an_address_is_a_name(spellings: list[str]) -> None:
+    redacted = _same(*spellings)
+    assert _leaks(redacted, ["john", "doe", "jdoe"]) == [] and "name-" in redacted, redacted
+    assert Redactor("k").text(redacted) == redacted
+
+
+@pytest.mark.parametrize(
     ("spellings", "secrets"),
     [
         # An escaped comma, as `\,`, as `\2C`, or in a quoted value (LDAPv2): one DN.
@@ -126,6 +139,7 @@ def test_account_names(spellings: list[str]) -> None:
         "https://contoso-sb.servicebus.windows.net/ and login.microsoftonline.com, event 31001 and 33004",
         'BAIL: MMS(5716): 0x80230626 (x) "quoted text" and 5" floppy',
         "DC=contoso,DC=com",  # A naming context names a domain, not a person.
+        'said "hello" <see the docs>',
     ],
 )
 def test_text_that_is_no_identity_stays(text: str) -> None:

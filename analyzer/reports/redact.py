@@ -71,7 +71,10 @@ _LEAD = "'\".*"
 # lets it cut between the quotes, before the `@`; an escaped quote `\"` inside them makes it count
 # wrong). A quote that closes something (`5"`) is not one.
 _CUT_QUOTED = re.compile(r'(?<![^\s(<\[{:=,;])"((?:[^"\r\n\\/:;<>()\[\]{}|=?&@]|\\[^\r\n]|\\\Z)+)\Z')
-_PSEUDONYM = re.compile(r"(?:user|dn|anchor|source|account|host|namespace)-[0-9a-f]{10}")
+_PSEUDONYM = re.compile(r"(?:user|name|dn|anchor|source|account|host|namespace)-[0-9a-f]{10}")
+# A quoted display name before an address (`"John Doe" <jdoe@contoso.com>`), once the address is a
+# pseudonym: a person's name.
+_DISPLAY_NAME = re.compile(r'"((?:[^"\\\r\n]|\\.)+)"(?=\s*<\s*user-[0-9a-f]{10}@redacted\.invalid\s*>)')
 # A distinguished name: from a naming attribute on, each value escaped (`\,`, `\2C`), quoted
 # (`"Doe, John"`) or plain, in any script; a quote inside a value is part of it unless it ends the
 # text or comes before a separator (`"CN=John,OU=Users"` keeps its closing quote).
@@ -204,6 +207,10 @@ class Redactor:
         canonical = ",".join(f"{kind.casefold()}={_dn_value(value)}" for kind, value in _RDN.findall(match.group()))
         return self.pseudonym("dn", canonical)
 
+    def _display_name(self, match: re.Match[str]) -> str:
+        name = " ".join(_QUOTED_PAIR.sub(r"\1", match.group(1)).split())
+        return match.group() if _PSEUDONYM.fullmatch(name) else f'"{self.pseudonym("name", name)}"'
+
     def _cut_quoted(self, match: re.Match[str]) -> str:
         words = match.group(1).strip()
         if not words or _PSEUDONYM.fullmatch(words):
@@ -233,6 +240,8 @@ class Redactor:
                 value = self._hosts.sub(self._host, value)
             value = _NAMESPACE.sub(lambda m: self.pseudonym("namespace", m.group()), value)
         if '"' in value:  # Last: what the other patterns found is a pseudonym now, and stays one.
+            if "<user-" in value:
+                value = _DISPLAY_NAME.sub(self._display_name, value)
             value = _CUT_QUOTED.sub(self._cut_quoted, value)
         return value
 
