@@ -4,9 +4,12 @@ A pseudonym is an HMAC-SHA256 of the value under the report's key, so the same
 value gives the same pseudonym everywhere in one report (and across reports made
 with the same `--redact-key`): correlation still works, the value is gone.
 Replaced: UPNs and e-mail addresses (incl. AdminUpn; Unicode local parts, quoted
-local parts, IDN domains), distinguished names, cloudAnchor and SourceAnchorValue,
-DOMAIN\\account names (non-ASCII too); with hosts also computer names and Service
-Bus namespaces.
+local parts with quoted-pairs, RFC 5322 comments, IDN domains) and a quoted display name
+before one, distinguished names (escaped, hex-escaped or quoted values), cloudAnchor and
+SourceAnchorValue, DOMAIN\\account names (non-ASCII too); with hosts also computer names
+and Service Bus namespaces. An address is hashed in one spelling (comments dropped, quotes
+and escapes resolved, domain labels in Unicode), a DN with its values unescaped, so every
+spelling of one identity gets one pseudonym.
 
 Text is normalized before it is searched, so that no spelling of a value slips past the
 patterns: NFKC (full-width `＠`, mathematical letters), invisible format characters removed
