@@ -231,8 +231,10 @@ def _flat(data: list[str]) -> str:
     end = max(text.rfind(c, 0, 121) for c in " ,;()[]<>|")
     head = text[: end if end > 0 else 120]
     if _AT.search(text, len(head)):  # Nor inside an address's comment (`john(a b)@…`): before the address.
-        for m in _COMMENTED.finditer(text, max(0, len(head) - 400), len(head) + 400):
-            if m.start() < len(head) < m.end():
+        for m in _COMMENTED.finditer(text):
+            if m.start() >= len(head):
+                break
+            if len(head) < m.end():
                 head = text[: m.start()]
     quotes = [i for i, c in enumerate(head) if c in _QUOTES]
     return head[: quotes[-1]] if len(quotes) % 2 else head
