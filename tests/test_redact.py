@@ -378,6 +378,17 @@ RUN_1 = [
 ]
 
 
+# Found by a deep run: the timeline cut the text inside a comment between `@` and the domain.
+RUN_2 = [
+    (
+        "𠮻o.𦡳Ąã.3뮏𖣠@𩖹ŗK-ęyĸģc-ŘSÌáļ.com",
+        "\u200b𠮻o.𦡳Ąã.3뮏𖣠@(AôöÌľ𠡙W 0Ç ŭĦ䁈0)𩖹ŗK-ęyĸģc-ŘSÌáļ.com",
+        ["𠮻o.𦡳Ąã.3뮏𖣠"],
+    ),
+    ("A0A@A0.com", "A0A@A0.com", []),
+]
+
+
 @settings(max_examples=150 if DEEP else 12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(identities(), min_size=2, max_size=5), names(inner="-"))
 @example(
@@ -385,6 +396,7 @@ RUN_1 = [
     "A0000",
 )
 @example(RUN_1, "됨𣜧à")
+@example(RUN_2, "A0A")
 def test_no_generated_identity_survives_any_output(
     folder: Path, tool_text: str, people: list[tuple[str, str, list[str]]], host: str
 ) -> None:

@@ -62,6 +62,8 @@ def _same(*spellings: str) -> str:
         (["jdoe%40contoso.com", "jdoe%2540contoso.com", "jdoe&#64;contoso.com", "jdoe&#x40;contoso.com"], ["jdoe"]),
         # A domain literal.
         (["jdoe@[10.0.0.1]"], ["jdoe"]),
+        # What the timeline leaves of an address cut inside a comment before its domain.
+        (["jdoe@(a b"], ["jdoe"]),
     ],
 )
 def test_addresses(spellings: list[str], secrets: list[str]) -> None:
@@ -163,10 +165,11 @@ FORMS = {
     # space inside it, inside a quoted local part with escaped quotes; never before the `@` unseen.
     "cut-at-comment": "jdoe(" + "c" * 120 + ")@contoso.com",
     "cut-in-comment": "kdoe(" + "word " * 30 + ")@contoso.com",
+    "cut-in-domain-comment": "ldoe@(" + "word " * 30 + ")contoso.com",  # found by the deep property run
     "cut-in-quotes": '"' + '\\"'.join(f"qw{i}z" for i in range(30)) + '"@contoso.com',
 }
 SECRETS = ["john", "doe", "ann", "comment", "bob", "jane", "karl", "张三", "用户", "mallory", "carol", "dörte"]
-SECRETS += [f"lw{i}q" for i in range(12)] + ["jdoe", "kdoe"] + [f"qw{i}z" for i in range(30)]
+SECRETS += [f"lw{i}q" for i in range(12)] + ["jdoe", "kdoe", "ldoe"] + [f"qw{i}z" for i in range(30)]
 
 
 def _forms_log(computer: str = "AADC01.contoso.com") -> bytes:

@@ -230,7 +230,7 @@ def _flat(data: list[str]) -> str:
         return text
     end = max(text.rfind(c, 0, 121) for c in " ,;()[]<>|")
     head = text[: end if end > 0 else 120]
-    if _AT.search(text, len(head)):  # Nor inside an address's comment (`john(a b)@…`): before the address.
+    if _AT.search(text, len(head)):  # Nor inside an address's comment (`john(a b)@(c d)…`): before it.
         for m in _COMMENTED.finditer(text):
             if m.start() >= len(head):
                 break
@@ -242,9 +242,8 @@ def _flat(data: list[str]) -> str:
 
 _QUOTES = frozenset('"＂')  # the full-width quote too: an address may be written in full-width forms
 _AT = re.compile("[@＠]|%(?:25)*40")
-_COMMENTED = re.compile(
-    r"(?<![^\s,;|<>])(?:[^\s,;|<>()（）]|[(（](?:[^()（）]|[(（][^()（）]*[)）])*[)）])+(?:[@＠]|%(?:25)*40)"
-)
+_GROUP = r"[(（](?:[^()（）]|[(（][^()（）]*[)）])*[)）]"
+_COMMENTED = re.compile(rf"(?<![^\s,;|<>])(?:[^\s,;|<>()（）]|{_GROUP})+(?:[@＠]|%(?:25)*40)(?:{_GROUP})*")
 
 
 def operation_rows(

@@ -61,7 +61,10 @@ _QUOTED = r'"(?:[^"\\\r\n]|\\[^\r\n])+"'
 _RUN = rf"(?:[^{_ENDS}%]|%(?!(?:25)*40))[^{_ENDS}%]*(?:%(?!(?:25)*40)[^{_ENDS}%]*)*"  # Unrolled: faster.
 _LABEL = rf"[^{_ENDS}.\u3002'\"!*+#$^~%]+"
 _PIECE = rf"(?>{_COMMENT}|{_QUOTED}(?=[(.%&@])|{_RUN}|[()])"
-_DOMAIN = rf"(?P<domain>(?:{_COMMENT})*(?:\[[^\[\]\\\r\n]*\]|{_LABEL}(?:[.\u3002]{_LABEL})*)(?:{_COMMENT})?)"
+# A domain, or what is left of one where a text was cut inside a comment (`john@(a b`).
+_DOMAIN = (
+    rf"(?P<domain>(?:{_COMMENT})*(?:\[[^\[\]\\\r\n]*\]|{_LABEL}(?:[.\u3002]{_LABEL})*|\([^()\r\n]*\Z)(?:{_COMMENT})?)"
+)
 _EMAIL = re.compile(rf"(?<![^{_ENDS}])(?P<local>{_PIECE}{{1,8}}){_AT}{_DOMAIN}")
 # Searched first, apart (searching for both at every position of every text costs more).
 _QUOTED_EMAIL = re.compile(rf"(?P<local>{_QUOTED}(?=[(.%&@]){_PIECE}{{0,7}}){_AT}{_DOMAIN}")
