@@ -128,16 +128,11 @@ def explain(tmp_path, capsys):
     return run
 
 
-@pytest.mark.parametrize(("lang", "cause", "text", "quote"), MISSED, ids=[f"{c[0]}-{c[1]}" for c in MISSED])
-def test_a_message_the_review_found_missing_names_its_cause(explain, lang: str, cause: str, text: str, quote: str):
-    found, evidence = explain(text)
-    assert found == cause
-    assert evidence.startswith(f"“{quote}”")
-    assert f"({lang} message:" in evidence
-
-
-@pytest.mark.parametrize(("lang", "cause", "text", "quote"), FILLED, ids=[f"{c[0]}-{c[1]}" for c in FILLED])
-def test_a_message_filled_in_the_second_round_names_its_cause(explain, lang: str, cause: str, text: str, quote: str):
+@pytest.mark.parametrize(
+    ("lang", "cause", "text", "quote"), MISSED + FILLED, ids=[f"{c[0]}-{c[1]}" for c in MISSED + FILLED]
+)
+def test_a_message_once_missing_names_its_cause(explain, lang: str, cause: str, text: str, quote: str):
+    """The review's misses (MISSED) and the messages filled in the second round (FILLED)."""
     found, evidence = explain(text)
     assert found == cause
     assert evidence.startswith(f"“{quote}”")
