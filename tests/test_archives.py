@@ -173,7 +173,9 @@ def test_members_that_are_not_logs_are_named_and_skipped(tmp_path: Path) -> None
         )
     )
     code, out, err = run_cli("report", str(path), "-f", "json")
-    assert code == 0 and _servers(out) == ["SRV"]
+    assert code == 4 and _servers(out) == ["SRV"]  # issue 10: any member not read makes the run exit 4
+    skipped = [i for i in json.loads(out)["inputs"] if i["kind"] == "skipped"]  # and the report names them
+    assert len(skipped) == 7 and all(i["error"].endswith("not a log") and i["records"] == 0 for i in skipped)
     assert sorted(err.splitlines()) == [
         f"skipped: {path}!LocaleMetaData/Application_1033.MTA: not a log",
         f"skipped: {path}!README.txt: not a log",
@@ -187,14 +189,15 @@ def test_members_that_are_not_logs_are_named_and_skipped(tmp_path: Path) -> None
 
 def test_a_folders_files_that_are_not_logs_are_named_and_skipped(tmp_path: Path) -> None:
     """A case folder as customers send it: the files that are no log get a line each, as an
-    archive's members do, and the exit code stays 0; a folder without logs is an error."""
+    archive's members do, and the run exits 4 (the report was made without them); a folder without
+    logs is an error."""
     folder = tmp_path / "case"
     (folder / "srv1").mkdir(parents=True)
     (folder / "srv1" / "Application.evtx").write_bytes(_log("SRV"))
     (folder / "notes.txt").write_bytes(b"Customer says writeback fails since Monday.\r\n")
     (folder / "srv1" / "screenshot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 200)
     code, out, err = run_cli("report", str(folder), "-f", "json")
-    assert code == 0 and _servers(out) == ["SRV"]
+    assert code == 4 and _servers(out) == ["SRV"]
     assert sorted(err.splitlines()) == [
         f"skipped: {folder / 'notes.txt'}: not a log",
         f"skipped: {folder / 'srv1' / 'screenshot.png'}: not a log",
@@ -207,7 +210,8 @@ def test_a_folders_files_that_are_not_logs_are_named_and_skipped(tmp_path: Path)
 def test_what_a_mac_and_wba_leave_beside_the_logs_is_skipped_in_a_line(tmp_path: Path) -> None:
     """A Mac's zip has `__MACOSX/._<name>` resource forks (one line for them all), a copy to a USB
     disk leaves `._<name>` beside each file, a case folder may hold a `.git` folder and wba's own
-    JSON report of an earlier run: none is a log, none is an error (they were exit 4, or a line each)."""
+    JSON report of an earlier run: none is a log, none is an `error:` (one `skipped:` line each, and
+    one for a whole `__MACOSX/` or hidden folder; exit 4, as for any file not read)."""
     fork = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\0" * 200
     bundle = tmp_path / "case" / "mac.zip"
     bundle.parent.mkdir()
@@ -225,10 +229,10 @@ def test_what_a_mac_and_wba_leave_beside_the_logs_is_skipped_in_a_line(tmp_path:
     (folder / ".git" / "objects").mkdir(parents=True)
     (folder / ".git" / "objects" / "f1").write_bytes(b"x\x01" + b"\0" * 40)
     code, out, err = run_cli("report", str(folder), "-f", "json")
-    assert code == 0, err
+    assert code == 4, err
     (folder / "report.json").write_text(out, encoding="utf-8")
     code, again, err = run_cli("report", str(folder), "-f", "json")
-    assert code == 0 and _servers(again) == _servers(out) == ["MAC"]
+    assert code == 4 and _servers(again) == _servers(out) == ["MAC"]
     assert sorted(err.splitlines()) == sorted(
         [
             f"skipped: {folder / '.git'}: a hidden folder, not read",

@@ -6,9 +6,9 @@ private temporary directory (mode 0700), removed when the command ends; standard
 spooled there too.
 
 Nothing is dropped silently: a file or member not read is either refused (`problems`: an
-error line, exit 4: it may hold events but cannot be read) or, found in a directory or an
-archive, skipped as not a log by name and content (notes, scripts, screenshots: a `skipped:`
-line, exit code unchanged).
+`error:` line: it may hold events but cannot be read) or, found in a directory or an archive,
+skipped as not a log by name and content (notes, scripts, screenshots: a `skipped:` line). Either
+is an input of the report and makes the run exit 4 (`read.refused`).
 Each input keeps a display name such as `bundle.zip!srv1/Application.evtx`.
 """
 

@@ -64,6 +64,7 @@ class FileReport:
     providers: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     error: str | None = None
+    skipped: bool = False  # not read, as no log (`error` says why): a `skipped:` line, not an `error:`
     kind: str = "evtx"  # one of analyzer.ingest.sniff.LOGS
     notes: list[str] = field(default_factory=list)  # facts about the input that are not problems
     times: str = "utc"  # "local": times are the exporting machine's wall clock (no zone known)
@@ -77,6 +78,8 @@ class FileReport:
 
     @property
     def status(self) -> str:
+        if self.skipped:
+            return "skipped"
         if self.error:
             return "failed"
         if self.unreadable:
@@ -86,7 +89,7 @@ class FileReport:
     def message(self) -> str | None:
         """The one stderr line for this input, or None when it was read cleanly."""
         if self.error:
-            return f"error: {self.path}: {self.error}"
+            return f"{'skipped' if self.skipped else 'error'}: {self.path}: {self.error}"
         if not self.problems and not self.unreadable:
             return None
         what = "; ".join(self.problems[:3]) + (f"; +{len(self.problems) - 3} more" if len(self.problems) > 3 else "")
@@ -428,18 +431,18 @@ def _read_export(
 
 
 def refused(inputs: Inputs, engine: str, warn: Callable[[str], None]) -> list[FileReport]:
-    """Say what of `inputs` is not read: a `skipped:` line per file or member passed over (an archive's
-    `__MACOSX/` folder, one line), and a report (and its error line) per input that cannot be read."""
-    forks: set[str] = set()
+    """A report (and its one line) per input not read: `skipped:` for a file or member that is no log
+    (an archive's `__MACOSX/` folder: one), `error:` for one that may hold events but cannot be read.
+    Either makes the run exit 4: the report was made without it."""
+    reports: list[FileReport] = []
     for display, why in inputs.skipped:
         folder, mac, _ = display.partition("__MACOSX/")
         if mac and "!" in folder:
-            if folder not in forks:
-                warn(f"skipped: {folder}__MACOSX/: macOS resource forks, not logs")
-                forks.add(folder)
-            continue
-        warn(f"skipped: {display}: {why}")
-    reports = [FileReport(display, engine, error=problem) for display, problem in inputs.problems]
+            if any(r.path == folder + mac for r in reports):
+                continue
+            display, why = folder + mac, "macOS resource forks, not logs"
+        reports.append(FileReport(display, engine, error=why, skipped=True, kind="skipped"))
+    reports += [FileReport(display, engine, error=problem) for display, problem in inputs.problems]
     for report in reports:
         warn(report.message() or "")
     return reports

@@ -44,7 +44,9 @@ class Input(Document):
     """One input: a file, an archive member or standard input."""
 
     path: str = key("as given (`archive!member` inside an archive)")
-    kind: str = key("what it was read as: `evtx`, `xml-export`, `csv-export`, ... (README: Inputs)")
+    kind: str = key(
+        "what it was read as: `evtx`, `xml-export`, `csv-export`, ... (README: Inputs); `skipped`: not a log"
+    )
     sha256: str | None = key("of the file; null when it could not be read")
     records: int = key("records read")
     unreadable: int = key("records that could not be read")
