@@ -183,4 +183,7 @@ def server_of(event: Event) -> str:
 def server_name(computer: str | None, file: str) -> str:
     """`server_of` an event of this computer and input: the input's whole name as given, so that
     two exports of one name in two folders (`srv1/Application.csv`, `srv2/...`) stay two servers."""
-    return computer or f"(unknown computer: {file})"
+    return computer or f"{UNKNOWN_COMPUTER}{file})"
+
+
+UNKNOWN_COMPUTER = "(unknown computer: "  # how `server_name` starts the name of a server without one

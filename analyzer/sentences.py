@@ -53,6 +53,7 @@ CODES = Slot("codes", r"\d+(?:, \d+)*")
 STAMP = Slot("stamp", r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 ORDER = Slot("order", r"before|after")
 FIELDS = Slot("fields", r"[^;]+?")  # a note's values hold no "; ": notes are joined by it
+NOTE_TEXT = Slot("text", r"[^;]+?")  # a name in a note, kept as it is
 TEXT = Slot("text", r".+?")  # A name or title from the catalogue, or a path: kept as it is.
 CLUSTER = Slot("cluster", r".+?")  # A cluster's English title (codes/clusters.yaml).
 
@@ -124,7 +125,7 @@ NOT_CARRIED = Sentence("not-carried", "no {fields} in this export", fields=FIELD
 LOCAL_TIMES = Sentence(
     "local-times", "times are the exporting machine's local time (no time zone; give --input-tz to convert)"
 )
-CONVERTED = Sentence("converted", "times converted to UTC from {zone}", zone=Slot("text", r"[^;]+?"))
+CONVERTED = Sentence("converted", "times converted to UTC from {zone}", zone=NOTE_TEXT)
 THIS_INPUT = Sentence("this-input", "other events of this input")
 OTHER_INPUT = Sentence("other-input", "events in {path}", path=TEXT)
 

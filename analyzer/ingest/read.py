@@ -435,11 +435,13 @@ def refused(inputs: Inputs, engine: str, warn: Callable[[str], None]) -> list[Fi
     (an archive's `__MACOSX/` folder: one), `error:` for one that may hold events but cannot be read.
     Either makes the run exit 4: the report was made without it."""
     reports: list[FileReport] = []
+    forks: set[str] = set()  # archives whose __MACOSX/ folder has its line
     for display, why in inputs.skipped:
         folder, mac, _ = display.partition("__MACOSX/")
         if mac and "!" in folder:
-            if any(r.path == folder + mac for r in reports):
+            if folder in forks:
                 continue
+            forks.add(folder)
             display, why = folder + mac, "macOS resource forks, not logs"
         reports.append(FileReport(display, engine, error=why, skipped=True, kind="skipped"))
     reports += [FileReport(display, engine, error=problem) for display, problem in inputs.problems]

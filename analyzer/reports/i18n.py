@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 
+from analyzer.events import UNKNOWN_COMPUTER
 from analyzer.sentences import SENTENCES
 
 EN = {
@@ -213,12 +214,9 @@ def said(text: str, lang: str) -> str:
 def server_label(name: str, lang: str) -> str:
     """A server's name for a reader in `lang`: an input's stand-in name for a missing computer
     (`events.server_name`) in its words; the JSON keeps the name as it is (the server's key)."""
-    if lang != "zh-CN" or not (name.startswith(_UNKNOWN) and name.endswith(")")):
+    if lang != "zh-CN" or not (name.startswith(UNKNOWN_COMPUTER) and name.endswith(")")):
         return name
-    return f"（未知计算机：{name[len(_UNKNOWN) : -1]}）"
-
-
-_UNKNOWN = "(unknown computer: "
+    return f"（未知计算机：{name[len(UNKNOWN_COMPUTER) : -1]}）"
 
 
 def noted(text: str | None, lang: str) -> str | None:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import AnalyzerError
+from analyzer.events import server_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Container, Iterable, Iterator
@@ -177,8 +178,6 @@ class Export:
         """Each event of the batch, in order: a server's buffer is written when it holds BATCH
         events, and every buffer when BUFFERED events are held in all (taken a run of one
         server's events at a time, up to the next of those limits)."""
-        from analyzer.events import server_name
-
         at = 0
         places = zip(batch.column("computer").to_pylist(), batch.column("file").to_pylist(), strict=True)
         for server, run in groupby(server_name(computer, file) for computer, file in places):
